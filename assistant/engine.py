@@ -1,0 +1,197 @@
+"""The dialogue engine: for each customer message, predict, retrieve, rank, and choose.
+
+No UI and no storage here: `decide` takes the conversation so far and returns a `Decision`.
+`assistant.service` adds the conversation log, tickets and timing around it.
+
+The policy, in order (every reply records its reason):
+  1. handoff   the customer asks for a human, the intent is configured as always-human, or
+               this is the N-th low-confidence turn in a row
+  2. ranker    the best reply from the response bank scores >= reply_threshold
+               (a higher bar when the message looks out of scope)
+  3. kb        the best knowledge-base passage scores >= kb_threshold: answer with it, cited
+  4. clarify   two intents are plausible and close: ask which one
+  5. oos       out of scope: a graceful "that's outside what I can help with"
+  6. fallback  low confidence: ask to rephrase (counts towards the handoff streak)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.config import EngineConfig
+from assistant.context import format_context
+from assistant.intent import IntentPrediction
+from assistant.placeholders import extract_slots, fill
+from assistant.reply import Candidate, Citation
+
+_HUMAN_REQUEST = re.compile(
+    r"\b(human|real person|live (agent|person|chat)|speak to (someone|somebody|an? (agent|person|"
+    r"representative|rep))|talk to (someone|somebody|an? (agent|person|representative|rep))|"
+    r"customer service rep|operator)\b",
+    re.I,
+)
+
+
+@dataclass
+class Decision:
+    """What the engine decided for one message (before logging)."""
+
+    reply: str
+    source: str  # see assistant.reply.SOURCES
+    reason: str
+    prediction: IntentPrediction
+    candidates: list[Candidate] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    handoff: bool = False  # open a ticket and mute the bot
+    low_confidence: bool = False  # counts towards the handoff streak
+
+
+def humanize(label: str) -> str:
+    """'order_status' -> 'order status'."""
+    return label.replace("_", " ").replace("-", " ")
+
+
+class DialogueEngine:
+    """Intent classifier + response ranker (+ bank) + knowledge base + policy.
+
+    >>> engine = DialogueEngine.load("~/.local/share/offline-assistant/models", kb_dir=None)  # doctest: +SKIP
+    >>> engine.decide([], "where is my parcel?").source                                         # doctest: +SKIP
+    'ranker'
+    """
+
+    def __init__(self, intent, ranker, bank, kb=None, config: EngineConfig | None = None) -> None:
+        self.intent = intent
+        self.ranker = ranker
+        self.bank = bank
+        self.kb = kb
+        self.config = config or EngineConfig()
+        # When the KB was embedded with the ranker's encoder, one forward pass serves both.
+        self._kb_shares_ranker = kb is not None and _same_model(kb, ranker)
+
+    @classmethod
+    def load(cls, models_dir, kb_dir=None, config: EngineConfig | None = None) -> DialogueEngine:
+        """Load `models_dir/intent`, `models_dir/ranker` and optionally a KB index."""
+        from pathlib import Path
+
+        from assistant.bank import ResponseBank
+        from assistant.intent import IntentClassifier
+        from assistant.ranker import ResponseRanker
+
+        models = Path(models_dir).expanduser()
+        intent = IntentClassifier.load(models / "intent")
+        ranker = ResponseRanker.load(models / "ranker")
+        bank = ResponseBank.load(models / "ranker")
+        kb = None
+        if kb_dir is not None:
+            from kb import KnowledgeBase
+
+            kb = KnowledgeBase.load(Path(kb_dir).expanduser())
+        return cls(intent, ranker, bank, kb, config)
+
+    @property
+    def versions(self) -> dict[str, str]:
+        v = {"intent": self.intent.version, "ranker": self.ranker.version}
+        if self.kb is not None:
+            v["kb"] = str(getattr(self.kb, "built_at", "") or getattr(self.kb, "path", ""))
+        return v
+
+    # -- the three models ---------------------------------------------------------------------
+    def _retrieve(self, history: list[tuple[str, str]], message: str):
+        """Context embedding for the ranker and KB passages for the message."""
+        turns = [*history, ("customer", message)]
+        ctx_text = format_context(turns[-self.ranker.context_turns :])
+        passages = []
+        if self.kb is not None and self._kb_shares_ranker:
+            emb = self.ranker.encoder.encode([ctx_text, message])
+            ctx_emb = emb[0]
+            passages = self.kb.search_embedding(emb[1], k=self.config.kb_k, text=message)
+        else:
+            ctx_emb = self.ranker.encode_contexts([ctx_text])[0]
+            if self.kb is not None:
+                passages = self.kb.search(message, k=self.config.kb_k)
+        return ctx_emb, passages
+
+    def _candidates(self, ctx_emb: np.ndarray, slots: dict[str, str]) -> list[Candidate]:
+        out = []
+        for i, score in self.bank.top(ctx_emb, self.config.n_candidates):
+            e = self.bank.entries[i]
+            out.append(Candidate(text=fill(e.text, slots), score=score, intents=list(e.intents)[:3]))
+        return out
+
+    # -- the policy ---------------------------------------------------------------------------
+    def decide(self, history: list[tuple[str, str]], message: str, low_streak: int = 0) -> Decision:
+        """Choose the reply to `message` given earlier (role, text) turns, oldest first."""
+        cfg = self.config
+        pred = self.intent.predict([message], k=3)[0]
+        ctx_emb, passages = self._retrieve(history, message)
+        slots = extract_slots([t for r, t in history if r == "customer"] + [message])
+        cands = self._candidates(ctx_emb, slots)
+        cites = [
+            Citation(p.article_id, p.title, p.section, p.source, float(p.score), p.text)
+            for p in passages
+        ]
+        top_c = cands[0].score if cands else -1.0
+        top_p = cites[0].score if cites else -1.0
+        base = dict(prediction=pred, candidates=cands, citations=[])
+
+        if _HUMAN_REQUEST.search(message) or (
+            pred.label == cfg.human_intent and pred.confidence >= cfg.intent_confidence
+        ):
+            return Decision(cfg.handoff_message, "handoff", "customer asked for a human",
+                            handoff=True, **base)
+        if pred.label in cfg.always_human_intents and pred.confidence >= cfg.intent_confidence:
+            return Decision(cfg.handoff_message, "handoff",
+                            f"intent {pred.label!r} is configured as always-human", handoff=True, **base)
+
+        oos = pred.out_of_scope
+        r_bar = cfg.reply_threshold_oos if oos else cfg.reply_threshold
+        if cands and top_c >= r_bar:
+            return Decision(cands[0].text, "ranker",
+                            f"best reply scores {top_c:.2f} >= {r_bar:.2f}", **base)
+        k_bar = cfg.kb_threshold_oos if oos else cfg.kb_threshold
+        if cites and top_p >= k_bar:
+            base["citations"] = cites[: cfg.n_citations]
+            return Decision(_kb_answer(cites[0]), "kb",
+                            f"best reply scores {top_c:.2f} < {r_bar:.2f}; KB passage scores "
+                            f"{top_p:.2f} >= {k_bar:.2f}", **base)
+        low = pred.confidence < cfg.intent_confidence
+        if low and low_streak + 1 >= cfg.handoff_after_low_turns:
+            return Decision(cfg.handoff_message, "handoff",
+                            f"{low_streak + 1} low-confidence turns in a row", handoff=True,
+                            low_confidence=True, **base)
+        if len(pred.top) >= 2:
+            (l1, p1), (l2, p2) = pred.top[0], pred.top[1]
+            in_scope = self.intent.oos_label not in (l1, l2)
+            if in_scope and p1 < cfg.intent_confidence and p1 + p2 >= cfg.clarify_min_mass:
+                return Decision(
+                    f"Just to make sure I help with the right thing: is this about "
+                    f"**{humanize(l1)}** or **{humanize(l2)}**?",
+                    "clarify", f"two close intents: {l1} {p1:.2f}, {l2} {p2:.2f}",
+                    low_confidence=True, **base)
+        if oos:
+            return Decision(cfg.oos_message, "oos",
+                            f"out of scope (confidence {pred.confidence:.2f}); best reply "
+                            f"{top_c:.2f} < {r_bar:.2f}, KB {top_p:.2f} < {k_bar:.2f}", **base)
+        return Decision(cfg.fallback_message, "clarify",
+                        f"low confidence: intent {pred.label} {pred.confidence:.2f}, best reply "
+                        f"{top_c:.2f}, KB {top_p:.2f}", low_confidence=True, **base)
+
+
+def _kb_answer(c: Citation, limit: int = 700) -> str:
+    text = c.text.strip()
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + " …"
+    where = f"{c.title} › {c.section}" if c.section and c.section != c.title else c.title
+    return f"Here is what our help centre says (**{where}**):\n\n{text}"
+
+
+def _same_model(kb, ranker) -> bool:
+    from pathlib import Path
+
+    try:
+        return Path(kb.model_path).resolve() == Path(ranker.path).resolve()
+    except (AttributeError, TypeError, OSError):
+        return False

@@ -1,0 +1,116 @@
+"""Intent classifier at run time: load a trained model directory once, predict batches.
+
+A model directory holds a sentence-transformers encoder (mean pooling, normalised),
+`head.safetensors` (a linear layer over the embedding) and `manifest.json` with the label
+map, the out-of-scope label and the confidence threshold chosen on validation data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import ModelError
+from assistant.manifest import read_manifest
+
+
+@dataclass
+class IntentPrediction:
+    """The classifier's answer for one text."""
+
+    label: str  # predicted intent, or the out-of-scope label
+    confidence: float  # probability of the best in-scope intent (or of oos when that class wins)
+    top: list[tuple[str, float]] = field(default_factory=list)  # top-k (label, probability)
+    out_of_scope: bool = False  # True when label is the out-of-scope label
+
+
+def decide(probs: np.ndarray, labels: list[str], oos_label: str, threshold: float, k: int = 3):
+    """Turn class probabilities (N, C) into predictions with the out-of-scope rule.
+
+    Out of scope when the oos class (if trained) wins, or when the best in-scope
+    probability is below `threshold`.
+
+    >>> decide(np.array([[0.2, 0.8]]), ["a", "b"], "oos", 0.5)[0].label
+    'b'
+    """
+    oos_idx = labels.index(oos_label) if oos_label in labels else -1
+    preds = []
+    for row in probs:
+        top_idx = np.argsort(-row)[:k]
+        top = [(labels[i], float(row[i])) for i in top_idx]
+        best = int(top_idx[0])
+        if best == oos_idx:
+            preds.append(IntentPrediction(oos_label, float(row[best]), top, True))
+            continue
+        conf = float(row[best])
+        if conf < threshold:
+            preds.append(IntentPrediction(oos_label, conf, top, True))
+        else:
+            preds.append(IntentPrediction(labels[best], conf, top, False))
+    return preds
+
+
+class IntentClassifier:
+    """A trained intent model.
+
+    >>> clf = IntentClassifier.load("models/intent")          # doctest: +SKIP
+    >>> clf.predict(["where's my parcel"])[0].label           # doctest: +SKIP
+    'order_status'
+    """
+
+    def __init__(self, encoder, weight, bias, manifest: dict, path: Path) -> None:
+        self.encoder = encoder
+        self.weight = weight  # (C, H) torch tensor
+        self.bias = bias  # (C,)
+        self.manifest = manifest
+        self.path = path
+        self.labels: list[str] = list(manifest["labels"])
+        self.oos_label: str = manifest.get("oos_label", "oos")
+        self.threshold: float = float(manifest.get("threshold", 0.0))
+
+    @classmethod
+    def load(cls, model_dir: str | Path) -> IntentClassifier:
+        from safetensors.torch import load_file
+
+        from assistant.encoder import Encoder
+
+        path = Path(model_dir)
+        manifest = read_manifest(path, "intent")
+        head_file = path / "head.safetensors"
+        if not head_file.is_file():
+            raise ModelError(f"{head_file}: missing classifier head. Retrain the model.")
+        head = load_file(str(head_file))
+        weight, bias = head["weight"], head["bias"]
+        if weight.shape[0] != len(manifest["labels"]):
+            raise ModelError(
+                f"{head_file}: head has {weight.shape[0]} classes but the manifest lists "
+                f"{len(manifest['labels'])} labels. The directory is inconsistent; retrain."
+            )
+        encoder = Encoder(path, max_length=manifest.get("config", {}).get("max_length"))
+        if weight.shape[1] != encoder.dim:
+            raise ModelError(f"{head_file}: head width {weight.shape[1]} != encoder width {encoder.dim}.")
+        return cls(encoder, weight, bias, manifest, path)
+
+    @property
+    def version(self) -> str:
+        """A short id of this model (data fingerprint + training time), logged with every turn."""
+        return f"intent:{self.manifest.get('trained_at', '?')}"
+
+    def logits_from_embeddings(self, emb: np.ndarray) -> np.ndarray:
+        return emb @ self.weight.numpy().T + self.bias.numpy()
+
+    def probs(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Class probabilities (N, C) in the order of `self.labels`."""
+        emb = self.encoder.encode(texts, batch_size=batch_size, normalize=True)
+        logits = self.logits_from_embeddings(emb)
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, texts: list[str], k: int = 3) -> list[IntentPrediction]:
+        """Predict a batch: label (or out-of-scope), confidence and top-k."""
+        if not texts:
+            return []
+        return decide(self.probs(texts), self.labels, self.oos_label, self.threshold, k)

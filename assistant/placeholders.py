@@ -1,0 +1,94 @@
+"""Placeholders: turn concrete agent replies into reusable ones, and fill them back in.
+
+    "Thanks, Priya! Order NH-48213 ships tomorrow."  ->  "Thanks, {name}! Order {order_number} ships tomorrow."
+
+`templatize` runs at training time over the agent turns of the history; `extract_slots` reads
+what the customer told us so far; `fill` puts it back, with a graceful wording when a slot is
+unknown ("Thanks!" rather than "Thanks, {name}!").
+"""
+
+from __future__ import annotations
+
+import re
+
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_ORDER = re.compile(r"\b(?:NH|ORD|SO)-?\d{4,8}\b", re.I)
+_TICKET = re.compile(r"\bT-\d{4,8}\b")
+_PHONE = re.compile(r"(?<!\w)(?:\+\d{1,3}[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]\d{3}[\s.-]\d{4}\b")
+# A capitalised name right after a greeting or thanks: "Hi Maria,", "Thanks, Tom!".
+_NAME = re.compile(
+    r"\b(Hi|Hello|Hey|Dear|Thanks|Thank you|Thanks so much|Sure|Of course|Great|Perfect|Got it|"
+    r"No problem|Sorry|Welcome back|Okay|Ok)(,?)\s+([A-Z][a-z]{1,15})(?=[,.!?:])"
+)
+_NOT_NAMES = {"Nimbus", "Plus", "Pro", "Cam", "Hub", "Thermostat", "Doorbell", "Monday", "Friday",
+              "There", "Again", "Everyone", "All", "Team"}
+
+# Customer-side cues for slots.
+_CUSTOMER_NAME = re.compile(r"\b(?:my name is|i am|i'm|this is|it's)\s+([A-Z][a-z]{1,15})\b", re.I)
+_NAME_STOP = {"not", "having", "trying", "looking", "getting", "still", "so", "very", "just", "really",
+              "a", "the", "on", "in", "at", "good", "fine", "here", "back", "sorry", "unable", "calling"}
+
+PLACEHOLDERS = ("{name}", "{order_number}", "{ticket_number}", "{email}", "{phone}")
+
+
+def templatize(text: str) -> str:
+    """Replace names, order and ticket numbers, emails and phone numbers by placeholders.
+
+    >>> templatize("Thanks, Priya! I found order NH-48213 for priya@example.com.")
+    'Thanks, {name}! I found order {order_number} for {email}.'
+    """
+    text = _EMAIL.sub("{email}", text)
+    text = _TICKET.sub("{ticket_number}", text)
+    text = _ORDER.sub("{order_number}", text)
+    text = _PHONE.sub("{phone}", text)
+
+    def name(m: re.Match) -> str:
+        if m.group(3) in _NOT_NAMES:
+            return m.group(0)
+        return f"{m.group(1)}{m.group(2)} {{name}}"
+
+    return _NAME.sub(name, text)
+
+
+def extract_slots(customer_texts: list[str]) -> dict[str, str]:
+    """Slot values the customer has given, latest mention winning.
+
+    >>> extract_slots(["hi, I'm Sam", "order NH-10001 please", "email sam@example.org"])
+    {'name': 'Sam', 'order_number': 'NH-10001', 'email': 'sam@example.org'}
+    """
+    slots: dict[str, str] = {}
+    for t in customer_texts:
+        m = _CUSTOMER_NAME.search(t)
+        if m and m.group(1).lower() not in _NAME_STOP:
+            slots["name"] = m.group(1).capitalize()
+        for key, rx in (("order_number", _ORDER), ("ticket_number", _TICKET), ("email", _EMAIL),
+                        ("phone", _PHONE)):
+            found = rx.findall(t)
+            if found:
+                slots[key] = found[-1].upper() if key == "order_number" else found[-1]
+    return slots
+
+
+_FALLBACK = {
+    "order_number": "your order",
+    "ticket_number": "your ticket",
+    "email": "the email address on your account",
+    "phone": "the phone number on your account",
+}
+
+
+def fill(template: str, slots: dict[str, str]) -> str:
+    """Fill placeholders from `slots`; unknown ones get a neutral wording.
+
+    >>> fill("Thanks, {name}! Checking {order_number}.", {})
+    'Thanks! Checking your order.'
+    """
+    out = template
+    if "{name}" in out:
+        if "name" in slots:
+            out = out.replace("{name}", slots["name"])
+        else:
+            out = re.sub(r",?\s*\{name\}", "", out)
+    for key, default in _FALLBACK.items():
+        out = out.replace("{" + key + "}", slots.get(key, default))
+    return out

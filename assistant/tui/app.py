@@ -1,0 +1,674 @@
+"""The terminal chat: a customer talks to the assistant, an agent can watch why it answered.
+
+Layout: the transcript and the input on the left, an insight panel on the right (predicted
+intent, knowledge-base sources, ranked alternatives, policy reason, latency), keys in the footer.
+
+The backend runs the models, so `respond` and `request_human` are blocking: they run one at a
+time in thread workers, fed from a queue, so the input stays responsive and messages typed
+while the assistant is thinking are answered in order. The quick calls (`new_conversation`,
+`rate`, `conversations`, `transcript`) run on the UI thread.
+`assistant chat` runs it over the real backend; `tests/test_tui.py` has an in-memory fake.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Header, Input, Markdown, Static
+
+from assistant.reply import Citation, ConversationSummary, Reply, TurnRecord
+
+
+class Backend(Protocol):
+    """What the chat needs from the dialogue engine and the conversation log.
+
+    `assistant.service.AssistantService` implements it; the tests use an in-memory fake.
+    """
+
+    info: dict[str, str]  # model and KB names/paths, db path: shown on the help screen
+
+    def new_conversation(self) -> str:
+        """Start a conversation and return its id."""
+        ...
+
+    def respond(self, conversation_id: str, text: str) -> Reply:
+        """Answer one customer message (blocking: runs the models)."""
+        ...
+
+    def rate(self, turn_id: str, good: bool) -> None:
+        """Record feedback on an assistant turn."""
+        ...
+
+    def request_human(self, conversation_id: str) -> Reply:
+        """Hand the conversation to a human; the reply has source "handoff" and a ticket id."""
+        ...
+
+    def conversations(self, limit: int = 50) -> list[ConversationSummary]:
+        """The most recent conversations, newest first."""
+        ...
+
+    def transcript(self, conversation_id: str) -> list[TurnRecord]:
+        """The stored turns of one conversation, oldest first."""
+        ...
+
+    def close(self) -> None:
+        """Release models and the database."""
+        ...
+
+
+# -- formatting helpers ------------------------------------------------------------------------
+
+
+def citation_label(citation: Citation) -> str:
+    """ "Title › Section", or the title alone when the passage has no section."""
+    if citation.section:
+        return f"{citation.title} › {citation.section}"
+    return citation.title
+
+
+def reply_caption(
+    source: str | None, citations: Sequence[Citation] = (), ticket_id: str | None = None
+) -> str:
+    """The small line under an assistant message that says where the reply came from.
+
+    >>> reply_caption("handoff", ticket_id="T-12345")
+    'handed to a human · ticket T-12345'
+    """
+    if source == "kb":
+        if citations:
+            return f"from the knowledge base · {citation_label(citations[0])}"
+        return "from the knowledge base"
+    if source == "handoff":
+        return f"handed to a human · ticket {ticket_id}" if ticket_id else "handed to a human"
+    captions = {
+        "ranker": "suggested reply",
+        "clarify": "asking you to clarify",
+        "oos": "outside what I can help with",
+        "muted": "bot paused · a human agent will reply",
+    }
+    return captions.get(source or "", source or "")
+
+
+def bar(fraction: float, width: int = 10) -> str:
+    """A text bar for a probability: `bar(0.5, 4) == "██░░"`."""
+    filled = round(max(0.0, min(1.0, fraction)) * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` on one line, cut to `limit` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def short_time(iso: str) -> str:
+    """An ISO-8601 UTC time to the minute: "2024-05-01T12:00:00Z" -> "2024-05-01 12:00"."""
+    return iso.replace("T", " ")[:16]
+
+
+def key_label(keys: str) -> str:
+    """A binding's keys as the help screen shows them: "f2,ctrl+h" -> "F2 / ctrl+h"."""
+    names = {"question_mark": "?", "enter": "Enter", "escape": "Esc"}
+    out = []
+    for key in keys.split(","):
+        key = names.get(key, key)
+        out.append(key.upper() if len(key) == 2 and key.startswith("f") else key)
+    return " / ".join(out)
+
+
+# -- transcript messages -----------------------------------------------------------------------
+
+
+class CustomerMessage(Static):
+    """A message the customer typed (shown as typed, never as markup)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text, markup=False, classes="message customer")
+        self.border_title = "You"
+
+
+class AgentMessage(Static):
+    """A message a human agent wrote (only in stored transcripts)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text, markup=False, classes="message agent")
+        self.border_title = "Agent"
+
+
+class NoteMessage(Static):
+    """A line from the app itself: a welcome, a conversation loaded, a handoff request."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text, markup=False, classes="note")
+
+
+class ErrorMessage(Static):
+    """The backend failed; the app keeps going."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text, markup=False, classes="message error")
+        self.border_title = "Error"
+
+
+class AssistantMessage(Vertical):
+    """An assistant reply: Markdown body, a caption saying where it came from, its citations."""
+
+    def __init__(
+        self,
+        text: str,
+        caption: str,
+        citations: Sequence[Citation] = (),
+        *,
+        source: str | None = None,
+        rating: int | None = None,
+    ) -> None:
+        super().__init__(classes="message assistant")
+        if source == "handoff":
+            self.add_class("handoff")
+        self.border_title = "Assistant"
+        self._text = text.strip() or "*(no reply)*"
+        self._caption = caption
+        self._citations = list(citations)
+        self._rating = rating
+
+    def compose(self) -> ComposeResult:
+        yield Markdown(self._text, classes="body")
+        yield Static(self._caption_text(), classes="caption")
+        seen: set[str] = set()
+        for citation in self._citations:
+            label = citation_label(citation)
+            if label in seen:
+                continue
+            seen.add(label)
+            # The caption already names the first article: its line only adds the path.
+            line = citation.source if label in self._caption else f"{label} · {citation.source}"
+            yield Static(Content(f"↳ {line}"), classes="citation")
+
+    def _caption_text(self) -> Content:
+        if self._rating is None:
+            return Content(self._caption)
+        return Content(self._caption + (" · rated good" if self._rating > 0 else " · rated bad"))
+
+    def set_rating(self, good: bool) -> None:
+        """Show the customer's rating in the caption."""
+        self._rating = 1 if good else -1
+        self.query_one(".caption", Static).update(self._caption_text())
+
+
+# -- side panel --------------------------------------------------------------------------------
+
+
+class InsightPanel(VerticalScroll):
+    """Why the assistant answered what it did: intent, sources, alternatives, policy, latency."""
+
+    SECTIONS = (
+        ("intent", "Intent"),
+        ("sources", "Sources"),
+        ("alternatives", "Alternatives"),
+        ("policy", "Policy"),
+        ("latency", "Latency"),
+    )
+
+    def compose(self) -> ComposeResult:
+        for section_id, title in self.SECTIONS:
+            section = Static("", id=section_id, classes="section")
+            section.border_title = title
+            yield section
+
+    def on_mount(self) -> None:
+        self.show(None)
+
+    def show(self, reply: Reply | None) -> None:
+        """Fill the panel from `reply`, or with placeholders when there is none."""
+        none = Content.styled("—", "$text-muted")
+        if reply is None:
+            for section_id, _ in self.SECTIONS:
+                self.query_one(f"#{section_id}", Static).update(none)
+            return
+        self.query_one("#intent", Static).update(self._intent(reply) or none)
+        self.query_one("#sources", Static).update(self._sources(reply) or none)
+        self.query_one("#alternatives", Static).update(self._alternatives(reply) or none)
+        policy = Content.assemble((reply.source, "bold"), "\n", reply.reason)
+        self.query_one("#policy", Static).update(policy)
+        self.query_one("#latency", Static).update(f"{reply.latency_ms:.0f} ms")
+
+    @staticmethod
+    def _intent(reply: Reply) -> Content | None:
+        top = list(reply.top_intents) or (
+            [(reply.intent, reply.confidence)] if reply.intent else []
+        )
+        if not top:
+            return None
+        lines = []
+        for rank, (label, prob) in enumerate(top[:3]):
+            style = "bold" if rank == 0 else ""
+            lines.append(
+                Content.assemble(
+                    (f"{shorten(label, 16):<16} ", style),
+                    (bar(prob), "$accent" if rank == 0 else "$text-muted"),
+                    f" {prob:4.0%}",
+                )
+            )
+        return Content("\n").join(lines)
+
+    @staticmethod
+    def _sources(reply: Reply) -> Content | None:
+        if not reply.citations:
+            return None
+        lines = [
+            Content.assemble(
+                (citation_label(c), "bold"), "\n", (f"{c.source} · {c.score:.2f}", "$text-muted")
+            )
+            for c in reply.citations
+        ]
+        return Content("\n").join(lines)
+
+    @staticmethod
+    def _alternatives(reply: Reply) -> Content | None:
+        if not reply.candidates:
+            return None
+        lines = [
+            Content.assemble((f"{c.score:.2f} ", "bold"), shorten(c.text, 70))
+            for c in reply.candidates
+        ]
+        return Content("\n").join(lines)
+
+
+# -- modal screens -----------------------------------------------------------------------------
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key the chat understands, and what the backend has loaded."""
+
+    BINDINGS = [Binding("escape,f1,question_mark,q", "dismiss", "Close")]
+
+    def __init__(self, keys: Iterable[tuple[str, str]], info: dict[str, str]) -> None:
+        super().__init__()
+        self._keys = list(keys)
+        self._info = dict(info)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-dialog", classes="dialog"):
+            yield Static("Keys", classes="dialog-title")
+            yield Static(self._table(self._keys, "bold $accent"), id="help-keys")
+            if self._info:
+                yield Static("Loaded", classes="dialog-title")
+                yield Static(self._table(self._info.items(), "bold"), id="help-info")
+            yield Static("Esc to close", classes="dialog-hint")
+
+    @staticmethod
+    def _table(rows: Iterable[tuple[str, str]], key_style: str) -> Content:
+        rows = list(rows)
+        width = max(len(key) for key, _ in rows) + 2
+        return Content("\n").join(
+            Content.assemble((key.ljust(width), key_style), str(value)) for key, value in rows
+        )
+
+
+class BrowseScreen(ModalScreen[ConversationSummary | None]):
+    """Past conversations, newest first; Enter opens one."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Close")]
+
+    def __init__(self, summaries: Sequence[ConversationSummary]) -> None:
+        super().__init__()
+        self._summaries = {s.id: s for s in summaries}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="browse-dialog", classes="dialog"):
+            yield Static("Past conversations", classes="dialog-title")
+            if self._summaries:
+                yield DataTable(id="conversations", cursor_type="row", zebra_stripes=True)
+            else:
+                yield Static("No conversations yet.", classes="empty")
+            yield Static("Enter open · Esc close", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        if not self._summaries:
+            return
+        table = self.query_one(DataTable)
+        table.add_columns("Started", "Turns", "Status", "First message", "Id")
+        for s in self._summaries.values():
+            table.add_row(
+                short_time(s.started),
+                str(s.n_turns),
+                s.status,
+                shorten(s.preview, 40),
+                s.id,
+                key=s.id,
+            )
+        table.focus()
+
+    @on(DataTable.RowSelected)
+    def _open(self, event: DataTable.RowSelected) -> None:
+        self.dismiss(self._summaries[str(event.row_key.value)])
+
+
+# -- the app -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One blocking backend call waiting its turn."""
+
+    kind: str  # "respond" | "human"
+    conversation_id: str
+    text: str = ""  # the customer message ("respond" only)
+
+
+WELCOME = (
+    "Hi! Ask me about your order, billing or account. "
+    "Press F2 at any time to talk to a person, F1 for help."
+)
+
+
+class ChatApp(App[None]):
+    """`assistant chat`: the customer-service chat over a `Backend`."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Customer assistant"
+
+    BINDINGS = [
+        Binding("ctrl+g", "rate(True)", "Good", tooltip="Rate the last reply as helpful"),
+        Binding("ctrl+b", "rate(False)", "Bad", tooltip="Rate the last reply as not helpful"),
+        Binding("f2,ctrl+h", "human", "Human", tooltip="Hand the conversation to a person"),
+        Binding("ctrl+n", "new_conversation", "New", tooltip="Start a new conversation"),
+        Binding("ctrl+o", "browse", "Conversations", tooltip="Browse past conversations"),
+        Binding("f1,question_mark", "help", "Help", tooltip="Show every key"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    # Actions that need the chat screen in front (not a dialog).
+    CHAT_ACTIONS = frozenset({"rate", "human", "new_conversation", "browse", "help"})
+
+    conversation_id: reactive[str] = reactive("")
+    busy: reactive[bool] = reactive(False)  # a respond/request_human call is running
+    read_only: reactive[bool] = reactive(False)  # a closed conversation is on screen
+    handed_off: reactive[bool] = reactive(False)  # a human has it; the bot stays quiet
+
+    def __init__(self, backend: Backend) -> None:
+        super().__init__()
+        self.backend = backend
+        self._pending: deque[_Job] = deque()
+        self._last_turn_id: str | None = None  # the assistant turn that ctrl+g / ctrl+b rate
+        self._last_message: AssistantMessage | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            with Vertical(id="chat"):
+                yield VerticalScroll(id="transcript")
+                yield Static("", id="thinking")
+                yield Input(placeholder="Type your message and press Enter", id="prompt")
+            yield InsightPanel(id="insight")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#transcript", VerticalScroll).anchor()
+        self._start_conversation()
+        self.query_one("#prompt", Input).focus()
+
+    # -- reactive state ------------------------------------------------------------------------
+
+    def watch_conversation_id(self, conversation_id: str) -> None:
+        self.sub_title = f"conversation {conversation_id}" if conversation_id else ""
+
+    def watch_busy(self) -> None:
+        self._update_thinking()
+
+    def watch_read_only(self, read_only: bool) -> None:
+        self.query_one("#prompt", Input).disabled = read_only
+        self._update_placeholder()
+
+    def watch_handed_off(self) -> None:
+        self._update_placeholder()
+
+    def _update_placeholder(self) -> None:
+        if self.read_only:
+            placeholder = "This conversation is closed (read-only) · ctrl+n starts a new one"
+        elif self.handed_off:
+            placeholder = "A human agent has this conversation · your messages reach them"
+        else:
+            placeholder = "Type your message and press Enter"
+        self.query_one("#prompt", Input).placeholder = placeholder
+
+    # -- the conversation ----------------------------------------------------------------------
+
+    @property
+    def transcript(self) -> VerticalScroll:
+        """The scrolling list of messages."""
+        return self.query_one("#transcript", VerticalScroll)
+
+    def _add(self, *messages: Static | Vertical) -> None:
+        self.transcript.mount_all(messages)
+
+    def _reset(self) -> None:
+        """Empty the transcript and the insight panel."""
+        self.transcript.remove_children()
+        self.query_one(InsightPanel).show(None)
+        self._last_turn_id = None
+        self._last_message = None
+
+    def _start_conversation(self) -> None:
+        try:
+            conversation_id = self.backend.new_conversation()
+        except Exception as exc:  # the UI survives any backend failure
+            self._add(ErrorMessage(f"Could not start a conversation: {exc}"))
+            return
+        self._reset()
+        self.read_only = False
+        self.handed_off = False
+        self.conversation_id = conversation_id
+        self._add(NoteMessage(WELCOME))
+
+    @on(Input.Submitted, "#prompt")
+    def _send(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text or self.read_only:
+            return
+        if not self.conversation_id:
+            self._start_conversation()
+            if not self.conversation_id:
+                return  # the error is on screen; the text stays in the input
+        event.input.clear()
+        self._add(CustomerMessage(text))
+        self._enqueue(_Job("respond", self.conversation_id, text))
+
+    def _enqueue(self, job: _Job) -> None:
+        self._pending.append(job)
+        self._pump()
+
+    def _pump(self) -> None:
+        """Start the next queued backend call unless one is running."""
+        if not self.busy and self._pending:
+            self.busy = True
+            self._call_backend(self._pending.popleft())
+        self._update_thinking()
+
+    def _update_thinking(self) -> None:
+        thinking = self.query_one("#thinking", Static)
+        thinking.display = self.busy
+        queued = f" ({len(self._pending)} more queued)" if self._pending else ""
+        thinking.update(f"Assistant is thinking…{queued}")
+
+    @work(thread=True, exclusive=False, group="backend", exit_on_error=False)
+    def _call_backend(self, job: _Job) -> None:
+        """Run one blocking backend call off the UI thread and post the result back."""
+        try:
+            if job.kind == "human":
+                reply = self.backend.request_human(job.conversation_id)
+            else:
+                reply = self.backend.respond(job.conversation_id, job.text)
+        except Exception as exc:
+            self.call_from_thread(self._job_failed, job, exc)
+        else:
+            self.call_from_thread(self._job_done, job, reply)
+
+    def _job_done(self, job: _Job, reply: Reply) -> None:
+        self.busy = False
+        # A reply for a conversation no longer on screen is in the log; don't show it here.
+        if job.conversation_id == self.conversation_id:
+            self._show_reply(reply)
+            if reply.source == "handoff":
+                self.handed_off = True
+                ticket = f" · ticket {reply.ticket_id}" if reply.ticket_id else ""
+                self.notify(f"Handed to a human{ticket}", title="Talk to a human")
+        self._pump()
+
+    def _job_failed(self, job: _Job, exc: Exception) -> None:
+        self.busy = False
+        if job.conversation_id == self.conversation_id:
+            if job.kind == "human":
+                self._add(ErrorMessage(f"Could not reach a human agent: {exc}. Try F2 again."))
+            else:
+                prompt = self.query_one("#prompt", Input)
+                if not prompt.value and not prompt.disabled:
+                    prompt.value = job.text
+                    prompt.cursor_position = len(job.text)
+                    kept = "It is back in the input box: press Enter to send it again."
+                else:
+                    kept = f"Your message was: {job.text}"
+                self._add(ErrorMessage(f"Sorry, I could not answer that ({exc}). {kept}"))
+        self._pump()
+
+    def _show_reply(self, reply: Reply) -> None:
+        message = AssistantMessage(
+            reply.reply,
+            reply_caption(reply.source, reply.citations, reply.ticket_id),
+            reply.citations,
+            source=reply.source,
+        )
+        self._add(message)
+        self._last_turn_id = reply.turn_id
+        self._last_message = message
+        self.query_one(InsightPanel).show(reply)
+
+    def _show_transcript(self, summary: ConversationSummary, turns: list[TurnRecord]) -> None:
+        self._reset()
+        self.conversation_id = summary.id
+        self.read_only = summary.status == "closed"
+        self.handed_off = summary.status == "human"
+        state = {"closed": " · closed (read-only)", "human": " · with a human agent"}
+        self._add(
+            NoteMessage(
+                f"Conversation {summary.id} · started {short_time(summary.started)}"
+                + state.get(summary.status, "")
+            )
+        )
+        for turn in turns:
+            if turn.role == "customer":
+                self._add(CustomerMessage(turn.text))
+            elif turn.role == "agent":
+                self._add(AgentMessage(turn.text))
+            else:
+                message = AssistantMessage(
+                    turn.text, reply_caption(turn.source), source=turn.source, rating=turn.rating
+                )
+                self._add(message)
+                self._last_turn_id = turn.id
+                self._last_message = message
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Chat keys do nothing while a dialog (help, browser, palette) is in front."""
+        if action in self.CHAT_ACTIONS and isinstance(self.screen, ModalScreen):
+            return False
+        return True
+
+    def action_rate(self, good: bool) -> None:
+        """Record whether the last assistant reply helped."""
+        if self._last_turn_id is None:
+            self.notify("There is no reply to rate yet.", severity="warning")
+            return
+        try:
+            self.backend.rate(self._last_turn_id, good)
+        except Exception as exc:
+            self.notify(f"Could not save the rating: {exc}", severity="error")
+            return
+        if self._last_message is not None and self._last_message.is_attached:
+            self._last_message.set_rating(good)
+        self.notify(
+            "Thanks! Marked the last reply as helpful."
+            if good
+            else "Thanks, marked the last reply as not helpful."
+        )
+
+    def action_human(self) -> None:
+        """Hand the conversation to a person (queued after messages still being answered)."""
+        if self.read_only or not self.conversation_id:
+            self.notify("Start a conversation first (ctrl+n).", severity="warning")
+            return
+        self._add(NoteMessage("You asked to talk to a person."))
+        self._enqueue(_Job("human", self.conversation_id))
+
+    def action_new_conversation(self) -> None:
+        """Clear the screen and start a new conversation."""
+        self._start_conversation()
+        self.query_one("#prompt", Input).focus()
+
+    def action_browse(self) -> None:
+        """Open the list of past conversations."""
+        try:
+            summaries = self.backend.conversations()
+        except Exception as exc:
+            self.notify(f"Could not list conversations: {exc}", severity="error")
+            return
+        self.push_screen(BrowseScreen(summaries), self._open_conversation)
+
+    def _open_conversation(self, summary: ConversationSummary | None) -> None:
+        if summary is None:
+            return
+        try:
+            turns = self.backend.transcript(summary.id)
+        except Exception as exc:
+            self.notify(f"Could not load conversation {summary.id}: {exc}", severity="error")
+            return
+        self._show_transcript(summary, turns)
+        if not self.read_only:
+            self.query_one("#prompt", Input).focus()
+
+    def action_help(self) -> None:
+        """Show every key and what the backend has loaded."""
+        keys = [(key_label(b.key), b.tooltip or b.description) for b in self.BINDINGS]
+        keys[-1:-1] = [
+            ("Enter", "Send the message"),
+            ("ctrl+p", "Command palette: every action by name"),
+        ]
+        self.push_screen(HelpScreen(keys, getattr(self.backend, "info", {}) or {}))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The chat's actions in the command palette (ctrl+p), after Textual's own."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Rate last reply: good", "The reply helped (ctrl+g)", self._rate_good)
+        yield SystemCommand(
+            "Rate last reply: bad", "The reply did not help (ctrl+b)", self._rate_bad
+        )
+        yield SystemCommand(
+            "Talk to a human", "Hand the conversation to a person (F2)", self.action_human
+        )
+        yield SystemCommand(
+            "New conversation",
+            "Clear the screen and start again (ctrl+n)",
+            self.action_new_conversation,
+        )
+        yield SystemCommand(
+            "Browse conversations", "Open a past conversation (ctrl+o)", self.action_browse
+        )
+        yield SystemCommand("Help", "Show every key (F1)", self.action_help)
+
+    def _rate_good(self) -> None:
+        self.action_rate(True)
+
+    def _rate_bad(self) -> None:
+        self.action_rate(False)

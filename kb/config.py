@@ -1,0 +1,96 @@
+"""Configuration of the two entry points: building an index and searching one."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from kb.errors import KBInputError
+
+INDEX_TYPES = ("auto", "flat", "hnsw")
+PRECISIONS = ("auto", "fp32", "autocast", "bf16")
+
+
+@dataclass
+class BuildConfig:
+    """How `build_index` chunks, embeds and indexes a docs folder.
+
+    >>> BuildConfig(max_words=80).overlap_words
+    20
+    """
+
+    model_path: str | None = None  # sentence-transformers directory; None = the bundled MiniLM
+    max_words: int = 100  # passage size limit in words (tables and code count their words too)
+    overlap_words: int = 20  # whole trailing sentences (up to this many words) repeated in the next
+    index_type: str = "auto"  # "flat" (exact), "hnsw" (approximate) or "auto" (by hnsw_threshold)
+    hnsw_threshold: int = 20_000  # with index_type="auto", HNSW from this many passages on
+    hnsw_m: int = 32  # HNSW graph degree: more = better recall, bigger index
+    hnsw_ef_construction: int = 128  # HNSW build-time beam width
+    hnsw_ef_search: int = 128  # HNSW search-time beam width (stored in the manifest)
+    recall_sample: int = 500  # passages used as queries to measure HNSW recall@10 against exact
+    precision: str = "auto"  # build encoding: fp32, autocast (bf16 autocast), bf16 (bf16 weights)
+    batch_size: int = 32  # passages per forward pass (batches are length-sorted)
+    num_threads: int | None = None  # torch threads for the build; None = torch's default
+    show_progress: bool = True  # tqdm progress bar on stderr while embedding
+    seed: int = 0  # seed of the recall sample
+
+    def __post_init__(self) -> None:
+        if self.max_words < 10:
+            raise KBInputError(f"max_words must be at least 10, got {self.max_words!r}")
+        if not 0 <= self.overlap_words < self.max_words // 2:
+            raise KBInputError(
+                f"overlap_words must be >= 0 and below half of max_words ({self.max_words}), "
+                f"got {self.overlap_words!r}"
+            )
+        if self.index_type not in INDEX_TYPES:
+            raise KBInputError(
+                f"index_type must be one of {', '.join(INDEX_TYPES)}, got {self.index_type!r}"
+            )
+        if self.hnsw_threshold < 1:
+            raise KBInputError(f"hnsw_threshold must be positive, got {self.hnsw_threshold!r}")
+        for name in ("hnsw_m", "hnsw_ef_construction", "hnsw_ef_search", "batch_size"):
+            if getattr(self, name) < 1:
+                raise KBInputError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.recall_sample < 1:
+            raise KBInputError(f"recall_sample must be positive, got {self.recall_sample!r}")
+        if self.precision not in PRECISIONS:
+            raise KBInputError(
+                f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
+            )
+        if self.num_threads is not None and self.num_threads < 1:
+            raise KBInputError(f"num_threads must be positive or None, got {self.num_threads!r}")
+
+    def chunking(self) -> dict:
+        """The settings that decide passage boundaries (a change re-embeds every file)."""
+        return {"max_words": self.max_words, "overlap_words": self.overlap_words}
+
+    def to_dict(self) -> dict:
+        """All fields, for the manifest."""
+        return asdict(self)
+
+
+@dataclass
+class SearchConfig:
+    """How a loaded `KnowledgeBase` ranks passages.
+
+    >>> SearchConfig(keyword_weight=0.0).candidates
+    50
+    """
+
+    keyword_weight: float = 0.3  # BM25 weight (max-normalised) added to the cosine; 0 = dense
+    candidates: int = 50  # passages taken from each retriever (dense, keyword) before fusion
+    hnsw_ef_search: int | None = None  # override the HNSW beam width stored in the manifest
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.keyword_weight <= 10.0:
+            raise KBInputError(
+                f"keyword_weight must be between 0 and 10, got {self.keyword_weight!r}"
+            )
+        if self.candidates < 1:
+            raise KBInputError(f"candidates must be positive, got {self.candidates!r}")
+        if self.hnsw_ef_search is not None and self.hnsw_ef_search < 1:
+            raise KBInputError(
+                f"hnsw_ef_search must be positive or None, got {self.hnsw_ef_search!r}"
+            )
+
+
+__all__ = ["BuildConfig", "SearchConfig", "INDEX_TYPES", "PRECISIONS"]

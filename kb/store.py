@@ -1,0 +1,212 @@
+"""The passage store (SQLite with an FTS5 keyword index) and the index manifest.
+
+An index directory holds `manifest.json` and three data files whose names carry a build id
+(`passages.<id>.sqlite`, `embeddings.<id>.npy`, `index.<id>.faiss`). A build writes new data
+files next to the old ones and then atomically replaces `manifest.json`, which names them: a
+build that fails at any point leaves the previous manifest pointing at intact files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from kb.chunking import Chunk
+from kb.errors import KBIndexError
+
+FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+
+# Words too common to help a keyword match (they also make OR queries match everything).
+_STOPWORDS = frozenset(
+    "a an and are as at be but by can do does for from has have how i if in into is it its "
+    "me my no not of on or our so that the their them then there these they this to was we "
+    "were what when where which who why will with you your".split()
+)
+_WORD = re.compile(r"\w+")
+_MAX_QUERY_TERMS = 32
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Write JSON to a temporary file in the same folder, then rename it over `path`."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_manifest(index_dir: Path) -> dict:
+    """The manifest of an index directory; KBIndexError naming the file when unusable."""
+    path = index_dir / MANIFEST_FILE
+    if not index_dir.is_dir():
+        raise KBIndexError(
+            f"index directory {index_dir} does not exist: build it with "
+            f"`assistant kb build --docs DOCS --out {index_dir}`"
+        )
+    if not path.is_file():
+        raise KBIndexError(
+            f"{path} is missing: {index_dir} is not a knowledge-base index "
+            f"(build one with `assistant kb build --docs DOCS --out {index_dir}`)"
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise KBIndexError(f"{path} is corrupted ({exc}): rebuild the index") from exc
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        version = manifest.get("format_version") if isinstance(manifest, dict) else None
+        raise KBIndexError(
+            f"{path}: format version {version!r}, expected {FORMAT_VERSION}: rebuild the index"
+        )
+    for key in ("artifacts", "model", "count", "dimension", "index", "files"):
+        if key not in manifest:
+            raise KBIndexError(f"{path} has no {key!r} entry: rebuild the index")
+    return manifest
+
+
+def keyword_query(text: str) -> str:
+    """An FTS5 query that matches any significant word of `text` (empty when there is none).
+
+    >>> keyword_query("How do I get a refund?")
+    '"get" OR "refund"'
+    """
+    terms: list[str] = []
+    for word in _WORD.findall(text.lower()):
+        if word not in _STOPWORDS and word not in terms:
+            terms.append(word)
+    return " OR ".join(f'"{t}"' for t in terms[:_MAX_QUERY_TERMS])
+
+
+def write_store(path: Path, chunks: Iterable[Chunk]) -> int:
+    """Create the SQLite store at `path` (which must not exist); rowid i = embedding row i."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.executescript(
+            """
+            CREATE TABLE passages (
+                id INTEGER PRIMARY KEY,
+                article_id TEXT NOT NULL,
+                title TEXT NOT NULL,
+                section TEXT NOT NULL,
+                source TEXT NOT NULL,
+                position INTEGER NOT NULL,
+                text TEXT NOT NULL
+            );
+            CREATE INDEX passages_source ON passages(source);
+            CREATE VIRTUAL TABLE passages_fts USING fts5(
+                body, content='', tokenize='porter unicode61 remove_diacritics 2'
+            );
+            """
+        )
+        count = 0
+        for i, c in enumerate(chunks):
+            conn.execute(
+                "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (i, c.article_id, c.title, c.section, c.source, c.position, c.text),
+            )
+            conn.execute("INSERT INTO passages_fts(rowid, body) VALUES (?, ?)", (i, c.embed_text()))
+            count += 1
+        conn.commit()
+        return count
+    finally:
+        conn.close()
+
+
+class PassageStore:
+    """Read access to a passage store; safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if not path.is_file():
+            raise KBIndexError(f"passage store {path} is missing: rebuild the index")
+        try:
+            self._conn = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, check_same_thread=False
+            )
+            self._count = self._conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+            self._conn.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH 'x'")
+        except sqlite3.Error as exc:
+            raise KBIndexError(
+                f"passage store {path} is corrupted ({exc}): rebuild the index"
+            ) from exc
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._conn.close()
+
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        try:
+            with self._lock:
+                return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise KBIndexError(f"passage store {self.path} cannot be read ({exc})") from exc
+
+    def get(self, ids: list[int]) -> dict[int, tuple]:
+        """Rows (article_id, title, section, source, position, text) by passage id."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._query(
+            "SELECT id, article_id, title, section, source, position, text FROM passages "
+            f"WHERE id IN ({marks})",
+            tuple(int(i) for i in ids),
+        )
+        return {row[0]: row[1:] for row in rows}
+
+    def rows(self) -> Iterator[tuple]:
+        """Every row (id, article_id, title, section, source, position, text) in id order."""
+        yield from self._query(
+            "SELECT id, article_id, title, section, source, position, text FROM passages "
+            "ORDER BY id"
+        )
+
+    def article_ids(self) -> set[str]:
+        """The distinct article ids in the store."""
+        return {row[0] for row in self._query("SELECT DISTINCT article_id FROM passages")}
+
+    def keyword_scores(
+        self, text: str, limit: int, ids: list[int] | None = None
+    ) -> dict[int, float]:
+        """BM25 scores (higher is better) of the best `limit` passages matching any word of
+        `text`, or of the given `ids` only (those that match)."""
+        query = keyword_query(text)
+        if not query:
+            return {}
+        sql = "SELECT rowid, -bm25(passages_fts) FROM passages_fts WHERE passages_fts MATCH ?"
+        params: tuple = (query,)
+        if ids is not None:
+            if not ids:
+                return {}
+            sql += f" AND rowid IN ({','.join('?' * len(ids))})"
+            params += tuple(int(i) for i in ids)
+        else:
+            sql += " ORDER BY rank LIMIT ?"
+            params += (int(limit),)
+        return {int(rowid): float(score) for rowid, score in self._query(sql, params)}
+
+
+__all__ = [
+    "FORMAT_VERSION",
+    "MANIFEST_FILE",
+    "PassageStore",
+    "keyword_query",
+    "read_manifest",
+    "write_json_atomic",
+    "write_store",
+]

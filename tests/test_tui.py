@@ -1,0 +1,489 @@
+"""The Textual chat, driven with Pilot against an in-memory fake backend."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+
+import pytest
+
+pytest.importorskip("textual")
+
+from textual.widgets import DataTable, Input, Static  # noqa: E402
+
+from assistant.reply import (  # noqa: E402
+    Candidate,
+    Citation,
+    ConversationSummary,
+    Reply,
+    TurnRecord,
+)
+from assistant.tui.app import (  # noqa: E402
+    AssistantMessage,
+    BrowseScreen,
+    ChatApp,
+    CustomerMessage,
+    ErrorMessage,
+    HelpScreen,
+    InsightPanel,
+)
+
+SIZE = (110, 34)
+
+
+class FakeBackend:
+    """An in-memory `Backend`: canned replies, fixed scores and latency, every call recorded.
+
+    `gate`, when given, makes `respond` wait until it is set (a "slow model");
+    `fail_on`, a message text that makes `respond` raise.
+    """
+
+    info = {"intent model": "models/intent (fake)", "kb": "kb/ (fake)", "db": ":memory:"}
+
+    def __init__(self, gate: threading.Event | None = None, fail_on: str | None = None) -> None:
+        self.gate = gate
+        self.fail_on = fail_on
+        self.calls: list[tuple] = []
+        self.ratings: list[tuple[str, bool]] = []
+        self.turns: dict[str, list[TurnRecord]] = {}
+        self.status: dict[str, str] = {}
+        self._next_conversation = 1
+        self._next_turn = 1
+        self._next_ticket = 12345
+        self.closed = False
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _turn(self, conversation_id: str, role: str, text: str, **kw) -> TurnRecord:
+        turn = TurnRecord(
+            id=f"t{self._next_turn}", role=role, text=text, time="2024-05-01T12:00:00Z", **kw
+        )
+        self._next_turn += 1
+        self.turns[conversation_id].append(turn)
+        return turn
+
+    # -- the Backend protocol ------------------------------------------------------------------
+
+    def new_conversation(self) -> str:
+        conversation_id = f"c{self._next_conversation}"
+        self._next_conversation += 1
+        self.turns[conversation_id] = []
+        self.status[conversation_id] = "bot"
+        self.calls.append(("new_conversation", conversation_id))
+        return conversation_id
+
+    def respond(self, conversation_id: str, text: str) -> Reply:
+        self.calls.append(("respond", conversation_id, text))
+        if self.gate is not None:
+            assert self.gate.wait(10), "the test never released the fake model"
+        if text == self.fail_on:
+            raise RuntimeError("model exploded")
+        self._turn(conversation_id, "customer", text)
+        if self.status[conversation_id] == "human":
+            turn = self._turn(conversation_id, "assistant", "", source="muted")
+            return Reply("", "muted", "conversation handed off", conversation_id, turn.id)
+        answer = f"Refunds reach your card within **5 business days**. (re: {text})"
+        turn = self._turn(conversation_id, "assistant", answer, source="kb", intent="refund")
+        return Reply(
+            reply=answer,
+            source="kb",
+            reason="kb score 0.71 >= 0.50",
+            conversation_id=conversation_id,
+            turn_id=turn.id,
+            intent="refund",
+            confidence=0.83,
+            top_intents=[("refund", 0.83), ("cancel_order", 0.1), ("track_order", 0.04)],
+            citations=[
+                Citation(
+                    "billing/refunds",
+                    "Refunds",
+                    "How long refunds take",
+                    "billing/refunds.md",
+                    0.71,
+                ),
+            ],
+            candidates=[
+                Candidate("Your refund is on its way.", 0.62, ["refund"]),
+                Candidate("You can cancel an order from your account page.", 0.41),
+            ],
+            latency_ms=42.0,
+        )
+
+    def rate(self, turn_id: str, good: bool) -> None:
+        self.calls.append(("rate", turn_id, good))
+        self.ratings.append((turn_id, good))
+
+    def request_human(self, conversation_id: str) -> Reply:
+        self.calls.append(("request_human", conversation_id))
+        self.status[conversation_id] = "human"
+        ticket = f"T-{self._next_ticket}"
+        self._next_ticket += 1
+        text = f"I've passed this to a colleague. Your ticket is **{ticket}**."
+        turn = self._turn(conversation_id, "assistant", text, source="handoff")
+        return Reply(
+            text,
+            "handoff",
+            "customer asked for a human",
+            conversation_id,
+            turn.id,
+            ticket_id=ticket,
+        )
+
+    def conversations(self, limit: int = 50) -> list[ConversationSummary]:
+        self.calls.append(("conversations", limit))
+        rows = [
+            ConversationSummary(
+                id=cid,
+                started="2024-05-01T12:00:00Z",
+                n_turns=len(turns),
+                preview=next((t.text for t in turns if t.role == "customer"), ""),
+                status=self.status[cid],
+            )
+            for cid, turns in self.turns.items()
+        ]
+        return rows[::-1][:limit]
+
+    def transcript(self, conversation_id: str) -> list[TurnRecord]:
+        self.calls.append(("transcript", conversation_id))
+        return list(self.turns[conversation_id])
+
+    def close(self) -> None:
+        self.closed = True
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def asynchronous(test):
+    """Run an async Pilot test with `asyncio.run` (no pytest async plugin needed)."""
+
+    @functools.wraps(test)
+    def run() -> None:
+        asyncio.run(test())
+
+    return run
+
+
+async def settle(pilot) -> None:
+    """Wait until every queued backend call has been answered and shown."""
+    app = pilot.app
+    for _ in range(200):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not app.busy and not app._pending:
+            return
+    raise AssertionError("the chat never settled")
+
+
+async def send(pilot, text: str) -> None:
+    """Type `text` into the input and press Enter."""
+    await pilot.click("#prompt")
+    await pilot.press(*text, "enter")
+
+
+def messages(app, kind) -> list:
+    return list(app.query(kind))
+
+
+def text_of(widget) -> str:
+    """Everything a message shows, as plain text."""
+    if isinstance(widget, AssistantMessage):
+        return widget._text + "\n" + str(widget.query_one(".caption", Static).render())
+    return str(widget.render())
+
+
+# -- behaviour ---------------------------------------------------------------------------------
+
+
+@asynchronous
+async def test_exchange_shows_both_messages_and_the_insight_panel():
+    backend = FakeBackend()
+    app = ChatApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "where is my refund")
+        await settle(pilot)
+        assert [str(m.render()) for m in messages(app, CustomerMessage)] == ["where is my refund"]
+        (reply,) = messages(app, AssistantMessage)
+        assert "5 business days" in reply._text
+        caption = str(reply.query_one(".caption", Static).render())
+        assert caption == "from the knowledge base · Refunds › How long refunds take"
+        citation = str(reply.query_one(".citation", Static).render())
+        assert "billing/refunds.md" in citation
+        panel = app.query_one(InsightPanel)
+        intent = str(panel.query_one("#intent", Static).render())
+        assert "refund" in intent and "83%" in intent and "cancel_order" in intent
+        assert "billing/refunds.md" in str(panel.query_one("#sources", Static).render())
+        assert "0.62" in str(panel.query_one("#alternatives", Static).render())
+        assert "kb score 0.71" in str(panel.query_one("#policy", Static).render())
+        assert "42 ms" in str(panel.query_one("#latency", Static).render())
+        assert app.query_one("#prompt", Input).value == ""
+    assert backend.calls[:2] == [
+        ("new_conversation", "c1"),
+        ("respond", "c1", "where is my refund"),
+    ]
+
+
+@asynchronous
+async def test_blank_input_is_ignored():
+    backend = FakeBackend()
+    app = ChatApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "   ")
+        await settle(pilot)
+        assert messages(app, CustomerMessage) == []
+        assert not any(call[0] == "respond" for call in backend.calls)
+
+
+@asynchronous
+async def test_rating_records_the_last_turn():
+    backend = FakeBackend()
+    app = ChatApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+g")  # nothing to rate yet: a notification, no call
+        await pilot.pause()
+        assert backend.ratings == []
+        assert any("no reply to rate" in n.message for n in app._notifications)
+
+        await send(pilot, "hello")
+        await settle(pilot)
+        first = app._last_turn_id
+        await send(pilot, "and again")
+        await settle(pilot)
+        second = app._last_turn_id
+        assert first != second
+
+        await pilot.press("ctrl+g")
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert backend.ratings == [(second, True), (second, False)]
+        last = messages(app, AssistantMessage)[-1]
+        assert "rated bad" in str(last.query_one(".caption", Static).render())
+
+
+@asynchronous
+async def test_ctrl_h_hands_off_and_shows_the_ticket():
+    backend = FakeBackend()
+    app = ChatApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "I want a person")
+        await settle(pilot)
+        await pilot.press("ctrl+h")
+        await settle(pilot)
+        handoff = messages(app, AssistantMessage)[-1]
+        assert handoff.has_class("handoff")
+        assert "T-12345" in handoff._text
+        caption = str(handoff.query_one(".caption", Static).render())
+        assert caption == "handed to a human · ticket T-12345"
+        assert ("request_human", "c1") in backend.calls
+        # The bot is muted now: the next message gets the muted caption.
+        await send(pilot, "hello?")
+        await settle(pilot)
+        assert "human agent will reply" in text_of(messages(app, AssistantMessage)[-1])
+
+
+@asynchronous
+async def test_f2_also_hands_off():
+    backend = FakeBackend()
+    app = ChatApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await settle(pilot)
+        assert ("request_human", "c1") in backend.calls
+
+
+@asynchronous
+async def test_new_conversation_clears_the_transcript():
+    backend = FakeBackend()
+    app = ChatApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hello")
+        await settle(pilot)
+        assert app.conversation_id == "c1"
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.conversation_id == "c2"
+        assert messages(app, CustomerMessage) == [] and messages(app, AssistantMessage) == []
+        assert app._last_turn_id is None
+        assert "—" in str(app.query_one("#intent", Static).render())
+        await send(pilot, "second chat")
+        await settle(pilot)
+        assert backend.calls[-1] == ("respond", "c2", "second chat")
+
+
+@asynchronous
+async def test_browse_lists_conversations_and_opens_one():
+    backend = FakeBackend()
+    app = ChatApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "first chat")
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, BrowseScreen)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 2  # c2 (empty, newest) then c1
+        assert table.get_row_at(1)[3] == "first chat"
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, BrowseScreen)
+        assert app.conversation_id == "c1"
+        assert [str(m.render()) for m in messages(app, CustomerMessage)] == ["first chat"]
+        assert len(messages(app, AssistantMessage)) == 1
+        assert ("transcript", "c1") in backend.calls
+        # Continue it: the next message goes to c1 and can be rated.
+        await send(pilot, "one more thing")
+        await settle(pilot)
+        assert backend.calls[-1] == ("respond", "c1", "one more thing")
+
+
+@asynchronous
+async def test_browse_closes_with_escape():
+    app = ChatApp(FakeBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, BrowseScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, BrowseScreen)
+        assert app.conversation_id == "c1"
+
+
+@asynchronous
+async def test_closed_conversation_is_read_only():
+    backend = FakeBackend()
+    app = ChatApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "old question")
+        await settle(pilot)
+        backend.status["c1"] = "closed"
+        await pilot.press("ctrl+n")
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.conversation_id == "c1" and app.read_only
+        assert app.query_one("#prompt", Input).disabled
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert not app.read_only and not app.query_one("#prompt", Input).disabled
+
+
+@asynchronous
+async def test_help_opens_and_closes():
+    app = ChatApp(FakeBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        keys = str(app.screen.query_one("#help-keys", Static).render())
+        for key in ("ctrl+g", "ctrl+b", "F2 / ctrl+h", "ctrl+n", "ctrl+o", "F1 / ?", "ctrl+q"):
+            assert key in keys
+        assert "models/intent (fake)" in str(app.screen.query_one("#help-info", Static).render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+@asynchronous
+async def test_question_mark_types_into_the_input_but_opens_help_elsewhere():
+    app = ChatApp(FakeBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("?")
+        await pilot.pause()
+        assert app.query_one("#prompt", Input).value == "?"
+        assert not isinstance(app.screen, HelpScreen)
+        app.set_focus(None)
+        await pilot.press("?")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+
+
+@asynchronous
+async def test_input_stays_responsive_and_messages_are_answered_in_order():
+    gate = threading.Event()
+    backend = FakeBackend(gate=gate)
+    app = ChatApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "first")
+        await pilot.pause()
+        assert app.busy
+        assert app.query_one("#thinking").display
+        # The model is still running: typing works and a second message is queued.
+        await send(pilot, "second")
+        await pilot.press(*"draft")
+        await pilot.pause()
+        assert app.query_one("#prompt", Input).value == "draft"
+        assert "1 more queued" in str(app.query_one("#thinking", Static).render())
+        assert [str(m.render()) for m in messages(app, CustomerMessage)] == ["first", "second"]
+        assert messages(app, AssistantMessage) == []
+        gate.set()
+        await settle(pilot)
+        assert not app.query_one("#thinking").display
+        replies = [m._text for m in messages(app, AssistantMessage)]
+        assert len(replies) == 2
+        assert "(re: first)" in replies[0] and "(re: second)" in replies[1]
+        responds = [call for call in backend.calls if call[0] == "respond"]
+        assert responds == [("respond", "c1", "first"), ("respond", "c1", "second")]
+
+
+@asynchronous
+async def test_backend_error_is_shown_and_the_text_kept():
+    backend = FakeBackend(fail_on="boom")
+    app = ChatApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "boom")
+        await settle(pilot)
+        (error,) = messages(app, ErrorMessage)
+        assert "model exploded" in str(error.render())
+        assert app.query_one("#prompt", Input).value == "boom"
+        # The app still works afterwards.
+        await pilot.press("ctrl+u")
+        await send(pilot, "fine now")
+        await settle(pilot)
+        assert len(messages(app, AssistantMessage)) == 1
+
+
+@asynchronous
+async def test_command_palette_lists_the_chat_actions():
+    app = ChatApp(FakeBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for title in (
+            "Rate last reply: good",
+            "Rate last reply: bad",
+            "Talk to a human",
+            "New conversation",
+            "Browse conversations",
+            "Help",
+        ):
+            assert title in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"new conv")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.conversation_id == "c2"
+
+
+# -- snapshots ---------------------------------------------------------------------------------
+
+
+def test_snapshot_initial_screen(snap_compare):
+    assert snap_compare(ChatApp(FakeBackend()), terminal_size=SIZE)
+
+
+def test_snapshot_after_one_exchange(snap_compare):
+    async def exchange(pilot) -> None:
+        await send(pilot, "how long do refunds take")
+        await settle(pilot)
+
+    assert snap_compare(ChatApp(FakeBackend()), terminal_size=SIZE, run_before=exchange)
+
+
+def test_snapshot_help_screen(snap_compare):
+    assert snap_compare(ChatApp(FakeBackend()), terminal_size=SIZE, press=["f1"])
