@@ -443,6 +443,7 @@ class ConversationLog:
             except sqlite3.Error as exc:
                 if not self._closed and conn.in_transaction:
                     conn.execute("ROLLBACK")
+                hint = hint if isinstance(exc, sqlite3.IntegrityError) else ""
                 raise LogError(f"{action} failed in {self.name}: {exc}.{hint}") from exc
 
     def _rows(self, sql: str, params: tuple | list = ()) -> list[dict]:
@@ -635,12 +636,13 @@ class ConversationLog:
 
     # -- reads ----------------------------------------------------------------------------------
 
-    def status(self, conversation_id: str) -> str:
-        """The conversation's status: "bot", "human" (handed off, bot muted) or "closed"."""
+    def status(self, conversation_id: str) -> str | None:
+        """The conversation's status: "bot", "human" (handed off, bot muted) or "closed".
+
+        None when there is no such conversation.
+        """
         rows = self._rows("SELECT status FROM conversations WHERE id = ?", (conversation_id,))
-        if not rows:
-            raise LogError(f"No conversation {conversation_id!r} in {self.name}.")
-        return rows[0]["status"]
+        return rows[0]["status"] if rows else None
 
     def recent_turns(self, conversation_id: str, n: int) -> list[TurnRecord]:
         """The last `n` turns of a conversation, oldest first, with their latest rating."""
@@ -704,52 +706,64 @@ class ConversationLog:
         `{"id": "...", "turns": [{"role": "customer", "text": "where is NH-48213?",
         "intent": "order_status"}, {"role": "agent", "text": "It shipped."}]}`.
         """
+        if not 0.0 <= min_confidence <= 1.0:
+            raise ConfigError(f"min_confidence={min_confidence!r}: use a probability in [0, 1].")
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        counts = {
-            "dialogues": 0,
-            "turns": 0,
-            "labelled_turns": 0,
-            "intent_rows": 0,
-            "dropped_replies": 0,
-            "corrected_replies": 0,
-            "muted_replies": 0,
-        }
-        dialogues_tmp = out / "dialogues.jsonl.tmp"
-        intents_tmp = out / "intents.csv.tmp"
-        pairs: dict[tuple[str, str], None] = {}
-        with self._lock, dialogues_tmp.open("w", encoding="utf-8") as fh:
+        counts = dict.fromkeys(
+            (
+                "dialogues",
+                "turns",
+                "labelled_turns",
+                "intent_rows",
+                "dropped_replies",
+                "corrected_replies",
+                "muted_replies",
+            ),
+            0,
+        )
+        pairs: dict[tuple[str, str], None] = {}  # (text, label), deduplicated in order
+        tmp = {name: out / f"{name}.tmp" for name in ("dialogues.jsonl", "intents.csv")}
+        try:
+            with tmp["dialogues.jsonl"].open("w", encoding="utf-8") as fh:
+                for dialogue in self._dialogues(min_confidence, counts):
+                    for t in dialogue["turns"]:
+                        if "intent" in t:
+                            pairs[(t["text"], t["intent"])] = None
+                    fh.write(json.dumps(dialogue, ensure_ascii=False) + "\n")
+            with tmp["intents.csv"].open("w", encoding="utf-8", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(["text", "label"])
+                writer.writerows(pairs)
+            for name, path in tmp.items():
+                os.replace(path, out / name)
+        finally:
+            for path in tmp.values():
+                path.unlink(missing_ok=True)
+        counts["intent_rows"] = len(pairs)
+        return counts
+
+    def _dialogues(self, min_confidence: float, counts: dict[str, int]) -> Iterator[dict]:
+        """Every conversation with a customer turn in dialogue format, from one read snapshot."""
+        with self._lock:
             conn = self.db.conn
             try:
-                conn.execute("BEGIN")  # one read snapshot for the whole export
+                conn.execute("BEGIN")
                 try:
                     cursor = conn.execute(_EXPORT_SQL)
                     names = [d[0] for d in cursor.description]
                     rows = (dict(zip(names, r, strict=True)) for r in cursor)
                     for cid, group in groupby(rows, key=lambda r: r["conversation_id"]):
                         turns = _export_turns(list(group), min_confidence, counts)
-                        if not any(t["role"] == "customer" for t in turns):
-                            continue
-                        for t in turns:
-                            if "intent" in t:
-                                pairs[(t["text"], t["intent"])] = None
-                        fh.write(json.dumps({"id": cid, "turns": turns}, ensure_ascii=False))
-                        fh.write("\n")
-                        counts["dialogues"] += 1
-                        counts["turns"] += len(turns)
+                        if any(t["role"] == "customer" for t in turns):
+                            counts["dialogues"] += 1
+                            counts["turns"] += len(turns)
+                            yield {"id": cid, "turns": turns}
                 finally:
                     if conn.in_transaction:
                         conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise LogError(f"Exporting {self.name} failed: {exc}.") from exc
-        with intents_tmp.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["text", "label"])
-            writer.writerows(pairs)
-        counts["intent_rows"] = len(pairs)
-        os.replace(dialogues_tmp, out / "dialogues.jsonl")
-        os.replace(intents_tmp, out / "intents.csv")
-        return counts
 
     # -- lifetime -------------------------------------------------------------------------------
 
@@ -884,7 +898,8 @@ class LogWriter:
         self._reported = 0
         self._status: dict[str, tuple[str, int]] = {}  # conversation id -> (status, job number)
         self._reserved_tickets: set[str] = set()
-        self._closed = False
+        self._closed = False  # no more submissions
+        self._released = False  # thread stopped, own connection closed
         self._thread = threading.Thread(
             target=self._run, name="conversation-log-writer", daemon=True
         )
@@ -894,7 +909,11 @@ class LogWriter:
     # -- queue ----------------------------------------------------------------------------------
 
     def submit(self, fn_name: str, *args: Any, **kwargs: Any) -> None:
-        """Queue `log.<fn_name>(*args, **kwargs)` for one of `WRITE_METHODS`."""
+        """Queue `log.<fn_name>(*args, **kwargs)` for one of `WRITE_METHODS`.
+
+        Prefer the explicit methods: they return pre-generated ids, stamp the time at the call
+        and keep `status()` current while the write is queued.
+        """
         if fn_name not in WRITE_METHODS:
             raise LogError(
                 f"LogWriter.submit: {fn_name!r} is not one of {', '.join(WRITE_METHODS)}."
@@ -986,20 +1005,20 @@ class LogWriter:
         The wrapped log stays open (its owner closes it).
         """
         with self._cond:
-            if self._closed and not self._thread.is_alive():
-                self._raise_failures()
-                return
-            self._closed = True
-            self._queue.put(_STOP)  # after every accepted job: submissions hold the same lock
+            if not self._closed:
+                self._closed = True
+                self._queue.put(_STOP)  # after every accepted job: submissions hold this lock
         self._thread.join(timeout)
         if self._thread.is_alive():
             raise LogError(
                 f"{self.pending} conversation-log write(s) still pending after {timeout} s; "
                 "the writer keeps going. Call close() again to wait for it."
             )
-        atexit.unregister(self._close_at_exit)
-        if self._target is not self.log:
-            self._target.close()
+        if not self._released:
+            self._released = True
+            atexit.unregister(self._close_at_exit)
+            if self._target is not self.log:
+                self._target.close()
         with self._cond:
             self._raise_failures()
 
@@ -1018,10 +1037,17 @@ class LogWriter:
     # -- writes (mirror ConversationLog) --------------------------------------------------------
 
     def new_conversation(
-        self, channel: str = "chat", metadata: Mapping[str, Any] | None = None
+        self,
+        channel: str = "chat",
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        conversation_id: str | None = None,
     ) -> str:
-        """Queue `ConversationLog.new_conversation`; return the conversation id now."""
-        cid = new_id()
+        """Queue `ConversationLog.new_conversation`; return the conversation id now.
+
+        `conversation_id` uses an id chosen by the caller (e.g. `assistant ask --conversation`).
+        """
+        cid = conversation_id or new_id()
         self._enqueue(
             "new_conversation",
             (channel, metadata),
@@ -1066,11 +1092,14 @@ class LogWriter:
 
     def open_ticket(self, conversation_id: str, reason: str) -> str:
         """Queue `ConversationLog.open_ticket`; return the ticket id now."""
-        with self._cond:
+        while True:  # the database lookup runs outside self._cond, the reservation inside
             tid = _pick_ticket_id(
                 lambda t: t in self._reserved_tickets or self.log._ticket_taken(t)
             )
-            self._reserved_tickets.add(tid)
+            with self._cond:
+                if tid not in self._reserved_tickets:
+                    self._reserved_tickets.add(tid)
+                    break
         self._enqueue(
             "open_ticket",
             (conversation_id, reason),
@@ -1094,8 +1123,8 @@ class LogWriter:
             status=(conversation_id, "closed"),
         )
 
-    def status(self, conversation_id: str) -> str:
-        """The conversation's status, counting writes still in the queue."""
+    def status(self, conversation_id: str) -> str | None:
+        """The conversation's status counting writes still queued; None if there is none."""
         with self._cond:
             queued = self._status.get(conversation_id)
         return queued[0] if queued else self.log.status(conversation_id)

@@ -20,11 +20,15 @@ _NAME = re.compile(
     r"\b(Hi|Hello|Hey|Dear|Thanks|Thank you|Thanks so much|Sure|Of course|Great|Perfect|Got it|"
     r"No problem|Sorry|Welcome back|Okay|Ok)(,?)\s+([A-Z][a-z]{1,15})(?=[,.!?:])"
 )
+# A capitalised word addressed at the end of a clause: "Could you confirm that, Maria?"
+_NAME_VOCATIVE = re.compile(r",\s+([A-Z][a-z]{1,15})(?=[!?.])")
 _NOT_NAMES = {"Nimbus", "Plus", "Pro", "Cam", "Hub", "Thermostat", "Doorbell", "Monday", "Friday",
-              "There", "Again", "Everyone", "All", "Team"}
+              "There", "Again", "Everyone", "All", "Team", "Today", "Tomorrow", "Yesterday",
+              "Saturday", "Sunday", "Tuesday", "Wednesday", "Thursday", "Alexa", "Google", "Android",
+              "Please", "Thanks", "Yes", "No"}
 
 # Customer-side cues for slots.
-_CUSTOMER_NAME = re.compile(r"\b(?:my name is|i am|i'm|this is|it's)\s+([A-Z][a-z]{1,15})\b", re.I)
+_CUSTOMER_NAME = re.compile(r"\b(?i:my name is|i am|i'm|this is)\s+([A-Za-z][a-z]{1,15})\b")
 _NAME_STOP = {"not", "having", "trying", "looking", "getting", "still", "so", "very", "just", "really",
               "a", "the", "on", "in", "at", "good", "fine", "here", "back", "sorry", "unable", "calling"}
 
@@ -47,7 +51,10 @@ def templatize(text: str) -> str:
             return m.group(0)
         return f"{m.group(1)}{m.group(2)} {{name}}"
 
-    return _NAME.sub(name, text)
+    text = _NAME.sub(name, text)
+    return _NAME_VOCATIVE.sub(
+        lambda m: m.group(0) if m.group(1) in _NOT_NAMES else ", {name}", text
+    )
 
 
 def extract_slots(customer_texts: list[str]) -> dict[str, str]:

@@ -127,7 +127,9 @@ def _pack(units: list[_Unit], max_words: int, overlap_words: int) -> list[str]:
             carry: list[_Unit] = []
             carried = 0
             for previous in reversed(current):
-                if previous.kind not in ("text", "list") or carried + previous.words > overlap_words:
+                if previous.kind not in ("text", "list"):
+                    break
+                if carried + previous.words > overlap_words:
                     break
                 carry.insert(0, previous)
                 carried += previous.words

@@ -4,7 +4,7 @@ A document is an article split into sections (one per heading) made of blocks (p
 lists, tables, code). Unreadable, binary or unsupported files are not errors: they come back
 as `Skipped` entries so the build can list them.
 
->>> doc = parse_markdown("# Refunds\\n\\nIntro.\\n\\n## Timing\\n\\nFive days.", "refunds", "refunds.md")
+>>> doc = parse_markdown("# Refunds\\n\\nIntro.\\n\\n## Timing\\n\\nFive days.", "refunds", "r.md")
 >>> doc.title, [(s.heading, s.blocks[0].lines) for s in doc.sections]
 ('Refunds', [('', ['Intro.']), ('Timing', ['Five days.'])])
 """
@@ -29,6 +29,7 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
 _RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,})\s*$")
 _SPACES = re.compile(r"\s+")
+_TEXT_HEADING_WORDS = 10
 
 
 @dataclass
@@ -116,7 +117,9 @@ def decode_text(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})")
+        raise ValueError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
 
 
 def parse_file(source: SourceFile) -> tuple[list[Document], list[Skipped]]:
@@ -187,9 +190,7 @@ def _front_matter(lines: list[str]) -> tuple[dict[str, str], list[str]]:
     return {}, lines
 
 
-def parse_markdown(
-    text: str, article_id: str, source: str, title: str | None = None
-) -> Document:
+def parse_markdown(text: str, article_id: str, source: str, title: str | None = None) -> Document:
     """A Markdown article. The title is the first `# ` heading (or front matter `title:`,
     else `title`, else the file name); later headings start sections. Tables keep one row
     a line so they stay readable in passages."""
@@ -273,8 +274,17 @@ def parse_markdown(
     return Document(article_id, title or _title_from_id(article_id), source, out.result())
 
 
+def _looks_like_heading(para: list[str]) -> bool:
+    """A lone short line without end punctuation ("Before You Start") reads as a heading."""
+    if len(para) != 1 or _LIST_ITEM.match(para[0]):
+        return False
+    line = para[0].strip()
+    return 0 < len(line.split()) <= _TEXT_HEADING_WORDS and line[-1] not in ".!?,;:)\"'"
+
+
 def parse_text(text: str, article_id: str, source: str) -> Document:
-    """A plain-text article: the first non-empty line is the title, blank lines end paragraphs."""
+    """A plain-text article: the first non-empty line is the title, blank lines end
+    paragraphs, and a lone short line without end punctuation starts a section."""
     lines = text.splitlines()
     title = ""
     while lines and not title:
@@ -283,7 +293,9 @@ def parse_text(text: str, article_id: str, source: str) -> Document:
     para: list[str] = []
 
     def flush() -> None:
-        if para and all(_LIST_ITEM.match(line) for line in para):
+        if _looks_like_heading(para):
+            out.heading(2, _clean(para[0]))
+        elif para and all(_LIST_ITEM.match(line) for line in para):
             out.block("list", [_clean(line) for line in para])
         elif para:
             out.block("text", [_clean(" ".join(para))])
@@ -302,8 +314,25 @@ class _HTMLArticle(HTMLParser):
     """Collects the title, headings, paragraphs, lists and tables of an HTML page."""
 
     _SKIP = {"script", "style", "noscript", "template", "svg", "nav"}
-    _BREAKS = {"p", "div", "section", "article", "main", "blockquote", "dt", "dd", "br", "hr",
-               "body", "header", "footer", "aside", "figure", "figcaption", "form"}
+    _BREAKS = {
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "blockquote",
+        "dt",
+        "dd",
+        "br",
+        "hr",
+        "body",
+        "header",
+        "footer",
+        "aside",
+        "figure",
+        "figcaption",
+        "form",
+    }
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

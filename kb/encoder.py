@@ -84,9 +84,9 @@ class Encoder:
         self.model = model
         self.path = path
         self.precision = precision
-        dim = getattr(model, "get_embedding_dimension", None) or getattr(
-            model, "get_sentence_embedding_dimension"
-        )
+        # sentence-transformers >= 5 renamed the method; older versions only have the long name
+        dim = getattr(model, "get_embedding_dimension", None)
+        dim = dim or model.get_sentence_embedding_dimension
         self.dimension = int(dim())
         self.max_seq_length = int(model.max_seq_length or 512)
         self._tokenize = getattr(model, "preprocess", None) or model.tokenize

@@ -13,7 +13,7 @@ from kb.errors import KBIndexError
 
 
 def choose_index_type(requested: str, count: int, threshold: int) -> str:
-    """"flat" or "hnsw": `requested` unless it is "auto", then by collection size.
+    """ "flat" or "hnsw": `requested` unless it is "auto", then by collection size.
 
     >>> choose_index_type("auto", 100, 20_000), choose_index_type("auto", 20_000, 20_000)
     ('flat', 'hnsw')
@@ -24,7 +24,10 @@ def choose_index_type(requested: str, count: int, threshold: int) -> str:
 
 
 def build_faiss_index(
-    embeddings: np.ndarray, index_type: str, m: int = 32, ef_construction: int = 128,
+    embeddings: np.ndarray,
+    index_type: str,
+    m: int = 32,
+    ef_construction: int = 128,
     ef_search: int = 128,
 ):
     """An inner-product index holding `embeddings` (n, d) float32, row i = passage id i."""

@@ -132,9 +132,7 @@ class PassageStore:
         if not path.is_file():
             raise KBIndexError(f"passage store {path} is missing: rebuild the index")
         try:
-            self._conn = sqlite3.connect(
-                f"file:{path}?mode=ro", uri=True, check_same_thread=False
-            )
+            self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
             self._count = self._conn.execute("SELECT count(*) FROM passages").fetchone()[0]
             self._conn.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH 'x'")
         except sqlite3.Error as exc:

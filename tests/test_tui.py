@@ -431,6 +431,25 @@ async def test_input_stays_responsive_and_messages_are_answered_in_order():
 
 
 @asynchronous
+async def test_a_late_reply_does_not_land_in_a_new_conversation():
+    gate = threading.Event()
+    backend = FakeBackend(gate=gate)
+    app = ChatApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "slow question")
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.conversation_id == "c2"
+        assert not app.query_one("#thinking").display  # nothing pending for c2
+        gate.set()
+        await settle(pilot)
+        assert messages(app, AssistantMessage) == []
+        assert app._last_turn_id is None
+        assert [t.role for t in backend.turns["c1"]] == ["customer", "assistant"]
+
+
+@asynchronous
 async def test_backend_error_is_shown_and_the_text_kept():
     backend = FakeBackend(fail_on="boom")
     app = ChatApp(backend)
@@ -471,14 +490,21 @@ async def test_command_palette_lists_the_chat_actions():
 
 
 # -- snapshots ---------------------------------------------------------------------------------
+# The input's cursor blinks on a timer: hold it steady so the screenshots are deterministic.
+
+
+async def steady_cursor(pilot) -> None:
+    pilot.app.query_one("#prompt", Input).cursor_blink = False
+    await pilot.pause()
 
 
 def test_snapshot_initial_screen(snap_compare):
-    assert snap_compare(ChatApp(FakeBackend()), terminal_size=SIZE)
+    assert snap_compare(ChatApp(FakeBackend()), terminal_size=SIZE, run_before=steady_cursor)
 
 
 def test_snapshot_after_one_exchange(snap_compare):
     async def exchange(pilot) -> None:
+        await steady_cursor(pilot)
         await send(pilot, "how long do refunds take")
         await settle(pilot)
 
@@ -486,4 +512,6 @@ def test_snapshot_after_one_exchange(snap_compare):
 
 
 def test_snapshot_help_screen(snap_compare):
-    assert snap_compare(ChatApp(FakeBackend()), terminal_size=SIZE, press=["f1"])
+    assert snap_compare(
+        ChatApp(FakeBackend()), terminal_size=SIZE, run_before=steady_cursor, press=["f1"]
+    )

@@ -71,6 +71,7 @@ class Outcome:
     answers: tuple[str, ...] = ()  # customer detail answers that only fit this outcome
     resolved: bool = True  # False when the case stays open (investigation, claim pending)
     age: tuple[int, int] | None = None  # order age in days, when the outcome depends on it
+    charge: str = "plan"  # what {amount} is: a "plan" price or an "order" total
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Intent:
     age: tuple[int, int] = (2, 9)  # default order age in days
     team: str = "support"  # team a handed-over case goes to
     given_by: str = ""  # slot that, when the opening mentions it, makes asking unnecessary
+    topical: bool = False  # outcomes answer different questions; `openers` are the vague ones
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,6 +203,10 @@ SMALL_TALK = (
     "Hello, first time using this chat.", "Hey there :)", "Hi, hope you're having a good day.",
     "Hello, I hope this is the right place.", "Hi team,", "Evening!", "Hi, sorry to bother you.",
     "Hey! Happy Friday.", "Hello there, hope all is well.", "Hi, thanks for being here.",
+)
+HELLO = (
+    "Hi, ", "Hello, ", "Hey, ", "Hi there, ", "Hi! ", "Hello! ", "Good morning. ", "Hey there! ",
+    "Hiya, ", "Hello — ", "Hi again. ", "Hey. ",
 )
 FRUSTRATION = (
     "This is really frustrating.", "Honestly getting fed up with this.",
@@ -668,13 +674,12 @@ ORDERS: tuple[Intent, ...] = (
         weight=3,
         products=ANY_PRODUCT,
         team="orders",
+        topical=True,
         openers=(
-            "What are my delivery options if I order {a_product} today?",
-            "How long does standard delivery take?", "Do you offer next-day delivery?",
-            "How fast can you get {a_product} to me?", "What shipping options do you have?",
-            "Can I get {a_product} by {weekday}?", "How much does shipping cost?",
+            "I have a question about shipping.", "Quick question about delivery.",
+            "Can you help me with a shipping question before I order?",
         ),
-        terse=("shipping cost?", "how long is delivery", "delivery options?", "shipping times?"),
+        terse=("shipping question", "question about delivery"),
         context=(
             "I'm thinking of getting {a_product} for my {relative}.",
             "I need it before we leave on vacation.", "My cart is at about $40 right now.",
@@ -683,6 +688,15 @@ ORDERS: tuple[Intent, ...] = (
         outcomes=(
             Outcome(
                 weight=3,
+                openers=(
+                    "What are my delivery options if I order {a_product} today?",
+                    "How long does standard delivery take?", "Do you offer next-day delivery?",
+                    "How fast can you get {a_product} to me?", "What shipping options do you "
+                    "have?", "Can I get {a_product} by {weekday}?", "How much does shipping cost?",
+                    "How much is express shipping?", "What's the fastest delivery you offer?",
+                ),
+                terse=("shipping cost?", "how long is delivery", "delivery options?",
+                       "express shipping price?", "shipping times?"),
                 replies=(
                     "Great question, {name}! Standard shipping takes 3–5 business days and is free "
                     "on orders over $50. Express takes 1–2 business days and costs $12.95.",
@@ -851,13 +865,13 @@ ORDERS: tuple[Intent, ...] = (
                 replies=(
                     "I'm sorry, {name}. I've opened a carrier investigation (ticket {ticket}) and "
                     "sent a free replacement for order {order} by express — it should arrive by "
-                    "{eta}.",
+                    "{replacement_eta}.",
                     "That's not okay, and I'm sorry. I've filed a claim with {carrier} under "
                     "ticket {ticket} and shipped a replacement for order {order} by express; "
-                    "expect it by {eta}.",
+                    "expect it by {replacement_eta}.",
                     "Thanks, {name}. Since order {order} was marked delivered on "
                     "{delivered_date} and hasn't turned up, I've sent a replacement by express "
-                    "(arriving by {eta}) and opened ticket {ticket} with the carrier.",
+                    "(arriving by {replacement_eta}) and opened ticket {ticket} with the carrier.",
                 ),
                 followups=(
                     Followup(
@@ -914,14 +928,14 @@ ORDERS: tuple[Intent, ...] = (
                 weight=4,
                 replies=(
                     "Thank you, {name}, and sorry again. I've sent a brand-new, complete "
-                    "{device} for order {order} by express; it should arrive by {eta}. A prepaid "
+                    "{device} for order {order} by express; it should arrive by {replacement_eta}. A prepaid "
                     "return label for the damaged one is on its way to {email} — please send it "
                     "back within 30 days.",
                     "I've arranged a free replacement {device} for order {order}, shipped express "
-                    "(arriving by {eta}). You'll get a return label by email for the one you "
+                    "(arriving by {replacement_eta}). You'll get a return label by email for the one you "
                     "received.",
                     "Sorry about that, {name}. A replacement {device} is on its way by express — "
-                    "expect it by {eta}. Use the free label we've emailed to {email} to send the "
+                    "expect it by {replacement_eta}. Use the free label we've emailed to {email} to send the "
                     "damaged unit back within 30 days.",
                 ),
                 followups=(
@@ -943,8 +957,8 @@ ORDERS: tuple[Intent, ...] = (
                         ),
                         answers=(
                             "It ships by express, which takes 1–2 business days — you should "
-                            "have it by {eta}.",
-                            "It's going express, so expect it by {eta}. The tracking link will be "
+                            "have it by {replacement_eta}.",
+                            "It's going express, so expect it by {replacement_eta}. The tracking link will be "
                             "emailed to {email}.",
                         ),
                     ),
@@ -1172,10 +1186,10 @@ ORDERS: tuple[Intent, ...] = (
                 age=(6, 12),
                 replies=(
                     "Thanks, {name}. Your return for order {order} is on its way back to us — "
-                    "{carrier} scanned it on {ship_date}. As soon as it arrives we'll issue the "
+                    "{carrier} scanned it on {return_scan}. As soon as it arrives we'll issue the "
                     "refund, which then takes 5–10 business days to reach your card.",
                     "I've checked order {order}: the return parcel is still in transit to our "
-                    "warehouse (scanned {ship_date}). The refund is issued the day it arrives, "
+                    "warehouse (scanned {return_scan}). The refund is issued the day it arrives, "
                     "and banks take 5–10 business days to show it.",
                 ),
                 followups=(
@@ -1241,13 +1255,13 @@ BILLING: tuple[Intent, ...] = (
                 replies=(
                     "Thanks, {name}. Your {device} from order {order} is within the 2-year "
                     "limited warranty, so I've opened claim {ticket} and we'll ship a replacement "
-                    "at no cost — it should arrive by {eta}. A prepaid label for the faulty unit "
+                    "at no cost — it should arrive by {replacement_eta}. A prepaid label for the faulty unit "
                     "will be emailed to {email}.",
                     "Good news: order {order} is still under our 2-year limited warranty. Claim "
                     "{ticket} is open, and a replacement {device} ships today; expect it by "
-                    "{eta}.",
+                    "{replacement_eta}.",
                     "I've checked order {order}, {name} — the {device} is covered. I've opened "
-                    "warranty claim {ticket}; the replacement arrives by {eta}, and you can send "
+                    "warranty claim {ticket}; the replacement arrives by {replacement_eta}, and you can send "
                     "the old one back with the free label we're emailing you.",
                 ),
                 followups=(
@@ -1285,10 +1299,10 @@ BILLING: tuple[Intent, ...] = (
                     "Thanks, {name}. Order {order} is a bit over 2 years old, so it's past the "
                     "standard warranty — but you have Nimbus Plus Pro, which extends device "
                     "warranty to 3 years. I've opened claim {ticket} and a replacement {device} "
-                    "will arrive by {eta}.",
+                    "will arrive by {replacement_eta}.",
                     "Order {order} is older than 2 years, but since you're on Plus Pro your "
                     "devices get a 3-year warranty. Claim {ticket} is open and the replacement "
-                    "should reach you by {eta}.",
+                    "should reach you by {replacement_eta}.",
                 ),
                 followups=(
                     Followup(
@@ -1573,12 +1587,12 @@ BILLING: tuple[Intent, ...] = (
                             "access until it ends, and nothing more will be charged once "
                             "auto-renew is off.",
                         ),
-                        intent="refund_status",
                     ),
                 ),
             ),
             Outcome(
                 weight=2,
+                charge="order",
                 openers=(
                     "I was charged twice for my order!", "You charged me twice for the same "
                     "order.", "There are two identical charges of {amount} on my card.",
@@ -1865,7 +1879,6 @@ ACCOUNT: tuple[Intent, ...] = (
                             "Started periods aren't refunded, I'm afraid — that's why your plan "
                             "stays fully active until {renew_date}.",
                         ),
-                        intent="refund_status",
                     ),
                     Followup(
                         asks=(
@@ -1877,7 +1890,6 @@ ACCOUNT: tuple[Intent, ...] = (
                             "You can still view and download them until {renew_date}; after "
                             "that, the video history is removed.",
                         ),
-                        intent="camera_video",
                     ),
                 ),
             ),
@@ -1920,6 +1932,7 @@ ACCOUNT: tuple[Intent, ...] = (
         weight=2,
         products=("cam", "doorbell"),
         team="billing",
+        topical=True,
         openers=(
             "I'd like to change my subscription plan.", "How do I change my Nimbus plan?",
             "Can I switch plans mid-subscription?",
@@ -2197,7 +2210,6 @@ ACCOUNT: tuple[Intent, ...] = (
                             "You'll be signed out everywhere and need to log in again. Your "
                             "devices and recordings aren't affected.",
                         ),
-                        intent="app_problem",
                     ),
                 ),
             ),
@@ -2210,6 +2222,7 @@ ACCOUNT: tuple[Intent, ...] = (
         ask=EMAIL_ASK,
         products=ANY_PRODUCT,
         team="accounts",
+        topical=True,
         openers=(
             "How do I update my account details?", "I need to change some details on my "
             "account.", "Can I change my profile info?",
@@ -2386,6 +2399,7 @@ ACCOUNT: tuple[Intent, ...] = (
         ask=EMAIL_ASK,
         products=ANY_PRODUCT,
         team="accounts",
+        topical=True,
         openers=(
             "I'm having trouble with two-factor authentication.", "2FA isn't working for me.",
             "I can't get past the verification step when logging in.",
@@ -2496,3 +2510,1912 @@ ACCOUNT: tuple[Intent, ...] = (
         ),
     ),
 )
+
+# ---------------------------------------------------------------------------------------------
+# Intents: devices, app and contact
+# ---------------------------------------------------------------------------------------------
+
+STILL_BROKEN = (
+    "ok and what if it still doesn't work?", "And if that doesn't fix it?",
+    "What if that doesn't help?", "and if it still won't work?",
+)
+FACTORY_RESET = Followup(
+    asks=STILL_BROKEN,
+    answers=(
+        "Then a factory reset usually does it: hold the button on the {device} for 15 seconds "
+        "until the light flashes, and add it again from + > Add device. Your recordings and "
+        "settings stay on your account.",
+        "If it's still stuck, factory-reset it (hold the button for 15 seconds) and set it up "
+        "again in the app. If even that fails, tell us and we'll replace it under warranty.",
+        "Next step would be a factory reset — 15 seconds on the button — then set it up as new. "
+        "Still no luck after that? Reply here and we'll arrange a warranty replacement.",
+    ),
+)
+
+DEVICES: tuple[Intent, ...] = (
+    Intent(
+        name="device_setup",
+        weight=5,
+        detail="custom",
+        ask=(
+            "Happy to help you get it set up, {name}! Which phone are you using, and how far is "
+            "the {device} from your router?",
+            "Congrats on the new {device}! Before we start: are you on iPhone or Android, and at "
+            "which step does it get stuck?",
+            "Let's get it going. Which phone do you have, and is it connected to your home Wi-Fi "
+            "right now?",
+            "Sure thing. What phone are you setting it up with, and what does the app show at the "
+            "moment?",
+        ),
+        answers=(
+            "{phone_model}, it's about 10 feet from the router",
+            "{phone_model}. it gets stuck on connecting to wifi",
+            "I'm on {phone_model}, the app just spins forever",
+            "{phone_model} and yes I'm on the home wifi", "{phone_model}. it's in the {room}, "
+            "router is downstairs", "{phone_model}, the app says device not found",
+        ),
+        products=("thermostat", "cam", "battery_cam", "doorbell", "plug", "hub", "leak"),
+        team="technical",
+        openers=(
+            "How do I set up my new {product}?", "I can't get my {product} to pair with the app.",
+            "The app doesn't find my {product} during setup.",
+            "Just got {a_product}, where do I start?", "How do I add a second {product} to my "
+            "account?", "Setup keeps failing at the 'connecting to Wi-Fi' step for my {product}.",
+            "I'm trying to install the {product} in the {room} but it won't connect.",
+            "The {product} isn't showing up in the Nimbus app.",
+            "How do I pair the {product}?", "Installing my new {product} and I'm stuck.",
+            "Can you walk me through setting up the {product}?",
+        ),
+        terse=(
+            "how to set up {product}", "{product} wont pair", "setup help pls",
+            "cant add {product} to app", "pairing failed",
+        ),
+        context=(
+            "I just unboxed it.", "I'm not very technical, sorry.", "My {relative} gave it to me.",
+            "The quick start card wasn't much help.", "I already have a Nimbus {other_device} "
+            "working fine.",
+        ),
+        outcomes=(
+            Outcome(
+                weight=1,
+                replies=(
+                    "Thanks, {name}! In the Nimbus app tap + > Add device > {device} and follow "
+                    "the steps. Make sure your phone is on a 2.4 GHz Wi-Fi network and Bluetooth "
+                    "is on. {setup_hint}",
+                    "Let's do it step by step: open the Nimbus app, tap + > Add device, choose "
+                    "{device}, and keep your phone close to it. {setup_hint} If it fails at the "
+                    "Wi-Fi step, check the network is 2.4 GHz.",
+                    "Got it. Nimbus devices connect on 2.4 GHz Wi-Fi, so make sure your phone is "
+                    "on that network during setup, then go to + > Add device > {device}. "
+                    "{setup_hint}",
+                    "Here's what usually fixes pairing: close and reopen the app, turn Bluetooth "
+                    "on, stay on the 2.4 GHz network, and add it again from + > Add device. "
+                    "{setup_hint}",
+                ),
+                followups=(
+                    Followup(
+                        asks=(
+                            "Does it work with Google Home too?", "can I connect it to Alexa "
+                            "after?", "Will it work with HomeKit?",
+                        ),
+                        answers=(
+                            "Yes — once it's set up, link Nimbus in the Alexa or Google Home app "
+                            "under Skills / Works with. HomeKit works for the Thermostat, Smart "
+                            "Plug and Hub.",
+                            "It does. Enable the Nimbus skill in Alexa or link Nimbus in Google "
+                            "Home. For HomeKit, the Thermostat, Smart Plug and Hub are supported.",
+                        ),
+                        intent="compatibility",
+                    ),
+                    Followup(
+                        asks=(
+                            "Do I need the hub for it?", "do I have to buy the Nimbus Hub too?",
+                        ),
+                        answers=("{hub_answer}",),
+                    ),
+                    Followup(
+                        asks=(
+                            "My router is dual band, is that a problem?", "what if my wifi is "
+                            "5GHz?",
+                        ),
+                        answers=(
+                            "Dual-band routers are fine as long as the 2.4 GHz band is on. If "
+                            "both bands share one name, setup still works — just stand near the "
+                            "router.",
+                            "Nimbus devices use 2.4 GHz. Most dual-band routers broadcast both; "
+                            "if yours only has 5 GHz enabled, switch on 2.4 GHz in the router "
+                            "settings.",
+                        ),
+                    ),
+                    FACTORY_RESET,
+                ),
+            ),
+        ),
+    ),
+    Intent(
+        name="device_offline",
+        weight=9,
+        detail="custom",
+        ask=(
+            "Sorry about that, {name}. Has anything changed with your Wi-Fi recently, like a new "
+            "router or password? And what is the light on the {device} doing?",
+            "Let's get it back online. Did anything change on your network lately (new router, "
+            "new password, power cut)?",
+            "I can help with that. Is the {device} getting power, and has your Wi-Fi changed "
+            "recently?",
+            "Sorry to hear it! Quick check: is your internet working on other devices, and did "
+            "the router or Wi-Fi password change?",
+        ),
+        answers=(
+            "nope nothing changed. light is blinking", "Yes, we got a new router last week.",
+            "we changed the wifi password yesterday", "Not that I know of. Internet works fine "
+            "on my phone.", "There was a power cut last night.", "new router from the internet "
+            "company, yes", "no changes. the light is off", "I don't think so? the light "
+            "blinks slowly", "Internet's fine. No changes as far as I know.",
+        ),
+        products=WIFI_PRODUCTS,
+        team="technical",
+        openers=(
+            "My {product} shows offline in the app.", "The {product} keeps disconnecting from "
+            "Wi-Fi.", "The {product} went offline {time_ref} and won't reconnect.",
+            "The app says my {product} is unavailable.", "My {product} drops off the network "
+            "every night.", "Why does my {product} keep going offline?", "The {product} in the "
+            "{room} says offline again.", "My {product} lost connection {time_ref}.",
+            "I can't reach my {product} from the app, it's greyed out.",
+            "The {product} says 'device offline' even though my internet works.",
+            "After a power cut my {product} won't come back online.",
+            "We changed our router and now the {product} is offline.",
+            "My {product} disconnects from wifi several times a day.",
+        ),
+        terse=(
+            "cam offline again", "{product} offline", "device offline", "it says offline?!",
+            "{product} not connecting", "{product} keeps disconnecting", "offline AGAIN",
+            "{product} wont go online",
+        ),
+        context=(
+            "I'm away from home this week and can't check on it.", "It worked fine until "
+            "{time_ref}.", "I've already restarted the router twice.", "Everything else on the "
+            "wifi works.", "It's in the {room}, not far from the router.",
+            "This keeps happening every few days.",
+        ),
+        outcomes=(
+            Outcome(
+                weight=3,
+                replies=(
+                    "Thanks, {name}. Let's get it back online: 1) unplug the {device} (or take "
+                    "the battery out) for 10 seconds, 2) make sure it's within range of a 2.4 GHz "
+                    "network, 3) in the app go to Devices > {device} > Settings > Wi-Fi network "
+                    "and re-enter the password. If the router or password changed, step 3 is the "
+                    "one that fixes it.",
+                    "Got it. When the network changes, the {device} needs the new details: in the "
+                    "app open Devices > {device} > Settings > Wi-Fi network and reconnect it. If "
+                    "nothing changed, power-cycle it for 10 seconds first — that fixes most "
+                    "offline cases.",
+                    "Thanks for checking. Please restart the {device} (10 seconds without power), "
+                    "then restart the router. If it's still offline after two minutes, reconnect "
+                    "it under Devices > {device} > Settings > Wi-Fi network. Remember it needs "
+                    "2.4 GHz Wi-Fi.",
+                    "Let's try the quickest fix first, {name}: power-cycle the {device} for 10 "
+                    "seconds. If it doesn't come back within a couple of minutes, go to Devices > "
+                    "{device} > Settings > Wi-Fi network in the app and enter your Wi-Fi details "
+                    "again.",
+                ),
+                followups=(
+                    FACTORY_RESET,
+                    Followup(
+                        asks=(
+                            "Does it need 5GHz or 2.4?", "my router is 5ghz, is that the issue?",
+                            "Could the router be too far away?",
+                        ),
+                        answers=(
+                            "Nimbus devices connect on 2.4 GHz, which also reaches further than "
+                            "5 GHz. If the signal bar under Settings shows one bar or less, a "
+                            "Wi-Fi extender near the {room} helps.",
+                            "They use 2.4 GHz only. In Devices > {device} > Settings you can see "
+                            "the signal strength — below two bars, try moving the router or "
+                            "adding an extender.",
+                        ),
+                    ),
+                    Followup(
+                        asks=(
+                            "Did I miss any recordings while it was offline?",
+                            "will it have recorded anything while offline?",
+                        ),
+                        answers=(
+                            "While a device is offline it can't upload clips, so there may be a "
+                            "gap in your history for that time. Everything from now on is saved "
+                            "as normal.",
+                            "Unfortunately clips can't be saved while it's offline, so there "
+                            "will be a gap — it resumes recording as soon as it reconnects.",
+                        ),
+                    ),
+                ),
+            ),
+            Outcome(
+                weight=1,
+                resolved=False,
+                replies=(
+                    "Thanks for trying all that, {name}. Since the {device} stays offline after a "
+                    "restart and reconnect, I've opened ticket {ticket} for our technical team; "
+                    "they'll check its connection logs and email {email} within a day.",
+                    "I've looked at the {device} from our side and it hasn't checked in with our "
+                    "servers for a while. I've opened ticket {ticket} so a technician can look at "
+                    "the logs — they'll contact you at {email}.",
+                ),
+                followups=(
+                    Followup(
+                        asks=(
+                            "Is there anything I can do meanwhile?", "anything else I can try?",
+                        ),
+                        answers=(
+                            "You could try a factory reset (hold the button for 15 seconds) and "
+                            "set it up again — if that works, just reply to the ticket so we can "
+                            "close it.",
+                            "A factory reset and fresh setup is worth a try. If it's faulty, "
+                            "we'll replace it under warranty.",
+                        ),
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Intent(
+        name="camera_video",
+        weight=5,
+        detail="custom",
+        ask=(
+            "Sorry about that, {name}. Is this the Cam or the Doorbell, and are you on Wi-Fi or "
+            "mobile data when it happens?",
+            "Let's take a look. Does it happen on Wi-Fi and mobile data, and on every camera or "
+            "just one?",
+            "I can help. Which device is it, and does the rest of the app work normally?",
+        ),
+        answers=(
+            "the {product} in the {room}, on wifi", "just the one camera, happens on both",
+            "It's the {product}. I'm on mobile data mostly.", "only the {product}, the others "
+            "are fine", "{product}, on home wifi, app is fine otherwise",
+        ),
+        products=("cam", "cam", "doorbell", "battery_cam"),
+        team="technical",
+        topical=True,
+        openers=(
+            "I'm having trouble with video on my {product}.", "Video on the {product} isn't "
+            "working properly.",
+        ),
+        terse=("video not working", "{product} video issue"),
+        context=(
+            "We rely on it to watch the {room}.", "It was fine until {time_ref}.",
+            "I've restarted the app a couple of times.", "Someone came to the door and I "
+            "missed it.",
+        ),
+        outcomes=(
+            Outcome(
+                weight=3,
+                openers=(
+                    "My {product} live view won't load.", "The live video keeps buffering.",
+                    "Live view just shows a spinning wheel.", "The {product} video is super "
+                    "laggy.", "I can't see the live feed from the {product}.",
+                    "Video takes forever to load when I open the {product}.",
+                ),
+                terse=("live view not loading", "video keeps buffering", "{product} video black"),
+                replies=(
+                    "Thanks, {name}. Live view needs about 2 Mbps of upload from your home "
+                    "network. In Devices > {device} > Settings > Video quality, switch to 'Auto' "
+                    "or 'Standard', and check the signal strength there — below two bars, move "
+                    "the router closer or add an extender.",
+                    "Slow live view is almost always the connection between the {device} and "
+                    "your router. Try lowering Video quality to Standard in the device settings, "
+                    "and restart the {device}. If the signal shows one bar, it's too far from "
+                    "the router.",
+                    "Let's speed it up: update the app, set Video quality to Auto under Devices > "
+                    "{device} > Settings, and power-cycle the {device} for 10 seconds. Weak Wi-Fi "
+                    "at the {device} is the usual cause.",
+                ),
+                followups=(
+                    FACTORY_RESET,
+                    Followup(
+                        asks=(
+                            "Will lowering quality affect my recordings?",
+                            "does that make the recordings worse?",
+                        ),
+                        answers=(
+                            "Recordings use the same setting, so they'll be a bit less sharp on "
+                            "Standard — but much more reliable on a weak connection.",
+                            "Slightly: clips are recorded at the chosen quality. 'Auto' adjusts to "
+                            "your connection, which is usually the best balance.",
+                        ),
+                    ),
+                ),
+            ),
+            Outcome(
+                weight=2,
+                openers=(
+                    "No recordings are showing in my history.", "I can't see any clips from "
+                    "yesterday even though there was motion.", "My {product} isn't saving "
+                    "videos.", "Where are my recordings? History is empty.",
+                    "The {product} detected motion but there's no clip.",
+                ),
+                terse=("no recordings", "history empty??", "clips missing"),
+                replies=(
+                    "Thanks, {name}. Saved recordings need a Nimbus Plus or Plus Pro plan — "
+                    "without one you get live view and alerts, but no history. If you do have a "
+                    "plan, check that Recording is on under Devices > {device} > Settings and that "
+                    "motion zones cover the area.",
+                    "Video history is part of Nimbus Plus (30 days) and Plus Pro (60 days). I see "
+                    "your {plan} plan is active, so please check Devices > {device} > Settings > "
+                    "Recording is switched on and the motion sensitivity isn't set too low.",
+                    "Let's check two things: your plan and the recording settings. Clips are "
+                    "saved only with Nimbus Plus or Plus Pro, and only when Recording is on for "
+                    "the {device}. Motion zones that miss the area also mean no clips.",
+                ),
+                followups=(
+                    Followup(
+                        asks=(
+                            "How much is Plus again?", "how much does the plan cost?",
+                        ),
+                        answers=(
+                            "Nimbus Plus is $4.99/month or $49/year (30 days of history); Plus "
+                            "Pro is $12.99/month or $129/year (60 days plus professional "
+                            "monitoring). Both have a 14-day free trial.",
+                            "Plus is $4.99/month or $49/year, and Plus Pro is $12.99/month or "
+                            "$129/year — each with a 14-day free trial.",
+                        ),
+                        intent="plan_pricing",
+                    ),
+                    Followup(
+                        asks=(
+                            "Can I get back the clips from yesterday?", "are the old clips gone "
+                            "for good?",
+                        ),
+                        answers=(
+                            "If they weren't recorded, I'm afraid there's nothing to recover. "
+                            "From now on, with Recording on, every motion event is saved.",
+                            "Clips that were never saved can't be recovered, sorry. The settings "
+                            "change makes sure new events are kept.",
+                        ),
+                    ),
+                ),
+            ),
+            Outcome(
+                weight=1,
+                openers=(
+                    "Night vision isn't working on my camera, the image is black at night.",
+                    "At night the {product} video is all white and blurry.",
+                    "The night vision on my {product} turned off by itself.",
+                    "My {product} shows only black screen after dark.",
+                ),
+                terse=("night vision not working", "black screen at night"),
+                replies=(
+                    "Thanks, {name}. Check Devices > {device} > Settings > Night vision is set to "
+                    "Auto. A white, washed-out image usually means light reflecting off a window "
+                    "or a nearby wall — the infrared light bounces back. Moving it a few inches "
+                    "usually fixes it.",
+                    "Night vision should switch on by itself in the dark. Please set Night vision "
+                    "to Auto in the device settings, and make sure the {device} isn't pointing "
+                    "through glass — infrared reflects off windows.",
+                    "Let's check the setting first: Devices > {device} > Settings > Night vision "
+                    "→ Auto. If it's already on Auto and the picture stays black, update the "
+                    "firmware from the same screen and restart the {device}.",
+                ),
+                followups=(FACTORY_RESET,),
+            ),
+        ),
+    ),
+    Intent(
+        name="thermostat_issue",
+        weight=4,
+        detail="custom",
+        ask=(
+            "Sorry about that, {name}. Do you have a C-wire connected? You can see it in the app "
+            "under Thermostat > Settings > Wiring.",
+            "Let's figure it out. What kind of system do you have (furnace, heat pump, boiler), "
+            "and is there a C-wire?",
+            "I can help. What does the thermostat screen show, and which wires are connected on "
+            "the backplate?",
+        ),
+        answers=(
+            "no C-wire I think. it's a furnace", "Yes there's a C-wire, it's a heat pump.",
+            "R, W, G, Y and C connected", "not sure what a c-wire is", "gas furnace, no C wire",
+            "it's a boiler, only two wires", "the app says C-wire: not detected",
+        ),
+        products=("thermostat",),
+        team="technical",
+        topical=True,
+        openers=(
+            "My thermostat isn't working right.", "Something's wrong with my Nimbus Thermostat.",
+        ),
+        terse=("thermostat problem", "T2 not working"),
+        context=(
+            "It's freezing in here.", "It's been hot all week and the house won't cool down.",
+            "We installed it ourselves last month.", "The kids are complaining about the "
+            "temperature.", "It worked fine with the old thermostat.",
+        ),
+        outcomes=(
+            Outcome(
+                weight=2,
+                openers=(
+                    "My thermostat isn't turning the heat on.", "The T2 says heating but the "
+                    "furnace never starts.", "The house is cold even though the thermostat is "
+                    "set to 70.", "The heat won't come on with the Nimbus Thermostat.",
+                    "My thermostat keeps losing power and the screen goes blank.",
+                    "Do I need a C-wire for the T2? It keeps shutting off.",
+                ),
+                terse=("heat not coming on", "thermostat no heat", "T2 keeps turning off"),
+                replies=(
+                    "Thanks, {name}. Without a C-wire, the Nimbus Thermostat can run low on power "
+                    "and drop the heating call. You can add the power adapter from the box, or "
+                    "use a spare wire as C — Thermostat > Settings > Wiring in the app walks you "
+                    "through it.",
+                    "That sounds like a power issue: the T2 needs a C-wire for steady power. If "
+                    "you don't have one, use the adapter that came in the box. Before touching "
+                    "wires, switch the system off at the breaker.",
+                    "Thanks. Please check Thermostat > Settings > Wiring in the app — if C-wire "
+                    "shows 'not detected', the thermostat is likely browning out. Connecting the "
+                    "included power adapter fixes this for most homes.",
+                ),
+                followups=(
+                    Followup(
+                        asks=(
+                            "I'm not comfortable doing wiring, what do I do?",
+                            "can someone come and install it?",
+                        ),
+                        answers=(
+                            "That's completely fine — a local HVAC technician can connect the "
+                            "adapter in a few minutes. Keep the breaker off until then.",
+                            "No problem; an HVAC technician or electrician can do it quickly. "
+                            "Our wiring guide in the app shows them exactly where it goes.",
+                        ),
+                    ),
+                    Followup(
+                        asks=(
+                            "Does it work with a heat pump?", "is the T2 compatible with my "
+                            "boiler?",
+                        ),
+                        answers=(
+                            "The Nimbus Thermostat works with most 24V systems, including heat "
+                            "pumps and boilers. It doesn't support line-voltage (120/240V) "
+                            "baseboard heaters.",
+                            "Yes for most 24V systems — furnaces, heat pumps and boilers. The "
+                            "only ones it can't run are high-voltage baseboard heaters.",
+                        ),
+                        intent="compatibility",
+                    ),
+                ),
+            ),
+            Outcome(
+                weight=1,
+                openers=(
+                    "The thermostat shows the wrong temperature.", "My T2 reads 4 degrees higher "
+                    "than the actual room temp.", "The temperature on the thermostat is way off.",
+                    "Nimbus Thermostat says 75 but it's clearly colder.",
+                ),
+                terse=("wrong temperature reading", "thermostat temp wrong"),
+                replies=(
+                    "Thanks, {name}. Sun on the thermostat, a nearby lamp or a draft from the "
+                    "wall behind it can throw the reading off. You can correct it under "
+                    "Thermostat > Settings > Temperature offset (up to ±5°).",
+                    "That usually comes from where it's mounted — direct sunlight, a kitchen, or "
+                    "a draft through the wall hole. Seal the hole behind it, and set a "
+                    "correction under Settings > Temperature offset.",
+                    "Try a temperature offset under Thermostat > Settings. If the difference "
+                    "changes during the day, sunlight or a heat source near the thermostat is the "
+                    "likely cause.",
+                ),
+                followups=(
+                    Followup(
+                        asks=(
+                            "Can I use a separate sensor in another room?",
+                            "do you have remote temperature sensors?",
+                        ),
+                        answers=(
+                            "Not yet — the Nimbus Thermostat uses its built-in sensor. Moving it "
+                            "to an inside wall away from sunlight helps the most.",
+                            "There isn't a separate room sensor at the moment; the offset setting "
+                            "is the best fix for now.",
+                        ),
+                    ),
+                ),
+            ),
+            Outcome(
+                weight=1,
+                openers=(
+                    "The AC won't turn on with my Nimbus thermostat.", "Cooling isn't working, "
+                    "the thermostat says cooling but nothing happens.", "My T2 won't switch to "
+                    "cool mode.",
+                ),
+                terse=("ac not working with thermostat", "no cooling"),
+                replies=(
+                    "Thanks, {name}. First check Thermostat > Settings > Equipment that cooling is "
+                    "enabled and the Y wire is detected under Wiring. The T2 also waits 5 minutes "
+                    "between cycles to protect the compressor, so give it a moment after changes.",
+                    "Let's check the setup: cooling needs the Y wire connected and 'Cooling' "
+                    "enabled under Settings > Equipment. If both look right, switch the AC off "
+                    "at the breaker for a minute and try again.",
+                ),
+                followups=(FACTORY_RESET,),
+            ),
+        ),
+    ),
+    Intent(
+        name="battery_issue",
+        weight=3,
+        detail="custom",
+        ask=(
+            "Sorry to hear that, {name}. Roughly how many motion events does the {device} record "
+            "per day, and which firmware version is it on (Settings > About)?",
+            "Let's look into it. Is the {device} in a busy spot, and how long does a full charge "
+            "last right now?",
+            "I can help. When did you last charge it, and does the app show any low-signal "
+            "warning for the {device}?",
+        ),
+        answers=(
+            "it faces the street so lots of motion", "Maybe 50 events a day? firmware {firmware}",
+            "a full charge lasts about {battery_days} days now", "charged it {ago}, signal looks "
+            "ok", "not sure. it's in the {room}", "Firmware {firmware}. It's by the front door.",
+        ),
+        products=("battery_cam", "doorbell", "leak"),
+        team="technical",
+        openers=(
+            "My {product} battery drains in a few days.", "The {product} battery won't charge.",
+            "Battery life is terrible since the last update.", "How long should the battery last "
+            "on the {product}?", "My {product} keeps dying, I have to charge it every "
+            "{battery_days} days.", "The {product} says low battery right after charging.",
+            "The charging light on my {product} doesn't come on.", "The {product} battery went "
+            "from 100 to 20% in two days.",
+        ),
+        terse=(
+            "battery drains fast", "{product} battery dead again", "wont charge",
+            "battery life awful",
+        ),
+        context=(
+            "It's mounted outside and it's been cold lately.", "I charged it fully on {weekday}.",
+            "It used to last months.", "I'm using the cable that came in the box.",
+        ),
+        outcomes=(
+            Outcome(
+                weight=2,
+                replies=(
+                    "Thanks, {name}. A full battery normally lasts 2–4 months, but lots of motion "
+                    "events, a weak Wi-Fi signal and cold weather all shorten it. Try narrowing "
+                    "the motion zones and lowering sensitivity under Devices > {device} > "
+                    "Settings > Motion.",
+                    "Battery life depends mostly on how often the {device} wakes up. Reduce motion "
+                    "sensitivity, exclude the street with a motion zone, and check the Wi-Fi "
+                    "signal — a weak signal makes it work harder.",
+                    "Thanks for the details. Busy areas can drain it in weeks rather than months. "
+                    "Turning on Battery saver under Devices > {device} > Settings > Power and "
+                    "trimming motion zones usually doubles the battery life.",
+                ),
+                followups=(
+                    Followup(
+                        asks=(
+                            "Can I just wire it instead?", "is there a way to power it "
+                            "permanently?",
+                        ),
+                        answers=(
+                            "Yes — the Nimbus Cam comes in a wired version, and the Doorbell can be "
+                            "connected to existing doorbell wiring so it charges all the time.",
+                            "If you have doorbell wiring, the Doorbell can run off it. For the "
+                            "Cam, the wired version avoids charging altogether.",
+                        ),
+                    ),
+                    Followup(
+                        asks=(
+                            "Does the cold affect it?", "is it the winter?",
+                        ),
+                        answers=(
+                            "Yes, lithium batteries drain faster below freezing and may not charge "
+                            "until they warm up. Charge it indoors at room temperature.",
+                            "Cold weather does shorten battery life, and the battery won't charge "
+                            "below freezing — bring it inside to charge.",
+                        ),
+                    ),
+                ),
+            ),
+            Outcome(
+                weight=1,
+                resolved=False,
+                replies=(
+                    "Thanks, {name}. If it won't charge with the original cable and adapter, the "
+                    "battery may be faulty — that's covered by the 2-year warranty. I've opened "
+                    "ticket {ticket}; we'll email {email} with the replacement details.",
+                    "That sounds like a battery fault rather than a setting. I've opened warranty "
+                    "ticket {ticket} for a replacement; our team will confirm the shipping details "
+                    "by email at {email}.",
+                ),
+                followups=(
+                    Followup(
+                        asks=(
+                            "Do I send the old one back?", "what do I do with the old battery?",
+                        ),
+                        answers=(
+                            "Yes, please — a prepaid return label comes with the replacement "
+                            "email. Don't throw the battery away.",
+                            "We'll email a free return label; please send the faulty one back "
+                            "rather than binning it.",
+                        ),
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Intent(
+        name="firmware_update",
+        weight=2,
+        detail="none",
+        products=WIFI_PRODUCTS,
+        team="technical",
+        topical=True,
+        openers=(
+            "I have a question about firmware updates for my {product}.",
+            "Firmware question about the {product}.",
+        ),
+        terse=("firmware?", "firmware update question"),
+        context=(
+            "I got a notification this morning.", "I like to keep everything up to date.",
+            "It's the {product} in the {room}.",
+        ),
+        outcomes=(
+            Outcome(
+                weight=2,
+                openers=(
+                    "The firmware update on my {product} is stuck at {percent}%.",
+                    "My {product} has been updating for an hour.", "The update keeps failing on "
+                    "the {product}.", "Firmware update stuck, what do I do?",
+                    "The app says 'update failed' for my {product}.",
+                ),
+                terse=("update stuck", "firmware stuck at {percent}%", "update failed again"),
+                replies=(
+                    "Sorry about that, {name}. Leave it powered for 10 more minutes — updates can "
+                    "pause while downloading. If it's still stuck, unplug the {device} for 10 "
+                    "seconds, plug it back in, and start the update again from Devices > {device} "
+                    "> Settings > Firmware.",
+                    "An update that stalls usually lost Wi-Fi mid-download. Restart the {device} "
+                    "(10 seconds without power) and retry from Settings > Firmware; it resumes "
+                    "safely and won't lose your settings.",
+                    "Don't worry, it can't be damaged by a failed update. Restart the {device}, "
+                    "make sure it has a good signal, and tap Update again in Settings > Firmware.",
+                ),
+                followups=(
+                    FACTORY_RESET,
+                    Followup(
+                        asks=(
+                            "Will I lose my settings?", "does updating reset anything?",
+                        ),
+                        answers=(
+                            "No — updates keep all your settings, schedules and recordings.",
+                            "Nothing is reset; your settings and history stay as they are.",
+                        ),
+                    ),
+                ),
+            ),
+            Outcome(
+                weight=1,
+                openers=(
+                    "What's new in the latest firmware?", "What does firmware {firmware} change?",
+                    "Is there a new update for the {product}?", "How do I update the firmware on "
+                    "my {product}?", "Do I need to install updates manually?",
+                ),
+                terse=("whats new in firmware {firmware}", "how to update firmware"),
+                replies=(
+                    "Firmware {firmware} improves Wi-Fi reconnection after power cuts and speeds "
+                    "up live view start. Updates install automatically overnight; you can also "
+                    "start one under Devices > {device} > Settings > Firmware.",
+                    "Good question, {name}! Updates install automatically at night when the "
+                    "{device} is idle. The latest ({firmware}) brings faster connection recovery "
+                    "and bug fixes — the full notes are in the app under Settings > Firmware.",
+                    "You don't need to do anything: Nimbus devices update themselves overnight. "
+                    "To check or update now, open Devices > {device} > Settings > Firmware.",
+                ),
+                followups=(
+                    Followup(
+                        asks=(
+                            "Can I turn off automatic updates?", "can I stop it updating by "
+                            "itself?",
+                        ),
+                        answers=(
+                            "You can delay them under Settings > Firmware > Update window, but "
+                            "security updates still install within a week.",
+                            "Automatic updates can be moved to a time that suits you; they "
+                            "can't be switched off completely, because they include security "
+                            "fixes.",
+                        ),
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Intent(
+        name="app_problem",
+        weight=4,
+        detail="custom",
+        ask=(
+            "Sorry about that, {name}. Which phone are you on, and which app version (Settings > "
+            "About in the app)?",
+            "Let's sort it out. What phone and app version are you using?",
+            "I can help. Is it an iPhone or Android, and is the app up to date?",
+        ),
+        answers=(
+            "{phone_model}, app {app_version}", "{phone_model}. version {app_version} I think",
+            "It's {a_phone}, not sure about the version", "{phone_model}, latest app",
+            "{phone_model}, I updated the app yesterday",
+        ),
+        products=("cam", "thermostat", "doorbell", "plug"),
+        team="technical",
+        topical=True,
+        openers=(
+            "The Nimbus app isn't working properly.", "I'm having problems with the app.",
+        ),
+        terse=("app not working", "app broken"),
+        context=(
+            "It started after I updated my phone.", "It was fine last week.",
+            "I've tried reinstalling already.", "My partner's phone has the same problem.",
+        ),
+        outcomes=(
+            Outcome(
+                weight=2,
+                openers=(
+                    "The Nimbus app keeps crashing.", "The app closes as soon as I open it.",
+                    "The app freezes when I open the {product}.", "Every time I tap on the "
+                    "{product} the app crashes.", "The Nimbus app crashes on startup since "
+                    "{time_ref}.",
+                ),
+                terse=("app keeps crashing", "app crash", "nimbus app wont open"),
+                replies=(
+                    "Thanks, {name}. Please update the Nimbus app to the latest version from the "
+                    "App Store or Google Play, then restart your phone. If it still crashes, "
+                    "delete and reinstall it — your devices and settings are saved to your "
+                    "account.",
+                    "Sorry about that. Version {app_version} has a known crash on some phones "
+                    "that's fixed in the latest update. Please update the app; if that doesn't "
+                    "help, reinstall it.",
+                    "Let's try the usual fix: force-close the app, update it, and restart the "
+                    "phone. Reinstalling is safe too — nothing is stored only on the phone.",
+                ),
+                followups=(
+                    Followup(
+                        asks=(
+                            "Still crashing after reinstalling.", "reinstalled, same problem",
+                            "ok and what if it still crashes?",
+                        ),
+                        answers=(
+                            "Thanks for trying. Meanwhile you can use the web dashboard at "
+                            "account.nimbushome.example. I've opened ticket {ticket} with our app "
+                            "team so they can look at the crash reports from your phone.",
+                            "Then I'll pass it to our app developers — ticket {ticket}. The web "
+                            "dashboard at account.nimbushome.example works in the meantime.",
+                        ),
+                    ),
+                ),
+            ),
+            Outcome(
+                weight=1,
+                openers=(
+                    "I can't log in to the app.", "The app says my password is wrong but it works "
+                    "on the website.", "App login keeps failing.", "The app logs me out every "
+                    "day.",
+                ),
+                terse=("cant log into app", "app login not working"),
+                replies=(
+                    "Thanks, {name}. If the password works on the web, the app is probably "
+                    "holding an old session. Log out, clear the app's cache (or reinstall), and "
+                    "sign in again. Check there's no space at the end of your email.",
+                    "Let's reset the app's sign-in: update the app, sign out completely, then "
+                    "sign in again. If it still fails, reset your password from the login screen "
+                    "— the link goes to your account email.",
+                    "That usually means the app has stale sign-in data. Reinstall the app and log "
+                    "in fresh; if you use 'Sign in with Apple' or Google, use the same button you "
+                    "used when you signed up.",
+                ),
+                followups=(
+                    Followup(
+                        asks=(
+                            "How do I reset the password then?", "can you send me a reset "
+                            "link?",
+                        ),
+                        answers=(
+                            "Tap 'Forgot password?' on the login screen and enter {email}. The "
+                            "reset link is valid for 1 hour.",
+                            "I've sent a reset link to {email} — it works for an hour.",
+                        ),
+                        intent="reset_password",
+                    ),
+                ),
+            ),
+            Outcome(
+                weight=1,
+                openers=(
+                    "I'm not getting notifications from the app.", "Motion alerts stopped "
+                    "coming to my phone.", "No push notifications from my {product} anymore.",
+                    "The app doesn't notify me when someone rings the doorbell.",
+                ),
+                terse=("no notifications", "alerts not working", "no push notifications"),
+                replies=(
+                    "Thanks, {name}. Please check two places: your phone's settings (Notifications "
+                    "> Nimbus must be allowed) and in the app, Devices > {device} > Settings > "
+                    "Notifications. Battery-saving modes on Android can also block them.",
+                    "Notifications need permission on the phone and in the app. Turn them on in "
+                    "your phone's settings for Nimbus, then check Settings > Notifications in the "
+                    "app. On Android, exclude Nimbus from battery optimisation.",
+                    "Let's fix the alerts: make sure Do Not Disturb or Focus mode isn't on, allow "
+                    "notifications for Nimbus in the phone settings, and check the schedule under "
+                    "Settings > Notifications in the app.",
+                ),
+                followups=(
+                    Followup(
+                        asks=(
+                            "Can I get alerts by email instead?", "is there an email option for "
+                            "alerts?",
+                        ),
+                        answers=(
+                            "Yes — turn on Email alerts under Account > Notifications and they'll "
+                            "go to {email}.",
+                            "You can: Account > Notifications > Email alerts sends them to "
+                            "{email}.",
+                        ),
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Intent(
+        name="compatibility",
+        weight=3,
+        products=("thermostat", "cam", "doorbell", "plug", "hub", "leak"),
+        team="technical",
+        topical=True,
+        openers=(
+            "Is the {product} compatible with my setup?", "Will the {product} work with what I "
+            "have at home?",
+        ),
+        terse=("compatible?", "will it work with my setup"),
+        context=(
+            "I'm thinking about buying {a_product}.", "We already have a lot of smart home "
+            "stuff.", "I want everything in one app.", "My {relative} recommended Nimbus.",
+        ),
+        outcomes=(
+            Outcome(
+                weight=3,
+                openers=(
+                    "Does the {product} work with Alexa?", "Does the {product} work with Google "
+                    "Home?", "Is the {product} compatible with HomeKit?", "Can I control the "
+                    "{product} with Siri?", "Will the {product} work with my Echo?",
+                    "Does Nimbus work with Google Assistant?", "Can I link my Nimbus devices to "
+                    "Alexa routines?",
+                ),
+                terse=("works with alexa?", "google home compatible?", "homekit?"),
+                replies=(
+                    "Yes, {name}! All Nimbus devices work with Amazon Alexa and Google Home — "
+                    "enable the Nimbus skill or link Nimbus under Works with Google. Apple HomeKit "
+                    "is supported for the Thermostat, Smart Plug and Hub.",
+                    "The {device} works with both Alexa and Google Home. For Apple HomeKit and "
+                    "Siri, the Thermostat, Smart Plug and Hub are supported; the Cam and Doorbell "
+                    "aren't yet.",
+                    "Good news: Alexa and Google Home support every Nimbus device. HomeKit works "
+                    "with the Thermostat, Smart Plug and Hub — add them in the Home app with the "
+                    "code on the device.",
+                ),
+                followups=(
+                    Followup(
+                        asks=(
+                            "Can I see the camera on my Echo Show?", "does the cam stream to a "
+                            "smart display?",
+                        ),
+                        answers=(
+                            "Yes — say 'show the {room} camera' on an Echo Show or Nest Hub once "
+                            "Nimbus is linked.",
+                            "It does. Echo Show and Google Nest Hub displays can show live view "
+                            "from your Nimbus Cam and Doorbell.",
+                        ),
+                    ),
+                    Followup(
+                        asks=(
+                            "How do I set it up with Alexa?", "how do I link it?",
+                        ),
+                        answers=(
+                            "In the Alexa app, go to Skills, search for Nimbus Home, enable it and "
+                            "sign in with your Nimbus account. Your devices appear automatically.",
+                            "Open the Alexa or Google Home app, add the Nimbus Home service, and "
+                            "sign in with your Nimbus account — your devices show up right away.",
+                        ),
+                    ),
+                ),
+            ),
+            Outcome(
+                weight=1,
+                openers=(
+                    "Will the T2 thermostat work with my heat pump?", "Is the Nimbus Thermostat "
+                    "compatible with a boiler?", "I don't have a C-wire, can I still use the "
+                    "Nimbus Thermostat?", "Does the thermostat work with baseboard heating?",
+                    "My system has two stages of heat, will the T2 handle it?",
+                ),
+                terse=("thermostat compatible with heat pump?", "need c wire?"),
+                replies=(
+                    "The Nimbus Thermostat works with most 24V systems: gas and electric "
+                    "furnaces, heat pumps (with aux heat), boilers and two-stage systems. It "
+                    "doesn't work with 120/240V baseboard heaters. No C-wire? The included "
+                    "power adapter solves that.",
+                    "Good question, {name}. The T2 supports 24V heating and cooling — furnaces, "
+                    "heat pumps, boilers, up to two stages. Line-voltage baseboard heaters aren't "
+                    "supported. If there's no C-wire, use the adapter from the box.",
+                    "Most homes are compatible: any 24V system, including heat pumps and boilers. "
+                    "The compatibility checker in the app (+ > Add device > Thermostat > Check "
+                    "compatibility) tells you for sure from a photo of your wires.",
+                ),
+                followups=(
+                    Followup(
+                        asks=(
+                            "What if it turns out it's not compatible?", "and if it doesn't "
+                            "work with my system?",
+                        ),
+                        answers=(
+                            "Then return it within 30 days — unused or not, if it isn't "
+                            "compatible we send a free return label.",
+                            "No risk: you can return it within 30 days with a free label and get "
+                            "a full refund.",
+                        ),
+                    ),
+                ),
+            ),
+            Outcome(
+                weight=1,
+                openers=(
+                    "Can I use my existing Zigbee sensors with the Nimbus Hub?", "Does the Nimbus "
+                    "Hub work with other brands' sensors?", "Will my old motion sensors pair "
+                    "with the hub?", "Is the leak sensor Zigbee or Wi-Fi?",
+                ),
+                terse=("zigbee sensors compatible?", "hub work with other sensors?"),
+                replies=(
+                    "The Nimbus Hub is a Zigbee 3.0 bridge, so many standard Zigbee sensors pair "
+                    "with it (+ > Add device > Other Zigbee device), but we only guarantee full "
+                    "support for Nimbus sensors like the Leak Sensor.",
+                    "Many Zigbee 3.0 sensors work with the Hub, though features vary by brand. "
+                    "Nimbus sensors — like the Leak Sensor, which is Zigbee — are fully "
+                    "supported.",
+                ),
+                followups=(
+                    Followup(
+                        asks=(
+                            "How many sensors can the hub handle?", "is there a limit on "
+                            "devices?",
+                        ),
+                        answers=(
+                            "One Hub handles up to 50 Zigbee devices; more than that, add a second "
+                            "Hub.",
+                            "Up to 50 Zigbee sensors per Hub.",
+                        ),
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Intent(
+        name="contact_hours",
+        weight=2,
+        products=ANY_PRODUCT,
+        team="support",
+        openers=(
+            "What are your support hours?", "Can I call someone?", "What's your phone number?",
+            "Are you open on weekends?", "Is chat available at night?", "Can I talk to you by "
+            "phone?", "When is customer service open?", "Is there a number I can ring about my "
+            "{product}?", "How late is support open today?", "Do you have phone support on "
+            "Sundays?", "What time does the chat open in the morning?",
+        ),
+        terse=(
+            "phone number?", "support hours?", "what time do you close", "are you open sunday",
+            "number to call?",
+        ),
+        context=(
+            "I prefer to explain things by phone.", "I work late most days.",
+            "My {relative} isn't comfortable with chat.", "I might need help this weekend.",
+        ),
+        outcomes=(
+            Outcome(
+                weight=1,
+                replies=(
+                    "Our chat team is here 7am–10pm ET every day, and you can call +1 (555) "
+                    "010-4242 on weekdays 9am–6pm ET.",
+                    "Chat support runs 7am–10pm ET, seven days a week. Phone support is on "
+                    "weekdays, 9am–6pm ET, at +1 (555) 010-4242.",
+                    "Good question, {name}! Chat: every day 7am–10pm ET. Phone: +1 (555) "
+                    "010-4242, Monday to Friday 9am–6pm ET.",
+                    "You can reach us by chat any day from 7am to 10pm ET, or by phone on "
+                    "weekdays between 9am and 6pm ET at +1 (555) 010-4242.",
+                ),
+                followups=(
+                    Followup(
+                        asks=(
+                            "So no phone on weekends?", "can I call on saturday?",
+                        ),
+                        answers=(
+                            "Not by phone, I'm afraid — on weekends our chat team is here "
+                            "7am–10pm ET.",
+                            "Phone lines are weekdays only, but chat is open Saturday and Sunday "
+                            "7am–10pm ET.",
+                        ),
+                    ),
+                    Followup(
+                        asks=(
+                            "Can you call me back instead?", "could someone ring me?",
+                        ),
+                        answers=(
+                            "Sure — I've opened ticket {ticket} with a callback request; our "
+                            "phone team will call you during weekday hours (9am–6pm ET).",
+                            "I've requested a callback under ticket {ticket}. Someone will ring "
+                            "you on the next weekday between 9am and 6pm ET.",
+                        ),
+                        intent="human_agent",
+                    ),
+                ),
+            ),
+        ),
+    ),
+)
+
+INTENTS: dict[str, Intent] = {i.name: i for i in ORDERS + BILLING + ACCOUNT + DEVICES}
+
+# ---------------------------------------------------------------------------------------------
+# Conversation glue: greetings, thanks, handing over to a person, out of scope
+# ---------------------------------------------------------------------------------------------
+
+GREETING_HEADS = (
+    "hi", "hello", "hey", "hi there", "hello there", "good morning", "good afternoon", "hiya",
+    "hey there", "good evening", "morning", "hello?", "hi hi", "howdy", "yo", "heya",
+)
+GREETING_TAILS = (
+    "", "!", ", anyone there?", " :)", ", is this the right place for help?", ", {name} here",
+    ", it's {name}", ", this is {name} {last}", " - hope you're well", ", I have a question",
+    ", quick question", "! are you a bot?", ", can you help me?", " team", "! I need some help",
+    ", is someone there?", ", {name} {last} here",
+)
+AGENT_GREET = (
+    "Hi {name}! How can I help you today?",
+    "Hello {name}, thanks for reaching out to Nimbus Home. What can I do for you?",
+    "Hey {name}! What can I help with?", "Hi there! I'm here — what's up?",
+    "Hello! Happy to help, {name}. What's going on?",
+)
+THANKS_HEADS = (
+    "thanks", "thank you", "great, thanks", "perfect, thank you so much", "ok thanks",
+    "awesome", "cheers", "brilliant, thanks for your help", "got it, thanks!", "ok cool",
+    "thanks a lot", "super, thank you", "great", "ok, that works", "that's helpful, thanks",
+    "thank you!", "ok will do, thanks", "appreciate the help", "perfect", "lovely, thanks",
+)
+THANKS_TAILS = (
+    "", "", "", ", that's all", ", have a good day", ", bye", "! you've been a big help",
+    ", really appreciate it", ". that's everything", ", bye for now", " :)",
+    ", have a nice evening", ". nothing else for now", "!",
+)
+THANKS_GRUMPY = (
+    "ok. thanks I guess", "fine. bye", "ok whatever, thanks", "alright. hope it works this time",
+    "ok, thanks. let's see",
+)
+THANKS_OPENERS = (
+    "Just wanted to say thanks for sorting out my {product} yesterday!",
+    "Hi, no question — just a thank you, the replacement {product} works perfectly.",
+    "Thanks for the help earlier, all good now.", "{name} here again: the {product} is back "
+    "online, thanks!", "Just letting you know the refund arrived. Thank you!",
+    "The package turned up after all, thanks for your help yesterday.",
+    "Thank you for the quick reply to my email, everything's sorted.",
+    "Wanted to say your colleague on the phone was great yesterday. Thanks!",
+    "All fixed now — thanks again for the help with the {product}.",
+    "Thanks! The reset link worked.", "Just a quick thank you, the {product} works great now.",
+    "Got the new {product} today, thanks so much for the quick replacement!",
+)
+AGENT_THANKED = (
+    "That's great to hear, {name}! Thanks for letting us know. Anything else I can help with "
+    "today?",
+    "So glad it's sorted, {name}! Is there anything else I can do for you?",
+    "Thanks for the kind words, {name} — I'll pass them on. Anything else you need?",
+    "Wonderful, thanks for the update! Is there anything else on your mind?",
+)
+AGENT_CLOSE = (
+    "You're welcome, {name}! Have a great day.",
+    "Happy to help! If anything else comes up, we're here 7am–10pm ET every day.",
+    "Glad I could help, {name}. Take care!", "Anytime! Enjoy the rest of your day, {name}.",
+    "Thanks for contacting Nimbus Home, {name}. Bye for now!",
+    "My pleasure. Have a good one, {name}!", "You're welcome! Take care.",
+)
+AGENT_CLOSE_GRUMPY = (
+    "I understand, {name}, and I'm sorry for the trouble. If it happens again, just message "
+    "us and we'll pick it up right away.",
+    "Thanks for your patience, {name}. We're here 7am–10pm ET if you need anything else.",
+)
+AGENT_CLOSE_HANDOFF_EMAIL = (
+    "You're welcome. Our team will be in touch by email soon.",
+    "Thanks for your patience — the specialist will reply to this thread under ticket {ticket}.",
+)
+AGENT_CLOSE_HANDOFF = (
+    "You're welcome, {name}. A teammate will be with you shortly.",
+    "No problem! Hang tight — someone from the team is joining this chat.",
+    "Of course. Ticket {ticket} has everything, so you won't need to repeat yourself.",
+)
+
+HUMAN_OPENERS = (
+    "Can I talk to a real person?", "I want to speak to a human.", "agent please",
+    "Is this a bot? I'd like a person.", "Transfer me to customer service, please.",
+    "I need to speak with someone from your team.", "Can you connect me to a live agent?",
+    "I'd rather talk to an actual human being.", "representative", "human please",
+    "Get me a real person please.", "Is there a human I can chat with?",
+    "Can I speak to a supervisor?", "I don't want a bot, put me through to someone.",
+    "talk to agent", "Please connect me with a member of staff.",
+)
+HUMAN_MID = (
+    "This isn't helping, can I talk to a person?", "I want to speak to someone, please.",
+    "can I just talk to a human", "I've tried all that already. Put me through to an agent.",
+    "Honestly I'd rather speak to a real person about this.", "Can a person look at this?",
+    "Please escalate this to a human.", "I need a real person to sort this out.",
+)
+HUMAN_INSIST = (
+    "I'd rather just talk to someone, please.", "Just get me a person.",
+    "I'll explain it to the human.", "It's complicated, I'd prefer a person.",
+    "Rather not say, just connect me please.",
+)
+AGENT_WHY_HUMAN = (
+    "Of course, I can get a person for you. So they can help quickly, could you tell me in a "
+    "sentence what it's about?",
+    "Sure, {name}. What's it about? I'll pass the details on so you don't have to repeat "
+    "yourself.",
+    "Happy to connect you. What's the issue, briefly? That way the right team picks it up.",
+)
+AGENT_TRY_FIRST = (
+    "No problem. Before I connect you, what do you need help with? I might be able to sort it "
+    "right away.",
+    "I can get someone, {name}. What's it about? Many things I can fix on the spot, which is "
+    "quicker than waiting.",
+    "Sure. Tell me what's going on, and if I can't solve it myself I'll pass you straight to a "
+    "teammate.",
+)
+AGENT_HANDOFF = (
+    "I've created ticket {ticket} and passed your conversation to a teammate, {name}. Someone "
+    "from our {team} team will join this chat shortly — usually within {wait} minutes.",
+    "Done — ticket {ticket} is open and a member of our {team} team will take over here in "
+    "about {wait} minutes. They'll see everything we've discussed.",
+    "Of course, {name}. I've handed this over to a person (ticket {ticket}). Chat is staffed "
+    "7am–10pm ET every day, so someone will be with you in a few minutes.",
+    "Sure thing. I've opened ticket {ticket}; a teammate will pick it up in this chat in roughly "
+    "{wait} minutes. If you prefer the phone, call +1 (555) 010-4242 on weekdays 9am–6pm ET and "
+    "mention the ticket number.",
+)
+AGENT_HANDOFF_EMAIL = (
+    "I've forwarded this to our {team} team as ticket {ticket}; a specialist will reply to this "
+    "email, usually within one business day.",
+    "Thanks, {name}. I've opened ticket {ticket} and a member of our {team} team will follow up "
+    "by email within one business day.",
+)
+
+OOS_TEMPLATES = (
+    "What's the weather going to be like in {city} tomorrow?", "will it rain this weekend?",
+    "Can you recommend a recipe for {dish}?", "how long do I boil {food} for?",
+    "Who won the {team_sport} game last night?", "Can you tell me a joke?",
+    "Help me with my {subject} homework please.", "What's the capital of {country}?",
+    "My {other_brand} won't turn on, can you help?", "How do I reset my {other_brand}?",
+    "Can you book me a table for two tonight?", "What's a good movie to watch tonight?",
+    "Write me a poem about {topic}.", "How many calories are in {food}?",
+    "Do you know a good plumber in {city}?", "What time is it in {country}?",
+    "Can you translate 'good morning' into {language}?", "is {food} healthy?",
+    "what's the best pizza place near me", "how do I fix a leaky faucet?",
+    "Who's going to win the {team_sport} championship this year?",
+    "Can you order me a taxi?", "What's 15% of 240?", "tell me something interesting",
+    "My internet provider keeps overcharging me, what should I do?",
+    "Are you single? ;)", "How do I get a stain out of a carpet?",
+    "What should I get my {relative} for their birthday?", "Can you explain {subject} to me?",
+    "Is it a good time to buy a house?", "how do i make sourdough starter",
+    "Can you summarise the news today?", "Which is better, {other_brand} or {other_brand2}?",
+    "what's the meaning of life", "Can you help me write a cover letter?",
+    "How tall is Mount Everest?", "Do you like music?", "What's your favourite colour?",
+    "My neighbour's dog barks all night, what can I do?", "How do I unclog a drain?",
+)
+OOS_SLOTS = {
+    "city": ("Chicago", "Denver", "Boston", "Seattle", "Austin", "Atlanta", "Phoenix", "Miami"),
+    "dish": (
+        "lasagna", "banana bread", "chicken curry", "vegan chili", "pancakes", "lentil soup",
+        "tacos", "a birthday cake",
+    ),
+    "food": ("eggs", "pasta", "rice", "an avocado", "broccoli", "potatoes", "a bagel"),
+    "team_sport": ("baseball", "basketball", "football", "hockey", "soccer"),
+    "subject": ("math", "chemistry", "history", "physics", "algebra", "biology", "geography"),
+    "country": ("Japan", "Portugal", "Kenya", "Canada", "Peru", "Norway", "Vietnam"),
+    "other_brand": (
+        "Samsung TV", "Roomba", "PlayStation", "Kindle", "air fryer", "Xbox", "printer",
+        "dishwasher", "Fitbit", "car radio",
+    ),
+    "other_brand2": ("Apple Watch", "Garmin", "Sonos speaker", "Chromecast"),
+    "topic": ("autumn", "my cat", "the ocean", "coffee", "Mondays"),
+    "language": ("Spanish", "French", "Japanese", "German", "Italian"),
+    "relative": RELATIVES,
+}
+OOS_REPLIES = (
+    "Sorry, I can only help with Nimbus Home orders, devices and accounts. Is there anything "
+    "like that I can do for you?",
+    "That's outside what I can help with, I'm afraid — I'm here for questions about Nimbus Home "
+    "products, orders and subscriptions. Anything Nimbus-related on your mind?",
+    "I wish I could help with that! I'm only able to help with Nimbus Home orders, devices, the "
+    "app and your account, though.",
+    "Good question, but not one I can answer — I only handle Nimbus Home support: orders, "
+    "devices, billing and accounts. Can I help with any of those?",
+    "I'm the Nimbus Home support assistant, so that's outside my area. If you have a question "
+    "about your order, a device or your account, I'm happy to help, {name}.",
+)
+OOS_AFTER = (
+    "haha ok fair enough", "ok never mind then", "oh ok. bye", "fair, thanks anyway",
+    "ok no worries, bye", "worth a try :) thanks", "ok thanks anyway", "alright, bye",
+)
+OOS_THEN = ("ok fair. actually, ", "Oh ok. Then: ", "haha ok. ", "Ah right. Well, ", "ok then - ")
+EMAIL_SIGNOFF = ("Thanks,", "Best,", "Kind regards,", "Thank you,", "Regards,", "Cheers,")
+
+# ---------------------------------------------------------------------------------------------
+# Context: the names, numbers and dates one dialogue talks about
+# ---------------------------------------------------------------------------------------------
+
+START = date(2025, 9, 1)  # first day of the history
+DAYS = 194  # the history ends on 2026-03-13
+_PROTECTED = re.compile(r"\b(?:NH|T)-\d{5}\b|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _pick(rng: random.Random, options: Sequence[str]) -> str:
+    return options[rng.randrange(len(options))]
+
+
+def _weighted(rng: random.Random, items: Sequence, weights: Sequence[float]):
+    return rng.choices(items, weights=weights, k=1)[0]
+
+
+def _add_business_days(day: date, n: int) -> date:
+    """`day` moved forward by `n` business days (Monday to Friday).
+
+    >>> _add_business_days(date(2026, 3, 13), 1)  # a Friday
+    datetime.date(2026, 3, 16)
+    """
+    while n > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
+def _long_date(day: date) -> str:
+    return f"{day:%A}, {day:%B} {day.day}"
+
+
+def _short_date(day: date) -> str:
+    return f"{day:%B} {day.day}"
+
+
+def _ago(days: int, today: date, rng: random.Random) -> str:
+    """How a customer says when they ordered: "yesterday", "last week", "back in January"."""
+    then = today - timedelta(days=days)
+    if days == 0:
+        return _pick(rng, ("earlier today", "this morning", "a few hours ago"))
+    if days == 1:
+        return _pick(rng, ("yesterday", "last night"))
+    if days < 7:
+        return _pick(rng, (f"{days} days ago", f"on {then:%A}", "a few days ago"))
+    if days < 14:
+        return _pick(rng, ("last week", f"{days} days ago", "over a week ago", f"on {then:%A} "
+                           "last week"))
+    if days < 35:
+        return _pick(rng, ("a few weeks ago", f"on {_short_date(then)}", f"{days // 7} weeks ago"))
+    return _pick(rng, (f"back in {then:%B}", f"about {max(2, days // 30)} months ago",
+                       f"in {then:%B} {then.year}"))
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[0].lower() in "aeiou" else "a ") + noun
+
+
+def _person(rng: random.Random) -> dict[str, str]:
+    """A customer: first and last name and an email on a reserved example domain."""
+    first, last = _pick(rng, FIRST_NAMES), _pick(rng, LAST_NAMES)
+    f, l_ = first.lower(), last.lower()
+    local = _pick(rng, (f"{f}.{l_}", f"{f}{l_}{rng.randint(1, 99)}", f"{f[0]}.{l_}",
+                        f"{f}_{rng.randint(70, 99)}", f"{f}.{l_[0]}", f"{l_}.{f}"))
+    return {"name": first, "last": last, "email": f"{local}@{_pick(rng, EMAIL_DOMAINS)}"}
+
+
+def _context(
+    rng: random.Random, today: date, person: dict[str, str], intent: Intent | None,
+    outcome: Outcome | None,
+) -> dict[str, str]:
+    """Every slot a template may use, consistent with the outcome (dates, plan, amounts)."""
+    product = _pick(rng, intent.products if intent and intent.products else ANY_PRODUCT)
+    device, aliases = PRODUCTS[product]
+    alias = _pick(rng, aliases)
+    lo, hi = (outcome.age if outcome and outcome.age else None) or (intent.age if intent else (2, 9))
+    age = rng.randint(lo, hi)
+    order_day = today - timedelta(days=age)
+    express = rng.random() < 0.25
+    ship_day = _add_business_days(order_day, 1)
+    eta = _add_business_days(ship_day, 2 if express else 5)
+    if eta <= today:
+        eta = _add_business_days(today, 1)
+    delivered = min(_add_business_days(order_day, 4), today - timedelta(days=1))
+    refund_day = today - timedelta(days=rng.randint(1, 4))
+    plan, billing, plan_amount = _pick(rng, PLAN_PRICES)
+    order_total = f"${rng.randint(55, 340)}.{_pick(rng, ('00', '95', '99', '49', '98'))}"
+    phone = _pick(rng, PHONES)
+    other = _pick(rng, [k for k in PRODUCTS if PRODUCTS[k][0] != device])
+    weekday_ahead = today + timedelta(days=rng.randint(2, 6))
+    past_day = today - timedelta(days=rng.randint(2, 5))
+    city, state = _pick(rng, CITIES)
+    if product == "leak":
+        hub_answer = "Yes — the Leak Sensor is a Zigbee device, so it connects through the Nimbus Hub."
+    elif product == "hub":
+        hub_answer = "The Hub is the bridge itself, so you only need your router and the cable."
+    else:
+        hub_answer = (f"No, the {device} connects straight to your Wi-Fi. The Hub is only needed "
+                      "for Zigbee sensors like the Leak Sensor.")
+    ctx = dict(person)
+    ctx.update(
+        order=f"NH-{rng.randint(10000, 99999)}",
+        ticket=f"T-{rng.randint(10000, 99999)}",
+        product=alias,
+        a_product=_a(alias),
+        device=device,
+        other_device=PRODUCTS[other][0].removeprefix("Nimbus "),
+        part=_pick(rng, PARTS[product]),
+        setup_hint=SETUP_HINTS[product],
+        hub_answer=hub_answer,
+        room=_pick(rng, ROOMS),
+        relative=_pick(rng, RELATIVES),
+        ago=_ago(age, today, rng),
+        month=f"{order_day:%B}",
+        months=str(max(3, age // 30)),
+        time_ref=_pick(rng, ("yesterday", "last night", "this morning", "yesterday afternoon",
+                             "earlier today", f"last {past_day:%A}")),
+        weekday=f"{weekday_ahead:%A}",
+        ship_method="express shipping" if express else "standard shipping",
+        carrier=_pick(rng, CARRIERS),
+        order_date=_long_date(order_day),
+        ship_date=_long_date(ship_day),
+        eta=_long_date(eta),
+        express_eta=_long_date(_add_business_days(today, 2)),
+        replacement_eta=_long_date(_add_business_days(today, rng.randint(2, 3))),
+        delivered_date=_long_date(delivered),
+        check_date=_long_date(_add_business_days(today, 2)),
+        refund_date=_long_date(refund_day),
+        return_scan=_long_date(today - timedelta(days=rng.randint(1, 3))),
+        refund_eta=_long_date(_add_business_days(refund_day, 10)),
+        renew_date=_long_date(today + timedelta(days=rng.randint(3, 28))),
+        trial_end=_long_date(today + timedelta(days=rng.randint(1, 12))),
+        charge_date=_short_date(today - timedelta(days=rng.randint(1, 6))),
+        plan=plan,
+        billing=billing,
+        amount=order_total if outcome and outcome.charge == "order" else plan_amount,
+        code=_pick(rng, PROMO_CODES),
+        card_brand=_pick(rng, CARD_BRANDS),
+        last4=f"{rng.randint(0, 9999):04d}",
+        address=f"{rng.randint(2, 980)} {_pick(rng, STREETS)}"
+        + _pick(rng, ("", "", f", Apt {rng.randint(1, 40)}{_pick(rng, 'ABCD')}"))
+        + f", {city}, {state} {rng.randint(10000, 99999)}",
+        phone=f"+1 (555) 01{rng.randint(0, 9)}-{rng.randint(1000, 9999)}",
+        phone_model=phone,
+        a_phone=_a(phone),
+        app_version=f"5.{rng.randint(1, 9)}.{rng.randint(0, 4)}",
+        firmware=f"4.{rng.randint(1, 8)}.{rng.randint(0, 9)}",
+        percent=str(rng.randint(12, 97)),
+        battery_days=str(rng.randint(2, 9)),
+        wait=str(rng.randint(2, 8)),
+        team=intent.team if intent else "support",
+    )
+    return ctx
+
+
+def _fill_detail(template: str, ctx: dict[str, str]) -> str:
+    """A detail answer: capitalised unless it starts with the detail itself ("priya@...")."""
+    return template.format_map(ctx) if template[:1] == "{" else _fill(template, ctx)
+
+
+def _fill(template: str, ctx: dict[str, str]) -> str:
+    """`template` with its slots filled, starting with a capital letter."""
+    text = template.format_map(ctx)
+    return text[:1].upper() + text[1:]
+
+
+# ---------------------------------------------------------------------------------------------
+# Customer wording: composed openings and deterministic chat noise
+# ---------------------------------------------------------------------------------------------
+
+
+def chat_noise(text: str, rng: random.Random) -> str:
+    """Chat-style text: lower case, no apostrophes, shortcuts and one or two typos.
+
+    Order numbers, ticket numbers and emails are left intact.
+
+    >>> chat_noise("I don't know where my order NH-12345 is.", random.Random(3))
+    'i dont know where my oder NH-12345 is'
+    """
+    lower = rng.random() < 0.85
+    drop_apostrophes = rng.random() < 0.7
+    shortcuts = rng.random() < 0.35
+    pieces = _PROTECTED.split(text)
+    protected = _PROTECTED.findall(text)
+    for i, piece in enumerate(pieces):
+        if lower:
+            piece = piece.lower()
+        if drop_apostrophes:
+            piece = piece.replace("'", "")
+        if shortcuts:
+            piece = re.sub(r"\bplease\b", "pls", piece)
+            piece = re.sub(r"\byou\b", "u", piece)
+            piece = re.sub(r"\bthanks\b", "thx", piece)
+        pieces[i] = piece
+    text = pieces[0] + "".join(p + q for p, q in zip(protected, pieces[1:], strict=True))
+    tokens = text.split(" ")
+    candidates = [i for i, t in enumerate(tokens) if t.isalpha() and len(t) >= 4]
+    for _ in range(rng.choice((1, 1, 2))):
+        if not candidates:
+            break
+        i = _pick(rng, candidates)
+        word = tokens[i]
+        j = rng.randrange(1, len(word) - 1)
+        kind = rng.random()
+        if kind < 0.45:
+            word = word[:j] + word[j + 1:]  # dropped letter
+        elif kind < 0.85:
+            word = word[:j] + word[j + 1] + word[j] + word[j + 2:]  # swapped letters
+        else:
+            word = word[:j] + word[j] + word[j:]  # doubled letter
+        tokens[i] = word
+    text = " ".join(tokens)
+    return text.rstrip(".") if rng.random() < 0.7 else text
+
+
+def _opening(
+    rng: random.Random, intent: Intent, pools: tuple[Sequence[str], Sequence[str]],
+    ctx: dict[str, str], channel: str, *, small_talk: bool = True, anger: float = 0.1,
+    styles: tuple[int, int, int, int] = (12, 44, 29, 15),
+) -> tuple[str, bool, bool]:
+    """A customer request from `pools` (full sentences, terse messages), composed in one of four
+    styles (terse, plain, long, small talk first) weighted by `styles`.
+
+    Returns (text, whether it already gives the detail the agent would ask for, frustrated).
+    """
+    openers, terse = pools
+    style = _weighted(rng, ("terse", "plain", "long", "smalltalk"), styles)
+    if channel == "email":
+        style = "long"
+    if style == "terse" and terse:
+        core = _pick(rng, terse)
+        return core.format_map(ctx), _has_detail(intent, core), False
+    core = _pick(rng, openers)
+    given = _has_detail(intent, core)
+    sentences = [core]
+    if style in ("long", "smalltalk") and intent.context and rng.random() < 0.8:
+        context = _pick(rng, intent.context)
+        if not any(slot in core and slot in context for slot in ("{ago}", "{a_product}")):
+            sentences.insert(0, context) if rng.random() < 0.65 else sentences.append(context)
+    if style == "long" and intent.detail == "order" and not given and rng.random() < 0.3:
+        sentences.append(_pick(rng, ("The order number is {order}.", "It's order {order}.",
+                                     "Order {order}.", "(order {order})")))
+        given = True
+    if style == "long" and intent.detail == "email" and not given and rng.random() < 0.25:
+        sentences.append(_pick(rng, ("My account email is {email}.", "Account: {email}.")))
+        given = True
+    frustrated = rng.random() < anger
+    if frustrated:
+        sentences.append(_pick(rng, FRUSTRATION))
+    elif rng.random() < 0.22:
+        sentences.append(_pick(rng, POLITE))
+    text = " ".join(_fill(s, ctx) for s in sentences)
+    if style == "smalltalk" and small_talk and not frustrated:
+        text = _pick(rng, SMALL_TALK) + " " + text
+    elif style == "plain" and small_talk and rng.random() < 0.3:
+        text = _join(_pick(rng, HELLO), text)
+    return text, given, frustrated
+
+
+def _has_detail(intent: Intent, template: str) -> bool:
+    key = intent.given_by or {"order": "{order}", "email": "{email}"}.get(intent.detail, "")
+    return bool(key) and key in template
+
+
+def _greeting(rng: random.Random, ctx: dict[str, str]) -> str:
+    text = _pick(rng, GREETING_HEADS) + _pick(rng, GREETING_TAILS).format_map(ctx)
+    return text[:1].upper() + text[1:] if rng.random() < 0.5 else text
+
+
+def _thanks(rng: random.Random, grumpy: bool) -> str:
+    if grumpy and rng.random() < 0.6:
+        return _pick(rng, THANKS_GRUMPY)
+    text = _pick(rng, THANKS_HEADS) + _pick(rng, THANKS_TAILS)
+    return text[:1].upper() + text[1:] if rng.random() < 0.5 else text
+
+
+def _human_opener(rng: random.Random) -> str:
+    core = _pick(rng, HUMAN_OPENERS)
+    if not core.endswith((".", "?", "!")):
+        return core  # terse: "agent please"
+    lead = _pick(rng, ("", "", "", "Hi. ", "Hello, ", "Ok, ", "Honestly, ", "Look, "))
+    tail = _pick(rng, ("", "", "", " Thanks.", " Please.", " It's urgent.", " It's quicker.",
+                       " I've got a few questions.", " I'm not a fan of chatbots."))
+    return (_join(lead, core) if lead else core) + tail
+
+
+def _oos(rng: random.Random) -> str:
+    template = _pick(rng, OOS_TEMPLATES)
+    slots = {k: _pick(rng, v) for k, v in OOS_SLOTS.items()}
+    text = template.format_map(slots)
+    return text[:1].upper() + text[1:]
+
+
+# ---------------------------------------------------------------------------------------------
+# Dialogue flow
+# ---------------------------------------------------------------------------------------------
+
+MAX_CUSTOMER_TURNS = 6
+NOISE_RATE = 0.15  # share of chat customer messages written in sloppy chat style
+EMAIL_RATE = 0.15  # share of dialogues that happen by email
+CLARIFY = (
+    "Sure, {name} — what would you like to know?",
+    "Happy to help. Could you tell me a bit more about what's going on?",
+    "Of course! What exactly is the question or problem?",
+    "I can help with that, {name}. What's happening exactly?",
+    "Sure thing. What specifically can I help with?",
+)
+AGENT_EMAIL_SIGNOFF = (
+    "Best regards,\nNimbus Home Support", "Kind regards,\nThe Nimbus Home team",
+    "Best,\nNimbus Home Support",
+)
+EMAIL_SALUTATION = ("Hello,", "Hi,", "Dear Nimbus Home support,", "Hi Nimbus team,", "Hello there,")
+
+
+class _Dialogue:
+    """The turns of one dialogue as they are written, with the budget of customer turns."""
+
+    def __init__(self, rng: random.Random, channel: str, person: dict[str, str], today: date):
+        self.rng, self.channel, self.person, self.today = rng, channel, person, today
+        self.turns: list[dict[str, str]] = []
+
+    @property
+    def n_customer(self) -> int:
+        return sum(t["role"] == "customer" for t in self.turns)
+
+    def room(self, k: int) -> bool:
+        """Whether `k` more customer turns fit."""
+        return self.n_customer + k <= MAX_CUSTOMER_TURNS
+
+    def customer(self, text: str, intent: str | None = None) -> None:
+        rng = self.rng
+        if self.channel == "chat" and rng.random() < NOISE_RATE:
+            text = chat_noise(text, rng)
+        elif self.channel == "email":
+            if not self.turns:
+                text = (f"{_pick(rng, EMAIL_SALUTATION)}\n\n{text}\n\n"
+                        f"{_pick(rng, EMAIL_SIGNOFF)}\n{self.person['name']}")
+            elif rng.random() < 0.6:
+                text = f"{text}\n\n{self.person['name']}"
+        turn = {"role": "customer", "text": text}
+        if intent:
+            turn["intent"] = intent
+        self.turns.append(turn)
+
+    def agent(self, template: str, ctx: dict[str, str], prefix: str = "") -> None:
+        text = _fill(prefix + template, ctx)
+        if self.channel == "email":
+            text = f"Hi {ctx['name']},\n\n{text}\n\n{_pick(self.rng, AGENT_EMAIL_SIGNOFF)}"
+        self.turns.append({"role": "agent", "text": text})
+
+
+_LEAD = re.compile(
+    r"^(?:Sure|Happy|Thanks|Thank you|Great|Good|Of course|No problem|I can|Let's|Sorry|Oh no"
+    r"|That's|Congrats|I'm sorry)[^.!?]{0,40}[.!?] +(?=\S)"
+)
+
+
+def _after_empathy(template: str) -> str:
+    """`template` without a short lead-in ("Sure, {name}!") that would follow an apology badly."""
+    return _LEAD.sub("", template, count=1)
+
+
+def _join(prefix: str, text: str) -> str:
+    """`prefix` + `text`, lower-casing the text's first letter where the prefix runs into it."""
+    if prefix.endswith((". ", ": ", "— ")) or re.match(r"(I\b|I'|Nimbus|NH-|T2)", text):
+        return prefix + text
+    return prefix + text[:1].lower() + text[1:]
+
+
+@dataclass
+class _Topic:
+    """What happened while handling one request."""
+
+    ctx: dict[str, str]
+    resolved: bool
+    frustrated: bool
+    handed_over: bool = False
+
+
+def _handoff(d: _Dialogue, ctx: dict[str, str]) -> None:
+    d.agent(_pick(d.rng, AGENT_HANDOFF_EMAIL if d.channel == "email" else AGENT_HANDOFF), ctx)
+
+
+def _topic(
+    d: _Dialogue, intent: Intent, *, prefix: str = "", followups: bool = True,
+    hand_over: bool = False, reserve: int = 1,
+) -> _Topic:
+    """One request: opening, detail question and answer, resolution, follow-ups."""
+    rng = d.rng
+    outcome = _weighted(rng, intent.outcomes, [o.weight for o in intent.outcomes])
+    ctx = _context(rng, d.today, d.person, intent, outcome)
+    anger = 0.18 if not outcome.resolved else 0.08
+    if intent.topical:
+        # The intent's own openers are vague ("question about shipping"): either ask what exactly
+        # the customer wants, or start straight from the outcome's specific phrasings.
+        pools = (outcome.openers, outcome.terse or outcome.openers)
+        if rng.random() < 0.3 and d.room(2 + reserve) and not hand_over:
+            text, _, angry = _opening(rng, intent, (intent.openers, intent.terse), ctx, d.channel,
+                                      small_talk=not prefix, anger=anger)
+            d.customer(_join(prefix, text) if prefix else text, intent.name)
+            d.agent(_pick(rng, CLARIFY), ctx)
+            prefix = ""
+            text, given, _ = _opening(rng, intent, pools, ctx, d.channel, small_talk=False,
+                                      anger=0, styles=(20, 60, 20, 0))
+            d.customer(text, intent.name)
+        else:
+            text, given, angry = _opening(rng, intent, pools, ctx, d.channel,
+                                          small_talk=not prefix, anger=anger)
+            d.customer(_join(prefix, text) if prefix else text, intent.name)
+    else:
+        use_outcome = outcome.openers and rng.random() < 0.5
+        pools = (
+            outcome.openers if use_outcome else intent.openers,
+            outcome.terse if use_outcome and outcome.terse else intent.terse,
+        )
+        text, given, angry = _opening(rng, intent, pools, ctx, d.channel, small_talk=not prefix,
+                                      anger=anger)
+        d.customer(_join(prefix, text) if prefix else text, intent.name)
+    if hand_over:
+        _handoff(d, ctx)
+        return _Topic(ctx, False, angry, handed_over=True)
+    empathy = _pick(rng, EMPATHY) + " " if angry else ""
+    found = ""
+    if intent.detail != "none" and not given:
+        if intent.detail == "order" and rng.random() < 0.1 and d.room(2 + reserve):
+            d.agent(_after_empathy(_pick(rng, intent.ask)) if empathy else _pick(rng, intent.ask),
+                    ctx, empathy)
+            d.customer(_pick(rng, NO_ORDER))
+            d.agent(_pick(rng, NO_ORDER_ASK), ctx)
+            d.customer(_fill_detail(_pick(rng, EMAIL_ANSWERS), ctx))
+            found = _pick(rng, FOUND_ORDER)
+        else:
+            ask = _pick(rng, intent.ask)
+            d.agent(_after_empathy(ask) if empathy else ask, ctx, empathy)
+            answers = outcome.answers or intent.answers or (
+                ORDER_ANSWERS if intent.detail == "order" else EMAIL_ANSWERS)
+            d.customer(_fill_detail(_pick(rng, answers), ctx))
+        empathy = ""
+    reply = _pick(rng, outcome.replies)
+    d.agent(_after_empathy(reply) if empathy else reply, ctx, empathy + found)
+    if followups and outcome.followups:
+        wanted = _weighted(rng, (0, 1, 2), (40, 45, 15) if d.channel == "chat" else (70, 30, 0))
+        order = rng.sample(range(len(outcome.followups)), len(outcome.followups))
+        for k in order[:wanted]:
+            if not d.room(1 + reserve):
+                break
+            fu = outcome.followups[k]
+            d.customer(_fill(_pick(rng, fu.asks), ctx), fu.intent)
+            d.agent(_pick(rng, fu.answers), ctx)
+    return _Topic(ctx, outcome.resolved, angry)
+
+
+SERVICE = tuple(INTENTS)
+
+
+def _service_intent(rng: random.Random, exclude: str = "") -> Intent:
+    names = [n for n in SERVICE if n != exclude]
+    return INTENTS[_weighted(rng, names, [INTENTS[n].weight for n in names])]
+
+
+def _et_offset(day: date) -> int:
+    """Hours from US Eastern time to UTC (daylight saving time ends Nov 2, 2025, starts Mar 8)."""
+    return 5 if date(2025, 11, 2) <= day < date(2026, 3, 8) else 4
+
+
+def _close(d: _Dialogue, topic: _Topic, handed_over: bool) -> None:
+    rng = d.rng
+    grumpy = topic.frustrated or not topic.resolved
+    d.customer(_thanks(rng, grumpy and rng.random() < 0.5), "thanks_goodbye")
+    if handed_over:
+        closes = AGENT_CLOSE_HANDOFF if d.channel == "chat" else AGENT_CLOSE_HANDOFF_EMAIL
+        d.agent(_pick(rng, closes), topic.ctx)
+    elif grumpy and rng.random() < 0.5:
+        d.agent(_pick(rng, AGENT_CLOSE_GRUMPY), topic.ctx)
+    else:
+        closes = AGENT_CLOSE if d.channel == "chat" else [c for c in AGENT_CLOSE if "{" not in c]
+        d.agent(_pick(rng, closes), topic.ctx)
+
+
+def _dialogue(rng: random.Random, opening: str) -> dict:
+    """One dialogue whose first customer message is labelled `opening`."""
+    chat_only = opening in ("greeting", "human_agent", "oos")
+    channel = "email" if not chat_only and rng.random() < EMAIL_RATE else "chat"
+    day = START + timedelta(days=rng.randrange(DAYS))
+    hour = rng.randint(7, 21) if channel == "chat" else rng.randint(0, 23)
+    local = datetime(day.year, day.month, day.day, hour, rng.randrange(60))
+    created = local + timedelta(hours=_et_offset(day))
+    d = _Dialogue(rng, channel, _person(rng), day)
+    main = INTENTS.get(opening) or _service_intent(rng)
+    topics: list[_Topic] = []
+    handed_over = False
+    closing_done = False
+
+    if opening in INTENTS:
+        topics.append(_topic(d, main))
+    elif opening == "greeting":
+        ctx = _context(rng, day, d.person, None, None)
+        d.customer(_greeting(rng, ctx), "greeting")
+        d.agent(_pick(rng, AGENT_GREET), ctx)
+        topics.append(_topic(d, main, prefix=""))
+    elif opening == "oos":
+        ctx = _context(rng, day, d.person, None, None)
+        d.customer(_oos(rng), "oos")
+        first = rng.randrange(len(OOS_REPLIES))
+        d.agent(OOS_REPLIES[first], ctx)
+        branch = rng.random()
+        if branch < 0.45:
+            if branch < 0.12:
+                d.customer(_oos(rng), "oos")
+                d.agent(OOS_REPLIES[(first + 1 + rng.randrange(3)) % len(OOS_REPLIES)], ctx)
+            d.customer(_pick(rng, OOS_AFTER), "thanks_goodbye")
+            d.agent(_pick(rng, AGENT_CLOSE), ctx)
+            closing_done = True
+        else:
+            topics.append(_topic(d, main, prefix=_pick(rng, OOS_THEN)))
+    elif opening == "human_agent":
+        ctx = _context(rng, day, d.person, main, None)
+        d.customer(_human_opener(rng), "human_agent")
+        if rng.random() < 0.65:
+            d.agent(_pick(rng, AGENT_WHY_HUMAN), ctx)
+            if rng.random() < 0.3:
+                d.customer(_pick(rng, HUMAN_INSIST), "human_agent")
+                _handoff(d, ctx)
+                topics.append(_Topic(ctx, False, False, handed_over=True))
+            else:
+                topics.append(_topic(d, main, hand_over=True))
+        else:
+            d.agent(_pick(rng, AGENT_TRY_FIRST), ctx)
+            topics.append(_topic(d, main))
+        handed_over = topics[-1].handed_over
+    elif opening == "thanks_goodbye":
+        ctx = _context(rng, day, d.person, None, None)
+        d.customer(_fill(_pick(rng, THANKS_OPENERS), ctx), "thanks_goodbye")
+        d.agent(_pick(rng, AGENT_THANKED), ctx)
+        if rng.random() < 0.6:
+            d.customer(_pick(rng, ("no that's all, bye!", "Nope, that's everything. Bye!",
+                                   "that's all, have a good one", "No, all good. Thanks!",
+                                   "nothing else, thanks", "No thank you, bye")), "thanks_goodbye")
+            d.agent(_pick(rng, AGENT_CLOSE), ctx)
+            closing_done = True
+        else:
+            topics.append(_topic(d, main, prefix=_pick(rng, (
+                "Actually yes — ", "Now that you mention it, ", "Yes, one thing: ", "Actually, ",
+                "Oh, while I'm here: "))))
+    else:
+        raise ValueError(f"unknown opening label {opening!r}: use an intent, 'greeting' or 'oos'")
+
+    if not closing_done:
+        last = topics[-1]
+        if not handed_over:
+            p_human = 0.25 if (last.frustrated or not last.resolved) else 0.04
+            roll = rng.random()
+            if roll < 0.14 and d.room(3):
+                second = _service_intent(rng, exclude=main.name)
+                topics.append(_topic(d, second, prefix=_pick(rng, SWITCH_PREFIX),
+                                     followups=False))
+            elif roll < 0.14 + p_human and d.room(2):
+                d.customer(_pick(rng, HUMAN_MID), "human_agent")
+                _handoff(d, last.ctx)
+                handed_over = True
+            elif roll > 0.97 and d.room(2):
+                d.customer(_join(_pick(rng, ("btw ", "Random, but ", "Off topic: ")), _oos(rng)),
+                           "oos")
+                d.agent(_pick(rng, OOS_REPLIES), last.ctx)
+        if d.room(1) and (rng.random() < 0.85 or d.n_customer < 2):
+            _close(d, topics[-1], handed_over)
+    return {
+        "turns": d.turns,
+        "channel": channel,
+        "created": created.strftime("%Y-%m-%dT%H:%M:00Z"),
+        "resolved": all(t.resolved for t in topics) and not handed_over,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------------
+
+# How often each label opens a dialogue (relative); every label also gets a floor of openings.
+OPENING_WEIGHTS: dict[str, float] = {
+    **{name: intent.weight for name, intent in INTENTS.items()},
+    "greeting": 4, "oos": 4, "human_agent": 2, "thanks_goodbye": 1,
+}
+LABELS: tuple[str, ...] = tuple(sorted(OPENING_WEIGHTS))  # the 33 intents and "oos"
+
+
+def opening_schedule(n: int, rng: random.Random) -> list[str]:
+    """The opening label of each of `n` dialogues, shuffled.
+
+    Every label opens at least min(30, n // 50) dialogues; the rest follow `OPENING_WEIGHTS`
+    (largest-remainder rounding, so the counts always add up to `n`).
+
+    >>> schedule = opening_schedule(1700, random.Random(0))
+    >>> len(schedule), min(schedule.count(label) for label in LABELS)
+    (1700, 30)
+    """
+    floor = min(30, n // 50)
+    rest = n - floor * len(LABELS)
+    total = sum(OPENING_WEIGHTS.values())
+    shares = {label: rest * OPENING_WEIGHTS[label] / total for label in LABELS}
+    counts = {label: floor + int(share) for label, share in shares.items()}
+    by_remainder = sorted(LABELS, key=lambda label: (int(shares[label]) - shares[label], label))
+    for label in by_remainder[: n - sum(counts.values())]:
+        counts[label] += 1
+    schedule = [label for label in LABELS for _ in range(counts[label])]
+    rng.shuffle(schedule)
+    return schedule
+
+
+def generate_dialogues(n: int, seed: int, *, id_prefix: str = "demo") -> list[dict]:
+    """`n` Nimbus Home support dialogues, in chronological order; the same seed gives the same list.
+
+    Each dialogue is `{"id", "turns", "channel", "created", "resolved"}`; a turn is
+    `{"role": "customer"|"agent", "text", "intent"?}`, where customer turns that express a
+    request carry its intent (one of `LABELS`) and turns that only give details carry none.
+
+    >>> dialogue = generate_dialogues(3, seed=1)[0]
+    >>> sorted(dialogue), dialogue["turns"][0]["role"]
+    (['channel', 'created', 'id', 'resolved', 'turns'], 'customer')
+    """
+    if n < 1:
+        raise ValueError(f"n={n}: ask for at least one dialogue.")
+    rng = random.Random(seed)
+    dialogues = [_dialogue(rng, label) for label in opening_schedule(n, rng)]
+    dialogues.sort(key=lambda dialogue: dialogue["created"])
+    return [{"id": f"{id_prefix}-{i:05d}", **dialogue} for i, dialogue in enumerate(dialogues, 1)]
+
+
+def write_jsonl(dialogues: Sequence[dict], path: Path) -> None:
+    """Write one dialogue per line (UTF-8, keys in a fixed order)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="\n") as f:
+        for dialogue in dialogues:
+            f.write(json.dumps(dialogue, ensure_ascii=False) + "\n")
+
+
+def _opening_text(dialogue: dict) -> str:
+    return dialogue["turns"][0]["text"].strip().lower()
+
+
+def held_out(n: int, seed: int, exclude: Sequence[dict]) -> list[dict]:
+    """`n` dialogues from `seed` whose opening message never appears in `exclude`."""
+    seen = {_opening_text(d) for d in exclude}
+    pool = generate_dialogues(n + n // 2 + 10, seed, id_prefix="test")
+    kept = [d for d in pool if _opening_text(d) not in seen][:n]
+    return [{**d, "id": f"test-{i:05d}"} for i, d in enumerate(kept, 1)]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Write the training and held-out dialogue files.
+
+    Example: python -m training.demo_corpus --train 2000 --test 300
+    """
+    root = Path(__file__).resolve().parents[1]
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=root / "assistant" / "demo_data",
+                        help="output folder (default: assistant/demo_data)")
+    parser.add_argument("--train", type=int, default=2000, help="training dialogues")
+    parser.add_argument("--test", type=int, default=300, help="held-out dialogues")
+    parser.add_argument("--seed", type=int, default=13, help="seed of the training file")
+    parser.add_argument("--test-seed", type=int, default=2026, help="seed of the held-out file")
+    args = parser.parse_args(argv)
+    train = generate_dialogues(args.train, args.seed)
+    test = held_out(args.test, args.test_seed, train)
+    for name, dialogues in (("dialogues.jsonl", train), ("dialogues_test.jsonl", test)):
+        path = args.out / name
+        write_jsonl(dialogues, path)
+        turns = sum(len(d["turns"]) for d in dialogues)
+        print(f"{path}: {len(dialogues)} dialogues, {turns} turns, "
+              f"{path.stat().st_size / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()

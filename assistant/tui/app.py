@@ -7,6 +7,7 @@ The backend runs the models, so `respond` and `request_human` are blocking: they
 time in thread workers, fed from a queue, so the input stays responsive and messages typed
 while the assistant is thinking are answered in order. The quick calls (`new_conversation`,
 `rate`, `conversations`, `transcript`) run on the UI thread.
+
 `assistant chat` runs it over the real backend; `tests/test_tui.py` has an in-memory fake.
 """
 
@@ -399,7 +400,8 @@ class ChatApp(App[None]):
     def __init__(self, backend: Backend) -> None:
         super().__init__()
         self.backend = backend
-        self._pending: deque[_Job] = deque()
+        self._pending: deque[_Job] = deque()  # typed while another call was running
+        self._running: _Job | None = None  # the call in the worker thread now
         self._last_turn_id: str | None = None  # the assistant turn that ctrl+g / ctrl+b rate
         self._last_message: AssistantMessage | None = None
 
@@ -470,6 +472,7 @@ class ChatApp(App[None]):
         self.handed_off = False
         self.conversation_id = conversation_id
         self._add(NoteMessage(WELCOME))
+        self._update_thinking()
 
     @on(Input.Submitted, "#prompt")
     def _send(self, event: Input.Submitted) -> None:
@@ -491,14 +494,18 @@ class ChatApp(App[None]):
     def _pump(self) -> None:
         """Start the next queued backend call unless one is running."""
         if not self.busy and self._pending:
+            self._running = self._pending.popleft()
             self.busy = True
-            self._call_backend(self._pending.popleft())
+            self._call_backend(self._running)
         self._update_thinking()
 
     def _update_thinking(self) -> None:
+        """Show "thinking…" while calls for the conversation on screen are running or queued."""
+        jobs = [self._running, *self._pending] if self._running else list(self._pending)
+        mine = sum(job.conversation_id == self.conversation_id for job in jobs)
         thinking = self.query_one("#thinking", Static)
-        thinking.display = self.busy
-        queued = f" ({len(self._pending)} more queued)" if self._pending else ""
+        thinking.display = mine > 0
+        queued = f" ({mine - 1} more queued)" if mine > 1 else ""
         thinking.update(f"Assistant is thinking…{queued}")
 
     @work(thread=True, exclusive=False, group="backend", exit_on_error=False)
@@ -515,6 +522,7 @@ class ChatApp(App[None]):
             self.call_from_thread(self._job_done, job, reply)
 
     def _job_done(self, job: _Job, reply: Reply) -> None:
+        self._running = None
         self.busy = False
         # A reply for a conversation no longer on screen is in the log; don't show it here.
         if job.conversation_id == self.conversation_id:
@@ -526,6 +534,7 @@ class ChatApp(App[None]):
         self._pump()
 
     def _job_failed(self, job: _Job, exc: Exception) -> None:
+        self._running = None
         self.busy = False
         if job.conversation_id == self.conversation_id:
             if job.kind == "human":
@@ -577,6 +586,7 @@ class ChatApp(App[None]):
                 self._add(message)
                 self._last_turn_id = turn.id
                 self._last_message = message
+        self._update_thinking()
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -606,7 +616,10 @@ class ChatApp(App[None]):
 
     def action_human(self) -> None:
         """Hand the conversation to a person (queued after messages still being answered)."""
-        if self.read_only or not self.conversation_id:
+        if self.read_only:
+            self.notify("This conversation is closed: ctrl+n starts a new one.", severity="warning")
+            return
+        if not self.conversation_id:
             self.notify("Start a conversation first (ctrl+n).", severity="warning")
             return
         self._add(NoteMessage("You asked to talk to a person."))

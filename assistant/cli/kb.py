@@ -1,0 +1,139 @@
+"""`assistant kb build|search` and `assistant eval kb`: thin wrappers over the `kb` package.
+
+The `kb` modules that load torch and faiss are imported inside the commands, so `--help`
+stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from assistant.cli import cli, eval_group, timed
+
+_SNIPPET_CHARS = 240
+
+
+@cli.group(name="kb")
+def kb_group() -> None:
+    """Build and search the knowledge base (FAISS retrieval with citations).
+
+    Example:
+
+    \b
+        assistant kb build --docs help-centre/ --out kb-index/
+        assistant kb search --index kb-index/ "How long does a refund take?"
+    """
+
+
+@kb_group.command("build")
+@click.option("--docs", required=True, type=click.Path(file_okay=False),
+              help="Folder of articles: Markdown, text, HTML, JSON/JSONL (searched recursively).")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Index directory; an index already there is updated incrementally.")
+@click.option("--model", type=click.Path(file_okay=False), default=None,
+              help="Sentence-transformers model directory (default: the bundled MiniLM).")
+@click.option("--index-type", type=click.Choice(["auto", "flat", "hnsw"]), default="auto",
+              show_default=True,
+              help="flat = exact search; hnsw = approximate; auto = hnsw from --hnsw-threshold.")
+@click.option("--hnsw-threshold", type=int, default=20_000, show_default=True,
+              help="With --index-type auto, passages from which HNSW is used.")
+@click.option("--max-words", type=int, default=100, show_default=True,
+              help="Passage size limit in words.")
+@click.option("--overlap-words", type=int, default=20, show_default=True,
+              help="Words of whole trailing sentences repeated in the next passage.")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "autocast", "bf16"]),
+              default="auto", show_default=True,
+              help="Encoding precision for the build (auto: bf16 on CPUs with native bf16).")
+@click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+@timed
+def build_cmd(docs, out, model, index_type, hnsw_threshold, max_words, overlap_words,
+              precision, as_json) -> None:
+    """Ingest a docs folder into a searchable index.
+
+    Articles are split into passages along headings and paragraphs, embedded and stored in
+    a FAISS index with a passage store and manifest.json. Rebuilding into the same --out
+    re-embeds only new and changed files; deleted files leave the index. Unreadable files
+    are skipped and listed.
+
+    Example:
+
+        assistant kb build --docs assistant/demo_data/kb --out kb-index
+    """
+    from kb import BuildConfig, build_index
+
+    config = BuildConfig(
+        model_path=model, index_type=index_type, hnsw_threshold=hnsw_threshold,
+        max_words=max_words, overlap_words=overlap_words, precision=precision,
+    )
+    report = build_index(docs, out, config)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        click.echo(report.summary())
+
+
+@kb_group.command("search")
+@click.option("--index", "index_dir", required=True, type=click.Path(file_okay=False),
+              help="Index directory written by `assistant kb build`.")
+@click.argument("question")
+@click.option("-k", "k", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Number of passages to show.")
+@click.option("--model", type=click.Path(file_okay=False), default=None,
+              help="Model directory, if it moved since the build (must be the same model).")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"results": [{"score", "article_id", "title", "section", "source", '
+                   '"text"}]}.')
+@timed
+def search_cmd(index_dir, question, k, model, as_json) -> None:
+    """Print the passages that best answer QUESTION, with their sources.
+
+    Example:
+
+        assistant kb search --index kb-index "How long does a refund take?" -k 3
+    """
+    from kb import KnowledgeBase
+
+    passages = KnowledgeBase.load(index_dir, model_path=model).search(question, k=k)
+    if as_json:
+        keys = ("score", "article_id", "title", "section", "source", "text")
+        results = [{key: getattr(p, key) for key in keys} for p in passages]
+        click.echo(json.dumps({"results": results}, indent=2, ensure_ascii=False))
+        return
+    for rank, p in enumerate(passages, start=1):
+        heading = p.title + (f" > {p.section}" if p.section else "")
+        snippet = " ".join(p.text.split())
+        if len(snippet) > _SNIPPET_CHARS:
+            snippet = snippet[: _SNIPPET_CHARS - 3].rsplit(" ", 1)[0] + "..."
+        click.echo(f"{rank}. [{p.score:.3f}] {heading}  ({p.source})")
+        click.echo(f"   {snippet}")
+
+
+@eval_group.command("kb")
+@click.option("--index", "index_dir", required=True, type=click.Path(file_okay=False),
+              help="Index directory written by `assistant kb build`.")
+@click.option("--data", required=True, type=click.Path(dir_okay=False),
+              help='Questions JSONL, one {"question": ..., "article": ...} a line.')
+@click.option("-k", "k", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Passages retrieved per question to rank articles.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"recall_at_1", "recall_at_5", "mrr", "n"}.')
+@timed
+def eval_kb_cmd(index_dir, data, k, as_json) -> None:
+    """Article-level Recall@1, Recall@5 and MRR of an index on labelled questions.
+
+    Example:
+
+        assistant eval kb --index kb-index --data assistant/demo_data/kb_questions.jsonl
+    """
+    from kb import KnowledgeBase, evaluate
+
+    metrics = evaluate(KnowledgeBase.load(index_dir), data, k=k)
+    if as_json:
+        click.echo(json.dumps(metrics))
+    else:
+        click.echo(
+            f"questions: {metrics['n']}  Recall@1: {metrics['recall_at_1']:.3f}  "
+            f"Recall@5: {metrics['recall_at_5']:.3f}  MRR: {metrics['mrr']:.3f}"
+        )

@@ -1,0 +1,401 @@
+"""Building (and incrementally rebuilding) an index directory from a docs folder.
+
+Steps: scan the folder and hash every file; reuse the passages and embeddings of files whose
+hash is unchanged since the previous build in `out_dir` (same model, chunking and precision);
+parse, chunk and embed the rest; rebuild the FAISS index from the full embedding matrix;
+write the new data files, then atomically replace `manifest.json`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from kb.chunking import EMBED_TEMPLATE, Chunk, chunk_document
+from kb.config import BuildConfig
+from kb.documents import Skipped, parse_file, scan_folder
+from kb.encoder import (
+    Encoder,
+    bundled_model_path,
+    cpu_has_bf16,
+    model_fingerprint,
+    resolve_model_path,
+)
+from kb.errors import KBError, KBInputError
+from kb.index import build_faiss_index, choose_index_type, recall_at_10, write_faiss_index
+from kb.store import (
+    FORMAT_VERSION,
+    MANIFEST_FILE,
+    PassageStore,
+    read_manifest,
+    write_json_atomic,
+    write_store,
+)
+
+_ARTIFACT = re.compile(r"^(passages|embeddings|index)\.[0-9a-f]{12}\.(sqlite|npy|faiss)$")
+_NAMES_SHOWN = 10
+
+
+@dataclass
+class BuildReport:
+    """What a build did: file changes, passage counts, index type and timings."""
+
+    out_dir: Path
+    count: int  # passages in the index
+    articles: int  # distinct article ids in the index
+    dimension: int  # embedding dimension
+    index_type: str  # "flat" or "hnsw"
+    recall_at_10: float | None  # HNSW recall@10 against exact search; None for flat
+    added: list[str] = field(default_factory=list)  # new files
+    changed: list[str] = field(default_factory=list)  # files whose content changed
+    removed: list[str] = field(default_factory=list)  # files of the previous build now gone
+    unchanged: list[str] = field(default_factory=list)  # files reused without re-embedding
+    skipped: list[Skipped] = field(default_factory=list)  # unreadable or unusable files
+    embedded: int = 0  # passages embedded by this build
+    embed_seconds: float = 0.0  # time spent embedding
+    seconds: float = 0.0  # total build time
+    full_rebuild_reason: str | None = None  # why a previous index was not reused
+
+    @property
+    def passages_per_second(self) -> float | None:
+        """Embedding throughput of this build (None when nothing was embedded)."""
+        if not self.embedded or self.embed_seconds <= 0:
+            return None
+        return self.embedded / self.embed_seconds
+
+    def to_dict(self) -> dict:
+        """A JSON-ready view of the report."""
+        data = asdict(self)
+        data["out_dir"] = str(self.out_dir)
+        data["skipped"] = [{"path": s.path, "reason": s.reason} for s in self.skipped]
+        data["passages_per_second"] = self.passages_per_second
+        return data
+
+    def summary(self) -> str:
+        """Human-readable lines: changes with file names, then the index figures."""
+
+        def names(items: list[str]) -> str:
+            shown = ", ".join(items[:_NAMES_SHOWN])
+            more = len(items) - _NAMES_SHOWN
+            return shown + (f", ... and {more} more" if more > 0 else "")
+
+        def files(n: int) -> str:
+            return f"{n} file" + ("" if n == 1 else "s")
+
+        lines = []
+        if self.full_rebuild_reason:
+            lines.append(f"full rebuild: {self.full_rebuild_reason}")
+        for label, items in (
+            ("added", self.added),
+            ("changed", self.changed),
+            ("removed", self.removed),
+        ):
+            lines.append(f"{label}: {files(len(items))}" + (f": {names(items)}" if items else ""))
+        lines.append(f"unchanged: {files(len(self.unchanged))} (embeddings reused)")
+        skipped = [f"{s.path} ({s.reason})" for s in self.skipped]
+        lines.append(f"skipped: {len(skipped)}" + (f": {names(skipped)}" if skipped else ""))
+        speed = self.passages_per_second
+        lines.append(
+            f"embedded {self.embedded} passages in {self.embed_seconds:.1f}s"
+            + (f" ({speed:.0f} passages/s)" if speed else "")
+        )
+        lines.append(
+            f"index: {self.index_type}, {self.count} passages from {self.articles} articles, "
+            f"dimension {self.dimension} -> {self.out_dir}"
+        )
+        if self.recall_at_10 is not None:
+            lines.append(f"HNSW recall@10 vs exact search: {self.recall_at_10:.3f}")
+        return "\n".join(lines)
+
+
+@dataclass
+class _Previous:
+    """What can be reused from the index already in the output folder."""
+
+    manifest: dict
+    chunks: dict[str, list[tuple[Chunk, int]]]  # source -> [(passage, embedding row)]
+    embeddings: np.ndarray
+
+
+def _load_previous(out_dir: Path, settings: dict) -> tuple[_Previous | None, str | None]:
+    """The previous build if compatible with `settings`, else (None, reason or None)."""
+    if not (out_dir / MANIFEST_FILE).exists():
+        return None, None
+    try:
+        manifest = read_manifest(out_dir)
+        old = {
+            "model_fingerprint": manifest["model"].get("fingerprint"),
+            "chunking": manifest.get("chunking"),
+            "embed_template": manifest.get("embedding", {}).get("template"),
+            "precision": manifest.get("embedding", {}).get("precision"),
+        }
+        for key, label in (
+            ("model_fingerprint", "the model changed"),
+            ("chunking", "the chunking settings changed"),
+            ("embed_template", "the embedding template changed"),
+            ("precision", "the encoding precision changed"),
+        ):
+            if old[key] != settings[key]:
+                return None, f"{label} ({old[key]} -> {settings[key]})"
+        artifacts = manifest["artifacts"]
+        store = PassageStore(out_dir / artifacts["passages"])
+        try:
+            rows = list(store.rows())
+        finally:
+            store.close()
+        embeddings = np.load(out_dir / artifacts["embeddings"], allow_pickle=False)
+    except (KBError, OSError, ValueError, KeyError, TypeError) as exc:
+        return None, f"the previous index cannot be reused ({exc})"
+    if embeddings.ndim != 2 or embeddings.shape[0] != len(rows):
+        return None, "the previous index is inconsistent (embeddings and passages differ)"
+    chunks: dict[str, list[tuple[Chunk, int]]] = {}
+    for row_id, article_id, title, section, source, position, text in rows:
+        chunk = Chunk(article_id, title, section, source, position, text)
+        chunks.setdefault(source, []).append((chunk, row_id))
+    return _Previous(manifest, chunks, embeddings), None
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {}
+    for name in ("faiss-cpu", "numpy", "sentence-transformers", "torch", "transformers"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "unknown"
+    return versions
+
+
+def _embed(chunks: list[Chunk], encoder: Encoder, config: BuildConfig) -> np.ndarray:
+    import torch
+
+    previous_threads = torch.get_num_threads()
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    bar = None
+    if config.show_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(chunks), unit="passage", desc="embedding", file=sys.stderr)
+    try:
+        texts = [c.embed_text() for c in chunks]
+        return encoder.encode(texts, batch_size=config.batch_size, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+        torch.set_num_threads(previous_threads)
+
+
+def build_index(
+    docs_dir: str | os.PathLike, out_dir: str | os.PathLike, config: BuildConfig | None = None
+) -> BuildReport:
+    """Build or update the index in `out_dir` from the documents under `docs_dir`.
+
+    Only files that are new or changed since the previous build in `out_dir` are embedded;
+    files gone from `docs_dir` disappear from the index. Raises KBInputError when the docs
+    folder is missing or holds no readable document.
+    """
+    start = time.perf_counter()
+    config = config or BuildConfig()
+    docs_dir, out_dir = Path(docs_dir), Path(out_dir)
+    if not docs_dir.is_dir():
+        raise KBInputError(f"docs folder {docs_dir} does not exist or is not a folder")
+    model_path = resolve_model_path(config.model_path)
+    precision = config.precision
+    if precision == "auto":
+        precision = "bf16" if cpu_has_bf16() else "fp32"
+    settings = {
+        "model_fingerprint": model_fingerprint(model_path),
+        "chunking": config.chunking(),
+        "embed_template": EMBED_TEMPLATE,
+        "precision": precision,
+    }
+    sources, skipped = scan_folder(docs_dir, exclude=out_dir)
+    previous, full_reason = _load_previous(out_dir, settings)
+    old_files: dict = previous.manifest["files"] if previous else {}
+
+    # 1. Decide per file: reuse its passages and embedding rows, or parse and chunk it again.
+    report = BuildReport(out_dir, 0, 0, 0, "flat", None, full_rebuild_reason=full_reason)
+    per_file: list[tuple[str, str, list[tuple[Chunk, int | None]]]] = []  # (rel, sha, chunks)
+    owner: dict[str, str] = {}  # article id -> file that holds it
+    duplicates: set[tuple[str, str]] = set()  # (file, article id) already reported
+    for src in sources:
+        old = old_files.get(src.rel)
+        if previous and old and old.get("sha256") == src.sha256 and src.rel in previous.chunks:
+            chunks: list[tuple[Chunk, int | None]] = list(previous.chunks[src.rel])
+            status = report.unchanged
+        else:
+            docs, bad = parse_file(src)
+            skipped.extend(bad)
+            chunks = [
+                (c, None)
+                for doc in docs
+                for c in chunk_document(doc, config.max_words, config.overlap_words)
+            ]
+            status = report.changed if old else report.added
+        kept = []
+        for chunk, row in chunks:
+            holder = owner.setdefault(chunk.article_id, src.rel)
+            if holder == src.rel:
+                kept.append((chunk, row))
+            elif (src.rel, chunk.article_id) not in duplicates:
+                duplicates.add((src.rel, chunk.article_id))
+                skipped.append(
+                    Skipped(
+                        src.rel, f"duplicate article id {chunk.article_id!r}, already in {holder}"
+                    )
+                )
+        if kept:
+            status.append(src.rel)
+            per_file.append((src.rel, src.sha256, kept))
+    report.skipped = sorted(skipped, key=lambda s: s.path)
+    report.removed = sorted(set(old_files) - {rel for rel, _, _ in per_file})
+
+    all_chunks = [chunk for _, _, kept in per_file for chunk, _ in kept]
+    if not all_chunks:
+        detail = "; ".join(f"{s.path} ({s.reason})" for s in skipped[:_NAMES_SHOWN])
+        raise KBInputError(
+            f"no readable documents in {docs_dir}: add Markdown, text, HTML or JSON/JSONL "
+            "files" + (f" (skipped: {detail})" if detail else "")
+        )
+
+    # 2. Embed the new passages; copy the reused rows.
+    rows = [item for _, _, kept in per_file for item in kept]  # (passage, previous row)
+    to_embed = [(i, chunk) for i, (chunk, row) in enumerate(rows) if row is None]
+    encoder: Encoder | None = None
+    if to_embed:
+        encoder = Encoder.load(model_path, precision)
+        dimension = encoder.dimension
+    else:
+        dimension = int(previous.manifest["dimension"])  # type: ignore[union-attr]
+    embeddings = np.zeros((len(all_chunks), dimension), dtype=np.float32)
+    for i, (_, row) in enumerate(rows):
+        if row is not None:
+            embeddings[i] = previous.embeddings[row]  # type: ignore[union-attr]
+    if to_embed:
+        t0 = time.perf_counter()
+        vectors = _embed([c for _, c in to_embed], encoder, config)  # type: ignore[arg-type]
+        report.embed_seconds = time.perf_counter() - t0
+        embeddings[[i for i, _ in to_embed]] = vectors
+        report.embedded = len(to_embed)
+
+    # 3. Index: exact for small collections, HNSW above the threshold (with measured recall).
+    index_type = choose_index_type(config.index_type, len(all_chunks), config.hnsw_threshold)
+    index = build_faiss_index(
+        embeddings, index_type, config.hnsw_m, config.hnsw_ef_construction, config.hnsw_ef_search
+    )
+    if index_type == "hnsw":
+        report.recall_at_10 = recall_at_10(index, embeddings, config.recall_sample, config.seed)
+
+    # 4. Write new data files, then the manifest (the commit point), then drop old files.
+    out_dir.mkdir(parents=True, exist_ok=True)
+    build_id = uuid.uuid4().hex[:12]
+    artifacts = {
+        "passages": f"passages.{build_id}.sqlite",
+        "embeddings": f"embeddings.{build_id}.npy",
+        "index": f"index.{build_id}.faiss",
+    }
+    try:
+        write_store(out_dir / artifacts["passages"], all_chunks)
+        with open(out_dir / artifacts["embeddings"], "wb") as handle:
+            np.save(handle, embeddings, allow_pickle=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+        write_faiss_index(index, out_dir / artifacts["index"])
+        report.count = len(all_chunks)
+        report.articles = len({c.article_id for c in all_chunks})
+        report.dimension = dimension
+        report.index_type = index_type
+        report.seconds = time.perf_counter() - start
+        manifest = _manifest(
+            config, model_path, settings, encoder, previous, report, per_file, artifacts, build_id
+        )
+        write_json_atomic(out_dir / MANIFEST_FILE, manifest)
+    except BaseException:
+        for name in artifacts.values():
+            (out_dir / name).unlink(missing_ok=True)
+        raise
+    for path in out_dir.iterdir():
+        if _ARTIFACT.match(path.name) and path.name not in artifacts.values():
+            path.unlink(missing_ok=True)
+    return report
+
+
+def _manifest(
+    config: BuildConfig,
+    model_path: Path,
+    settings: dict,
+    encoder: Encoder | None,
+    previous: _Previous | None,
+    report: BuildReport,
+    per_file: list,
+    artifacts: dict,
+    build_id: str,
+) -> dict:
+    if encoder is not None:
+        max_seq_length = encoder.max_seq_length
+    else:
+        max_seq_length = previous.manifest["model"].get("max_seq_length")  # type: ignore[union-attr]
+    index: dict = {
+        "type": report.index_type,
+        "requested": config.index_type,
+        "hnsw_threshold": config.hnsw_threshold,
+        "recall_at_10": report.recall_at_10,
+    }
+    if report.index_type == "hnsw":
+        index.update(
+            hnsw_m=config.hnsw_m,
+            ef_construction=config.hnsw_ef_construction,
+            ef_search=config.hnsw_ef_search,
+            recall_sample=min(config.recall_sample, report.count),
+        )
+    return {
+        "format_version": FORMAT_VERSION,
+        "kind": "kb-index",
+        "build_id": build_id,
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "build_seconds": round(report.seconds, 3),
+        "model": {
+            "path": str(model_path),
+            "bundled": model_path == bundled_model_path().resolve(),
+            "fingerprint": settings["model_fingerprint"],
+            "dimension": report.dimension,
+            "max_seq_length": max_seq_length,
+        },
+        "dimension": report.dimension,
+        "count": report.count,
+        "articles": report.articles,
+        "index": index,
+        "chunking": settings["chunking"],
+        "embedding": {
+            "template": settings["embed_template"],
+            "precision": settings["precision"],
+            "normalized": True,
+            "batch_size": config.batch_size,
+            "passages_embedded": report.embedded,
+            "passages_per_second": report.passages_per_second,
+        },
+        "files": {
+            rel: {
+                "sha256": sha,
+                "passages": len(kept),
+                "articles": sorted({c.article_id for c, _ in kept}),
+            }
+            for rel, sha, kept in per_file
+        },
+        "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
+        "artifacts": artifacts,
+        "config": config.to_dict(),
+        "library_versions": _library_versions(),
+    }
+
+
+__all__ = ["BuildReport", "build_index"]

@@ -1,0 +1,253 @@
+"""A loaded index: encode a question, find passages, cite their articles.
+
+Scores: dense retrieval gives the cosine similarity of the question and a passage. With
+`SearchConfig.keyword_weight` > 0 (hybrid), the BM25 score of the passage for the question's
+words, divided by the best BM25 score among the candidates, is added with that weight.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kb.config import SearchConfig
+from kb.encoder import Encoder, bundled_model_path, model_fingerprint
+from kb.errors import KBIndexError, KBInputError
+from kb.index import read_faiss_index, set_ef_search
+from kb.store import MANIFEST_FILE, PassageStore, read_manifest
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A search result: a passage of an article and its relevance score (higher is better)."""
+
+    score: float
+    article_id: str
+    title: str
+    section: str  # heading trail within the article, "" for the introduction
+    source: str  # file the article came from, relative to the docs folder
+    text: str
+    position: int  # order of the passage within its article, from 0
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict of every field."""
+        return asdict(self)
+
+
+class KnowledgeBase:
+    """A searchable index directory, loaded once: FAISS index, passage store, model."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        manifest: dict,
+        index,
+        store: PassageStore,
+        embeddings: np.ndarray,
+        encoder: Encoder,
+        config: SearchConfig,
+    ) -> None:
+        self.index_dir = index_dir
+        self.manifest = manifest
+        self.config = config
+        self._index = index
+        self._store = store
+        self._embeddings = embeddings  # (n, d) float32, memory-mapped
+        self._encoder = encoder
+        self._article_ids: set[str] | None = None
+
+    @classmethod
+    def load(
+        cls,
+        index_dir: str | os.PathLike,
+        model_path: str | os.PathLike | None = None,
+        config: SearchConfig | None = None,
+    ) -> KnowledgeBase:
+        """Open the index in `index_dir` with the model it was built with, or `model_path`.
+
+        Raises KBIndexError (naming the file) when a file is missing or corrupted, when the
+        model's fingerprint or dimension differs from the one in the manifest, or when the
+        index's model directory no longer exists and no `model_path` is given.
+        """
+        index_dir = Path(index_dir)
+        manifest = read_manifest(index_dir)
+        manifest_path = index_dir / MANIFEST_FILE
+        model = _model_directory(manifest, manifest_path, model_path)
+        built_with = manifest["model"]
+        fingerprint = model_fingerprint(model)
+        if fingerprint != built_with.get("fingerprint"):
+            raise KBIndexError(
+                f"{manifest_path}: the index was built with model {built_with.get('path')} "
+                f"({built_with.get('fingerprint', '?')[:19]}...) but model {model} "
+                f"({fingerprint[:19]}...) was given: load the index with the model it was "
+                "built with, or rebuild it with `assistant kb build --model ...`"
+            )
+        artifacts = manifest["artifacts"]
+        count, dimension = int(manifest["count"]), int(manifest["dimension"])
+        index = read_faiss_index(index_dir / artifacts["index"])
+        if index.ntotal != count or index.d != dimension:
+            raise KBIndexError(
+                f"FAISS index {index_dir / artifacts['index']} holds {index.ntotal} vectors of "
+                f"dimension {index.d} but {manifest_path} says {count} of dimension "
+                f"{dimension}: rebuild the index"
+            )
+        config = config or SearchConfig()
+        ef_search = config.hnsw_ef_search or manifest["index"].get("ef_search")
+        if ef_search:
+            set_ef_search(index, int(ef_search))
+        store = PassageStore(index_dir / artifacts["passages"])
+        if len(store) != count:
+            raise KBIndexError(
+                f"passage store {store.path} holds {len(store)} passages but {manifest_path} "
+                f"says {count}: rebuild the index"
+            )
+        embeddings_path = index_dir / artifacts["embeddings"]
+        try:
+            embeddings = np.load(embeddings_path, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise KBIndexError(
+                f"embeddings file {embeddings_path} is missing or corrupted ({exc}): "
+                "rebuild the index"
+            ) from exc
+        if embeddings.shape != (count, dimension):
+            raise KBIndexError(
+                f"embeddings file {embeddings_path} has shape {embeddings.shape}, expected "
+                f"({count}, {dimension}): rebuild the index"
+            )
+        encoder = Encoder.load(model, precision="fp32")
+        if encoder.dimension != dimension:
+            raise KBIndexError(
+                f"{manifest_path}: the index has dimension {dimension} but model {model} "
+                f"produces {encoder.dimension}: rebuild the index with this model"
+            )
+        return cls(index_dir, manifest, index, store, embeddings, encoder, config)
+
+    @property
+    def model_path(self) -> Path:
+        """Directory of the model that encodes queries (the one the index was built with)."""
+        return self._encoder.path
+
+    @property
+    def dimension(self) -> int:
+        """Embedding dimension of the index and model."""
+        return int(self.manifest["dimension"])
+
+    def __len__(self) -> int:
+        return int(self.manifest["count"])
+
+    def article_ids(self) -> set[str]:
+        """Every article id in the index."""
+        if self._article_ids is None:
+            self._article_ids = self._store.article_ids()
+        return self._article_ids
+
+    def close(self) -> None:
+        """Release the passage store connection."""
+        self._store.close()
+
+    def encode(self, texts: list[str] | str, batch_size: int = 32) -> np.ndarray:
+        """Embeddings of `texts` with the index's model, shape (n, d), float32, unit length."""
+        if isinstance(texts, str):
+            texts = [texts]
+        return self._encoder.encode(list(texts), batch_size=batch_size)
+
+    def search(self, text: str, k: int = 5) -> list[Passage]:
+        """The `k` passages that best answer `text`, best first (all of them if k > len)."""
+        query = _check_query(text)
+        _check_k(k)
+        return self.search_embedding(self.encode([query])[0], k=k, text=query)
+
+    def search_embedding(
+        self, embedding: np.ndarray, k: int = 5, text: str | None = None
+    ) -> list[Passage]:
+        """Like `search` for a query already encoded with this index's model.
+
+        `embedding` has shape (d,) or (1, d). `text`, when given, feeds the keyword part of
+        hybrid scoring; without it the ranking is dense only.
+        """
+        _check_k(k)
+        query = np.asarray(embedding, dtype=np.float32).reshape(1, -1)
+        if query.shape[1] != self.dimension:
+            raise KBInputError(
+                f"query embedding has dimension {query.shape[1]}, the index expects "
+                f"{self.dimension}: encode it with {self.model_path}"
+            )
+        norm = float(np.linalg.norm(query))
+        if not np.isfinite(norm) or norm == 0.0:
+            raise KBInputError("query embedding is zero or not finite")
+        query = query / norm
+        k = min(k, len(self))
+        if self.config.keyword_weight > 0 and text and text.strip():
+            ids, scores = self._hybrid(query, k, text)
+        else:
+            found_scores, found_ids = self._index.search(query, k)
+            keep = found_ids[0] >= 0
+            ids, scores = found_ids[0][keep].tolist(), found_scores[0][keep].tolist()
+        rows = self._store.get(ids)
+        passages = []
+        for i, score in zip(ids, scores, strict=True):
+            article_id, title, section, source, position, passage_text = rows[i]
+            passages.append(
+                Passage(float(score), article_id, title, section, source, passage_text, position)
+            )
+        return passages
+
+    def _hybrid(self, query: np.ndarray, k: int, text: str) -> tuple[list[int], list[float]]:
+        """Fuse dense and BM25 candidates: cosine + keyword_weight * bm25 / max bm25."""
+        n_candidates = min(max(k, self.config.candidates), len(self))
+        dense_scores, dense_ids = self._index.search(query, n_candidates)
+        dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=True)}
+        dense.pop(-1, None)
+        keyword = self._store.keyword_scores(text, limit=n_candidates)
+        missing_keyword = [i for i in dense if i not in keyword]
+        keyword.update(self._store.keyword_scores(text, limit=0, ids=missing_keyword))
+        candidates = sorted(set(dense) | set(keyword))
+        vectors = np.asarray(self._embeddings[candidates], dtype=np.float32)
+        cosine = vectors @ query[0]  # exact cosine for every candidate, (c,)
+        bm25 = np.array([keyword.get(i, 0.0) for i in candidates], dtype=np.float32)
+        top = float(bm25.max()) if len(bm25) else 0.0
+        fused = cosine + (self.config.keyword_weight * bm25 / top if top > 0 else 0.0)
+        order = np.argsort(-fused, kind="stable")[:k]
+        return [candidates[i] for i in order], [float(fused[i]) for i in order]
+
+
+def _check_query(text: str) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise KBInputError(f"the query is empty ({text!r}): ask a question with some words")
+    return text.strip()
+
+
+def _check_k(k: int) -> None:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise KBInputError(f"k must be a positive integer, got {k!r}")
+
+
+def _model_directory(
+    manifest: dict, manifest_path: Path, model_path: str | os.PathLike | None
+) -> Path:
+    """The model to load: `model_path`, else the manifest's (the local bundled MiniLM when the
+    index was built with the bundled one, so an index moves between machines)."""
+    if model_path is not None:
+        path = Path(model_path)
+        if not (path / "config.json").is_file():
+            raise KBIndexError(
+                f"model {path}: no config.json there; give the sentence-transformers "
+                f"directory the index in {manifest_path.parent} was built with"
+            )
+        return path.resolve()
+    built_with = manifest["model"]
+    path = Path(built_with.get("path", ""))
+    if built_with.get("bundled"):
+        path = bundled_model_path().resolve()
+    if not (path / "config.json").is_file():
+        raise KBIndexError(
+            f"{manifest_path}: the model the index was built with, {path}, is not there; "
+            "pass the model directory explicitly (--model) or rebuild the index"
+        )
+    return path
+
+
+__all__ = ["KnowledgeBase", "Passage"]

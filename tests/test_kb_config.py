@@ -1,0 +1,37 @@
+"""Config validation quotes the bad value."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb import BuildConfig, KBInputError, SearchConfig
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_words", 3),
+        ("overlap_words", 60),
+        ("index_type", "ivf"),
+        ("precision", "fp8"),
+        ("batch_size", 0),
+        ("hnsw_threshold", 0),
+        ("num_threads", 0),
+    ],
+)
+def test_build_config_rejects_bad_values(field, value):
+    with pytest.raises(KBInputError, match=field) as err:
+        BuildConfig(**{field: value})
+    assert repr(value) in str(err.value)
+
+
+def test_search_config_rejects_bad_values():
+    with pytest.raises(KBInputError, match="-1"):
+        SearchConfig(keyword_weight=-1)
+    with pytest.raises(KBInputError, match="candidates"):
+        SearchConfig(candidates=0)
+
+
+def test_defaults_are_valid():
+    assert BuildConfig().chunking() == {"max_words": 100, "overlap_words": 20}
+    assert SearchConfig().candidates == 50

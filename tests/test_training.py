@@ -1,0 +1,129 @@
+"""training/intent.py, training/ranker.py and the runtime loaders, with a tiny random model.
+
+Quality does not matter here (see tests/test_e2e.py): these check the plumbing — artifacts,
+manifests, save/load round trips, atomic output.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from assistant.bank import ResponseBank
+from assistant.errors import DataError, ModelError
+from assistant.intent import IntentClassifier
+from assistant.ranker import ResponseRanker
+from training.intent import IntentTrainConfig, train_intent
+from training.ranker import RankerTrainConfig, train_ranker
+
+WORDS = {
+    "order_status": ["where is my order", "track my parcel", "order status please", "has it shipped"],
+    "refund_status": ["where is my refund", "refund not received", "money back yet", "refund status"],
+    "device_offline": ["camera offline", "thermostat lost wifi", "device disconnected", "cam not online"],
+}
+REPLIES = {
+    "order_status": "Could you share your order number, {n}?",
+    "refund_status": "Refunds take 5-10 business days after we receive the item.",
+    "device_offline": "Please restart the device and check your Wi-Fi.",
+}
+
+
+def make_dialogues(path, n=60, seed=0):
+    rng = random.Random(seed)
+    with open(path, "w") as fh:
+        for i in range(n):
+            intent = rng.choice(sorted(WORDS))
+            text = rng.choice(WORDS[intent]) + rng.choice(["", "?", " please", " !!"])
+            turns = [
+                {"role": "customer", "text": text, "intent": intent},
+                {"role": "agent", "text": REPLIES[intent].replace("{n}", rng.choice(["Ann", "Bob"]))},
+                {"role": "customer", "text": "thanks", "intent": "thanks"},
+                {"role": "agent", "text": "You're welcome!"},
+            ]
+            fh.write(json.dumps({"id": f"d{i}", "turns": turns}) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def dialogues(tmp_path_factory):
+    return make_dialogues(tmp_path_factory.mktemp("data") / "d.jsonl")
+
+
+@pytest.fixture(scope="module")
+def intent_dir(tmp_path_factory, dialogues, tiny_st_model):
+    out = tmp_path_factory.mktemp("m") / "intent"
+    train_intent(IntentTrainConfig(data=str(dialogues), out=str(out), epochs=1, base_model=str(tiny_st_model),
+                                   batch_size=16), log=lambda m: None)
+    return out
+
+
+@pytest.fixture(scope="module")
+def ranker_dir(tmp_path_factory, dialogues, tiny_st_model):
+    out = tmp_path_factory.mktemp("m") / "ranker"
+    train_ranker(RankerTrainConfig(data=str(dialogues), out=str(out), epochs=1, base_model=str(tiny_st_model),
+                                   batch_size=8, max_pairs=64, val_samples=20), log=lambda m: None)
+    return out
+
+
+def test_intent_artifacts(intent_dir):
+    names = {p.name for p in intent_dir.iterdir()}
+    assert {"model.safetensors", "head.safetensors", "manifest.json", "metrics.json", "per_intent.csv",
+            "confusion.png", "confused_pairs.json", "modules.json", "tokenizer.json"} <= names
+    assert not any(n.endswith(".bin") for n in names)
+    m = json.loads((intent_dir / "manifest.json").read_text())
+    assert m["kind"] == "intent" and m["format_version"] == 1
+    assert m["labels"] == ["device_offline", "order_status", "refund_status", "thanks"]
+    for key in ("base_model", "threshold", "config", "data_fingerprint", "metrics", "libraries",
+                "train_time_s", "trained_at"):
+        assert key in m
+    assert m["metrics"]["probe_validation"]["n"] > 0
+    assert (intent_dir / "confusion.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_intent_round_trip_matches_training_head(intent_dir):
+    clf = IntentClassifier.load(intent_dir)
+    preds = clf.predict(["where is my order", "camera offline", "thanks"], k=3)
+    assert len(preds) == 3 and all(len(p.top) == 3 for p in preds)
+    assert all(abs(sum(clf.probs(["hi"])[0]) - 1) < 1e-5 for _ in range(1))
+    again = IntentClassifier.load(intent_dir).probs(["where is my order"])
+    assert np.allclose(clf.probs(["where is my order"]), again)
+
+
+def test_sentence_transformers_loads_the_encoder(intent_dir):
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(intent_dir), device="cpu")
+    ours = IntentClassifier.load(intent_dir).encoder.encode(["where is my order"])
+    theirs = st.encode(["where is my order"], normalize_embeddings=True)
+    assert np.allclose(ours, theirs, atol=1e-4)
+
+
+def test_ranker_artifacts_and_bank(ranker_dir):
+    m = json.loads((ranker_dir / "manifest.json").read_text())
+    assert m["kind"] == "ranker" and m["config"]["context_turns"] == 3
+    bank = ResponseBank.load(ranker_dir)
+    texts = [e.text for e in bank.entries]
+    assert "Could you share your order number, {name}?" in texts
+    assert bank.embeddings.shape == (len(bank), 32)
+    r = ResponseRanker.load(ranker_dir)
+    s = r.score([("customer", "where is my order")], ["a", "b", "c"])
+    assert s.shape == (3,) and np.all(np.abs(s) <= 1.0001)
+
+
+def test_wrong_kind_and_missing_dir(intent_dir, ranker_dir, tmp_path):
+    with pytest.raises(ModelError, match="is a 'ranker' model, expected 'intent'"):
+        IntentClassifier.load(ranker_dir)
+    with pytest.raises(ModelError, match="no such model directory"):
+        IntentClassifier.load(tmp_path / "nope")
+
+
+def test_failed_training_writes_nothing(tmp_path, tiny_st_model):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nhi,a\nhello,a\n")
+    out = tmp_path / "out"
+    with pytest.raises(DataError):
+        train_intent(IntentTrainConfig(data=str(bad), out=str(out), base_model=str(tiny_st_model)))
+    assert not out.exists() and not (tmp_path / "out.partial").exists()

@@ -1,0 +1,64 @@
+"""Preparing the demo: train the demo intent model and ranker, build the demo KB index.
+
+Everything lands in the user data directory (`assistant.paths.user_home()`):
+
+    <home>/models/intent    <home>/models/ranker    <home>/kb    <home>/conversations.db
+
+Steps already done are skipped, so later runs only open the chat.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from importlib.resources import files
+from pathlib import Path
+
+DEMO_DATA = files("assistant") / "demo_data"
+
+
+def demo_paths(home: Path) -> dict[str, Path]:
+    return {
+        "intent": home / "models" / "intent",
+        "ranker": home / "models" / "ranker",
+        "kb": home / "kb",
+        "db": home / "conversations.db",
+    }
+
+
+def is_prepared(home: Path) -> bool:
+    p = demo_paths(home)
+    return all((p[k] / "manifest.json").is_file() for k in ("intent", "ranker", "kb"))
+
+
+def prepare_demo(home: Path, force: bool = False, log: Callable[[str], None] = print) -> dict[str, Path]:
+    """Train and build whatever is missing under `home`; returns the paths."""
+    from training.intent import IntentTrainConfig, train_intent
+    from training.ranker import RankerTrainConfig, train_ranker
+
+    p = demo_paths(home)
+    dialogues = str(DEMO_DATA / "dialogues.jsonl")
+    steps = 3
+    t_all = time.time()
+    if force or not (p["intent"] / "manifest.json").is_file():
+        log(f"[1/{steps}] training the demo intent classifier -> {p['intent']}")
+        train_intent(IntentTrainConfig(data=dialogues, out=str(p["intent"]), epochs=2), log=log)
+    else:
+        log(f"[1/{steps}] intent classifier already trained ({p['intent']})")
+    if force or not (p["ranker"] / "manifest.json").is_file():
+        log(f"[2/{steps}] training the demo response ranker -> {p['ranker']}")
+        train_ranker(
+            RankerTrainConfig(data=dialogues, out=str(p["ranker"]), max_pairs=3200, batch_size=32),
+            log=log,
+        )
+    else:
+        log(f"[2/{steps}] response ranker already trained ({p['ranker']})")
+    if force or not (p["kb"] / "manifest.json").is_file():
+        from kb import BuildConfig, build_index
+
+        log(f"[3/{steps}] building the demo knowledge-base index -> {p['kb']}")
+        build_index(str(DEMO_DATA / "kb"), str(p["kb"]), BuildConfig())
+    else:
+        log(f"[3/{steps}] knowledge base already built ({p['kb']})")
+    log(f"demo ready in {time.time() - t_all:.0f}s")
+    return p
