@@ -13,6 +13,11 @@ import re
 
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _ORDER = re.compile(r"\b(?:NH|ORD|SO)-?\d{4,8}\b", re.I)
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DATE = re.compile(
+    rf"\b(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),\s+)?(?:{_MONTHS})\s+\d{{1,2}}"
+    rf"(?:st|nd|rd|th)?(?:,\s+\d{{4}})?\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
+)
 _TICKET = re.compile(r"\bT-\d{4,8}\b")
 _PHONE = re.compile(r"(?<!\w)(?:\+\d{1,3}[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]\d{3}[\s.-]\d{4}\b")
 # A capitalised name right after a greeting or thanks: "Hi Maria,", "Thanks, Tom!".
@@ -32,7 +37,7 @@ _CUSTOMER_NAME = re.compile(r"\b(?i:my name is|i am|i'm|this is)\s+([A-Za-z][a-z
 _NAME_STOP = {"not", "having", "trying", "looking", "getting", "still", "so", "very", "just", "really",
               "a", "the", "on", "in", "at", "good", "fine", "here", "back", "sorry", "unable", "calling"}
 
-PLACEHOLDERS = ("{name}", "{order_number}", "{ticket_number}", "{email}", "{phone}")
+PLACEHOLDERS = ("{name}", "{order_number}", "{ticket_number}", "{email}", "{phone}", "{date}")
 
 
 def templatize(text: str) -> str:
@@ -45,6 +50,7 @@ def templatize(text: str) -> str:
     text = _TICKET.sub("{ticket_number}", text)
     text = _ORDER.sub("{order_number}", text)
     text = _PHONE.sub("{phone}", text)
+    text = _DATE.sub("{date}", text)
 
     def name(m: re.Match) -> str:
         if m.group(3) in _NOT_NAMES:
@@ -81,6 +87,7 @@ _FALLBACK = {
     "ticket_number": "your ticket",
     "email": "the email address on your account",
     "phone": "the phone number on your account",
+    "date": "the date shown in your confirmation email",
 }
 
 

@@ -37,3 +37,8 @@ def test_bank_dedupes_and_counts():
     assert bank[0]["count"] == 3 and bank[0]["intents"] == {"order_status": 3}
     assert bank[1]["text"] == "Thanks! Order {order_number} ships tomorrow."
     assert len(bank) == 2
+
+
+def test_dates_become_placeholders():
+    t = templatize("It arrives Monday, February 9; it shipped on February 2, 2026 (2026-02-02).")
+    assert t == "It arrives {date}; it shipped on {date} ({date})."

@@ -27,6 +27,7 @@ from assistant.tui.app import (  # noqa: E402
     ErrorMessage,
     HelpScreen,
     InsightPanel,
+    NoteMessage,
 )
 
 SIZE = (110, 34)
@@ -81,8 +82,8 @@ class FakeBackend:
             raise RuntimeError("model exploded")
         self._turn(conversation_id, "customer", text)
         if self.status[conversation_id] == "human":
-            turn = self._turn(conversation_id, "assistant", "", source="muted")
-            return Reply("", "muted", "conversation handed off", conversation_id, turn.id)
+            # Like the real service: nothing is logged for the bot, so no turn id.
+            return Reply("", "muted", "handed off: waiting for an agent", conversation_id, "")
         answer = f"Refunds reach your card within **5 business days**. (re: {text})"
         turn = self._turn(conversation_id, "assistant", answer, source="kb", intent="refund")
         return Reply(
@@ -186,13 +187,6 @@ def messages(app, kind) -> list:
     return list(app.query(kind))
 
 
-def text_of(widget) -> str:
-    """Everything a message shows, as plain text."""
-    if isinstance(widget, AssistantMessage):
-        return widget._text + "\n" + str(widget.query_one(".caption", Static).render())
-    return str(widget.render())
-
-
 # -- behaviour ---------------------------------------------------------------------------------
 
 
@@ -276,10 +270,17 @@ async def test_ctrl_h_hands_off_and_shows_the_ticket():
         caption = str(handoff.query_one(".caption", Static).render())
         assert caption == "handed to a human · ticket T-12345"
         assert ("request_human", "c1") in backend.calls
-        # The bot is muted now: the next message gets the muted caption.
+        handoff_turn = app._last_turn_id
+        assert handoff_turn == backend.turns["c1"][-1].id
+        # The bot is muted now: the next message gets a note, no reply, and ctrl+g still
+        # rates the handoff turn (a muted reply has no turn of its own).
         await send(pilot, "hello?")
         await settle(pilot)
-        assert "human agent will reply" in text_of(messages(app, AssistantMessage)[-1])
+        assert messages(app, AssistantMessage)[-1] is handoff
+        assert "human agent will reply" in str(app.query(NoteMessage).last().render())
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        assert backend.ratings == [(handoff_turn, True)]
 
 
 @asynchronous

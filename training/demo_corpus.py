@@ -21,9 +21,16 @@ Agent replies name the customer ("Thanks, Priya!"), order numbers (NH-48213), ti
 dates and @example.com / @example.org emails, so the runtime can swap them for placeholders.
 
 Facts the brief does not settle and that these replies assume (keep the knowledge base in line):
-we ship to US addresses only; reset links are valid for 1 hour; Nimbus devices use 2.4 GHz Wi-Fi;
-account deletion completes within 30 days; a handed-over email is answered within one business day;
-card numbers are never taken in chat.
+we ship to US addresses only; no signature is needed on delivery; reset links are valid for 1 hour;
+Nimbus devices use 2.4 GHz Wi-Fi and a 15-second button press factory-resets them; Alexa and Google
+Home work with every device, HomeKit with the Thermostat, Smart Plug and Hub; one Hub takes up to 50
+Zigbee devices; the Thermostat runs 24V systems (not line-voltage baseboards) and ships with a
+power adapter for homes without a C-wire; a Cam/Doorbell battery lasts 2–4 months; live view,
+alerts and device controls need no plan; trials send a reminder 3 days before they end; started
+subscription periods are not refunded; downgrades apply at the next renewal, upgrades at once;
+promo codes can be applied up to 14 days after ordering; account deletion completes within 30
+days; a handed-over email is answered within one business day; card numbers are never taken in
+chat.
 
 Example:
     >>> from training.demo_corpus import generate_dialogues
@@ -40,10 +47,14 @@ import argparse
 import json
 import random
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # ---------------------------------------------------------------------------------------------
 # Data types
@@ -72,6 +83,7 @@ class Outcome:
     resolved: bool = True  # False when the case stays open (investigation, claim pending)
     age: tuple[int, int] | None = None  # order age in days, when the outcome depends on it
     charge: str = "plan"  # what {amount} is: a "plan" price or an "order" total
+    products: tuple[str, ...] = ()  # product keys, when only some of the intent's products fit
 
 
 @dataclass(frozen=True)
@@ -179,7 +191,8 @@ STREETS = (
 )
 CITIES = (
     ("Springfield", "IL"), ("Riverton", "OR"), ("Fairview", "TX"), ("Madison", "WI"),
-    ("Greenville", "NC"), ("Salem", "MA"), ("Franklin", "TN"), ("Clinton", "IA"), ("Arlington", "VA"),
+    ("Greenville", "NC"), ("Salem", "MA"), ("Franklin", "TN"), ("Clinton", "IA"),
+    ("Arlington", "VA"),
 )
 CARRIERS = ("UPS", "USPS", "FedEx")
 CARD_BRANDS = ("Visa", "Mastercard", "Amex", "Discover", "debit card")
@@ -188,7 +201,8 @@ PHONES = (
     "OnePlus 11", "iPad", "Moto G", "iPhone SE",
 )
 PROMO_CODES = (
-    "WELCOME10", "SPRING15", "NIMBUS20", "HOLIDAY25", "FRIENDS10", "WARMHOME", "NEWHOME15", "CAMDEAL",
+    "WELCOME10", "SPRING15", "NIMBUS20", "HOLIDAY25", "FRIENDS10", "WARMHOME", "NEWHOME15",
+    "CAMDEAL",
 )
 # Subscription plans from the brief: (plan, billing, price)
 PLAN_PRICES = (
@@ -220,9 +234,10 @@ POLITE = (
     "Any help appreciated.", "Thanks so much.", "Many thanks.",
 )
 EMPATHY = (
-    "I'm really sorry for the hassle, {name}.", "I understand how frustrating this is, and I'm sorry.",
-    "Sorry for all the trouble, {name} — let's get this sorted.",
-    "I hear you, {name}, and I'm sorry this has taken so much of your time.",
+    "I'm really sorry for the hassle, {name}.",
+    "I understand how frustrating this is, and I'm sorry.",
+    "Sorry for all the trouble, {name}. Let's get this sorted.",
+    "I hear you, {name}. I'm sorry this has taken so much of your time.",
 )
 SWITCH_PREFIX = (
     "Also, ", "While I have you — ", "One more thing: ", "Oh and ", "Actually, another question. ",
@@ -324,7 +339,8 @@ ORDERS: tuple[Intent, ...] = (
             "Where is my order?", "I ordered {a_product} {ago} and still haven't received it.",
             "Can you check the status of my order?", "My order hasn't arrived yet. Any idea when "
             "it will?", "I haven't had a shipping confirmation for my {product} yet. Is it on its "
-            "way?", "How do I track my order?", "When will my {product} arrive? I ordered it {ago}.",
+            "way?", "How do I track my order?",
+            "When will my {product} arrive? I ordered it {ago}.",
             "Has my order shipped yet?", "Is there a tracking link for my {product} order?",
             "Just checking on my order, I thought it would be here by now.",
             "Can you tell me where order {order} is?", "Any update on {order}?",
@@ -439,7 +455,7 @@ ORDERS: tuple[Intent, ...] = (
                 age=(6, 10),
                 resolved=False,
                 replies=(
-                    "I'm sorry, {name} — order {order} shipped on {ship_date} but the carrier "
+                    "I'm sorry, {name}. Order {order} shipped on {ship_date} but the carrier "
                     "shows a delay at their depot. The new estimate is {eta}. I've opened ticket "
                     "{ticket} to keep an eye on it, and if it isn't with you by then we'll send a "
                     "replacement or refund.",
@@ -484,7 +500,8 @@ ORDERS: tuple[Intent, ...] = (
             "Please cancel my {product} order, I found one locally.",
         ),
         terse=(
-            "cancel my order pls", "cancel order", "need to cancel an order", "can i still cancel??",
+            "cancel my order pls", "cancel order", "need to cancel an order",
+            "can i still cancel??",
             "cancel {order}", "how to cancel order",
         ),
         context=(
@@ -497,7 +514,7 @@ ORDERS: tuple[Intent, ...] = (
             Outcome(
                 weight=4,
                 replies=(
-                    "Done, {name} — order {order} hadn't shipped yet, so I've cancelled it. "
+                    "Done, {name}! Order {order} hadn't shipped yet, so I've cancelled it. "
                     "You'll get a confirmation email, and the refund goes back to your original "
                     "payment method within 5–10 business days.",
                     "No problem. Order {order} is cancelled; nothing will ship. Your refund is "
@@ -515,7 +532,7 @@ ORDERS: tuple[Intent, ...] = (
                 weight=2,
                 age=(2, 4),
                 replies=(
-                    "I'm sorry, {name}, order {order} already shipped on {ship_date}, so I can't "
+                    "I'm sorry, {name}. Order {order} already shipped on {ship_date}, so I can't "
                     "cancel it anymore. Once it arrives you can return it within 30 days — the "
                     "return label is free, and I can email it whenever you're ready.",
                     "Unfortunately order {order} left our warehouse on {ship_date}, so it can't "
@@ -595,7 +612,8 @@ ORDERS: tuple[Intent, ...] = (
         context=(
             "I just realised my account still had my old address saved.",
             "I'm staying with my parents for the next two weeks.",
-            "My building's mailroom keeps losing packages.", "I ordered it from my phone in a rush.",
+            "My building's mailroom keeps losing packages.",
+            "I ordered it from my phone in a rush.",
             "We close on the new house on {weekday}.",
         ),
         outcomes=(
@@ -644,7 +662,7 @@ ORDERS: tuple[Intent, ...] = (
                 age=(2, 3),
                 resolved=False,
                 replies=(
-                    "I'm sorry, {name} — order {order} already shipped on {ship_date}, so I "
+                    "I'm sorry, {name}. Order {order} already shipped on {ship_date}, so I "
                     "can't change the address on our side. You can ask {carrier} to redirect it "
                     "from the tracking page (track.nimbushome.example/{order}); if it comes back "
                     "to us instead, we'll reship it to {address} for free.",
@@ -927,15 +945,18 @@ ORDERS: tuple[Intent, ...] = (
             Outcome(
                 weight=4,
                 replies=(
-                    "Thank you, {name}, and sorry again. I've sent a brand-new, complete "
-                    "{device} for order {order} by express; it should arrive by {replacement_eta}. A prepaid "
+                    "Thank you, {name}. Sorry again about this. I've sent a brand-new, complete "
+                    "{device} for order {order} by express; it should arrive by {replacement_eta}. "
+                    "A prepaid "
                     "return label for the damaged one is on its way to {email} — please send it "
                     "back within 30 days.",
                     "I've arranged a free replacement {device} for order {order}, shipped express "
-                    "(arriving by {replacement_eta}). You'll get a return label by email for the one you "
+                    "(arriving by {replacement_eta}). You'll get a return label by email for the "
+                    "one you "
                     "received.",
                     "Sorry about that, {name}. A replacement {device} is on its way by express — "
-                    "expect it by {replacement_eta}. Use the free label we've emailed to {email} to send the "
+                    "expect it by {replacement_eta}. Use the free label we've emailed to {email} "
+                    "to send the "
                     "damaged unit back within 30 days.",
                 ),
                 followups=(
@@ -958,7 +979,8 @@ ORDERS: tuple[Intent, ...] = (
                         answers=(
                             "It ships by express, which takes 1–2 business days — you should "
                             "have it by {replacement_eta}.",
-                            "It's going express, so expect it by {replacement_eta}. The tracking link will be "
+                            "It's going express, so expect it by {replacement_eta}. The tracking "
+                            "link will be "
                             "emailed to {email}.",
                         ),
                     ),
@@ -1071,11 +1093,12 @@ ORDERS: tuple[Intent, ...] = (
                 age=(40, 90),
                 resolved=False,
                 replies=(
-                    "I've checked order {order}, {name}: it was delivered on {delivered_date}, "
+                    "Thanks, {name}. I've checked order {order}: it was delivered on "
+                    "{delivered_date}, "
                     "which is outside our 30-day return window, so I can't issue a return label. "
                     "If the {device} develops a fault, though, it's covered by the 2-year limited "
                     "warranty.",
-                    "I'm sorry, {name} — order {order} arrived on {delivered_date}, more than 30 "
+                    "I'm sorry, {name}. Order {order} arrived on {delivered_date}, more than 30 "
                     "days ago, so it's past the return window. Faults are still covered by our "
                     "2-year limited warranty, and we'd replace the {device} in that case.",
                 ),
@@ -1255,13 +1278,15 @@ BILLING: tuple[Intent, ...] = (
                 replies=(
                     "Thanks, {name}. Your {device} from order {order} is within the 2-year "
                     "limited warranty, so I've opened claim {ticket} and we'll ship a replacement "
-                    "at no cost — it should arrive by {replacement_eta}. A prepaid label for the faulty unit "
+                    "at no cost — it should arrive by {replacement_eta}. A prepaid label for the "
+                    "faulty unit "
                     "will be emailed to {email}.",
                     "Good news: order {order} is still under our 2-year limited warranty. Claim "
                     "{ticket} is open, and a replacement {device} ships today; expect it by "
                     "{replacement_eta}.",
-                    "I've checked order {order}, {name} — the {device} is covered. I've opened "
-                    "warranty claim {ticket}; the replacement arrives by {replacement_eta}, and you can send "
+                    "I've checked order {order}, {name}. The {device} is covered. I've opened "
+                    "warranty claim {ticket}; the replacement arrives by {replacement_eta}, and "
+                    "you can send "
                     "the old one back with the free label we're emailing you.",
                 ),
                 followups=(
@@ -1444,11 +1469,11 @@ BILLING: tuple[Intent, ...] = (
             "How do I change the card on my account?",
             "I got a new card, how do I update it for my subscription?",
             "My card expired, where do I update my payment details?",
-            "I want to switch my Nimbus Plus payment to a different card.",
+            "I want to switch my {plan} payment to a different card.",
             "Can you update my payment method?", "Where do I change my billing card?",
             "I need to replace the {card_brand} on file with a new one.",
             "How can I remove my old card from the account?",
-            "My bank replaced my card, so I need to update the details for Nimbus Plus.",
+            "My bank replaced my card, so I need to update the details for {plan}.",
         ),
         terse=(
             "update card", "change payment method", "new card how to update", "card expired",
@@ -1532,7 +1557,9 @@ BILLING: tuple[Intent, ...] = (
             "I have a charge from you that I didn't expect.", "Can you explain a payment I "
             "didn't authorise?", "Nimbus took money from my account and I don't know why.",
         ),
-        terse=("what is this charge", "unknown charge??", "why was i charged", "charged?? for what"),
+        terse=(
+            "what is this charge", "unknown charge??", "why was i charged", "charged?? for what",
+        ),
         context=(
             "I was going through my bank statement this morning.",
             "My partner asked me what it was and I had no idea.",
@@ -1544,7 +1571,7 @@ BILLING: tuple[Intent, ...] = (
                 openers=(
                     "Why did you charge me {amount}?", "There's a {amount} charge from Nimbus I "
                     "don't recognise.", "I got billed {amount} but I don't remember signing up "
-                    "for anything.", "I thought I cancelled Nimbus Plus but I got charged "
+                    "for anything.", "I thought I cancelled {plan} but I got charged "
                     "{amount}.",
                 ),
                 terse=("why was i charged {amount}", "{amount} charge??"),
@@ -1555,7 +1582,7 @@ BILLING: tuple[Intent, ...] = (
                     "I found it: {amount} on {charge_date} is the {billing} renewal of {plan} on "
                     "your account. It renews automatically until auto-renew is turned off in "
                     "Account > Subscription.",
-                    "That's your {plan} subscription, {name} — {amount} is the {billing} price, "
+                    "That's your {plan} subscription, {name}. {amount} is the {billing} price, "
                     "and it renewed on {charge_date}. You can see every payment under Billing > "
                     "Invoices.",
                 ),
@@ -1687,7 +1714,7 @@ BILLING: tuple[Intent, ...] = (
             Outcome(
                 weight=3,
                 replies=(
-                    "Done, {name} — I've emailed the invoice for order {order} to {email}. You "
+                    "Done, {name}! I've emailed the invoice for order {order} to {email}. You "
                     "can also download any invoice yourself from account.nimbushome.example > "
                     "Orders > {order} > Invoice.",
                     "I've sent the invoice for order {order} to {email}. For the future, every "
@@ -1783,7 +1810,7 @@ BILLING: tuple[Intent, ...] = (
                 weight=2,
                 resolved=True,
                 replies=(
-                    "I'm sorry, {name} — {code} expired on {charge_date}, so it can't be applied "
+                    "I'm sorry, {name}. {code} expired on {charge_date}, so it can't be applied "
                     "anymore. Keep an eye on our newsletter; new offers come out regularly.",
                     "I checked {code} and unfortunately it's expired. I can't reactivate old "
                     "codes, but subscribers to our newsletter get new offers every month.",
@@ -1823,17 +1850,17 @@ ACCOUNT: tuple[Intent, ...] = (
         products=("cam", "doorbell", "battery_cam"),
         team="billing",
         openers=(
-            "I want to cancel Nimbus Plus.", "How do I stop auto-renew on my subscription?",
-            "Please cancel my Plus Pro subscription.", "I don't use the video history anymore, "
+            "I want to cancel {plan}.", "How do I stop auto-renew on my subscription?",
+            "Please cancel my {plan} subscription.", "I don't use the video history anymore, "
             "cancel my plan please.", "Cancel my subscription, it's too expensive.",
-            "How do I cancel Nimbus Plus on the app?", "I'd like to end my {plan} plan.",
+            "How do I cancel {plan} on the app?", "I'd like to end my {plan} plan.",
             "Please turn off the auto renewal for my account {email}.",
             "We sold the house and took the {product} down, so I want to cancel the "
             "subscription.", "Can I cancel my plan without losing my recordings?",
         ),
         terse=(
-            "cancel subscription", "stop auto renew", "cancel nimbus plus pls", "cancel my plan",
-            "unsubscribe from plus",
+            "cancel subscription", "stop auto renew", "cancel {plan} pls", "cancel my plan",
+            "unsubscribe me from {plan}",
         ),
         context=(
             "Money is tight at the moment.", "We only had the {product} for the holidays.",
@@ -1902,7 +1929,7 @@ ACCOUNT: tuple[Intent, ...] = (
                 ),
                 terse=("cancel free trial",),
                 replies=(
-                    "I've cancelled your {plan} free trial, {name}, so you won't be charged. You "
+                    "I've cancelled your {plan} free trial, {name}. You won't be charged, and you "
                     "keep access until the 14 days end on {trial_end}.",
                     "Done — the trial won't turn into a paid plan. You can keep using {plan} "
                     "until {trial_end}, and nothing will be charged.",
@@ -2176,7 +2203,7 @@ ACCOUNT: tuple[Intent, ...] = (
                     "Thanks! I've sent a fresh reset link to {email}; it's valid for 1 hour. If "
                     "you don't see it in a few minutes, check your spam or promotions folder for "
                     "an email from no-reply@nimbushome.example.",
-                    "Done, {name} — a new password reset link is on its way to {email}. It "
+                    "Done, {name}! A new password reset link is on its way to {email}. It "
                     "expires after an hour, so use it soon.",
                     "I've triggered a new reset email to {email}. Click the link, choose a new "
                     "password, and you're back in. The link works for 1 hour.",
@@ -2406,7 +2433,7 @@ ACCOUNT: tuple[Intent, ...] = (
         ),
         terse=("2fa not working", "verification code problem"),
         context=(
-            "I'm trying to log in on a new phone.", "I need to check the {product} urgently.",
+            "It's for my main Nimbus account.", "My partner and I share the account.",
         ),
         outcomes=(
             Outcome(
@@ -2695,7 +2722,7 @@ DEVICES: tuple[Intent, ...] = (
                     "then restart the router. If it's still offline after two minutes, reconnect "
                     "it under Devices > {device} > Settings > Wi-Fi network. Remember it needs "
                     "2.4 GHz Wi-Fi.",
-                    "Let's try the quickest fix first, {name}: power-cycle the {device} for 10 "
+                    "Let's try the quickest fix first, {name}. Power-cycle the {device} for 10 "
                     "seconds. If it doesn't come back within a couple of minutes, go to Devices > "
                     "{device} > Settings > Wi-Fi network in the app and enter your Wi-Fi details "
                     "again.",
@@ -3053,7 +3080,7 @@ DEVICES: tuple[Intent, ...] = (
             "a full charge lasts about {battery_days} days now", "charged it {ago}, signal looks "
             "ok", "not sure. it's in the {room}", "Firmware {firmware}. It's by the front door.",
         ),
-        products=("battery_cam", "doorbell", "leak"),
+        products=("battery_cam", "battery_cam", "doorbell"),
         team="technical",
         openers=(
             "My {product} battery drains in a few days.", "The {product} battery won't charge.",
@@ -3093,7 +3120,8 @@ DEVICES: tuple[Intent, ...] = (
                             "permanently?",
                         ),
                         answers=(
-                            "Yes — the Nimbus Cam comes in a wired version, and the Doorbell can be "
+                            "Yes — the Nimbus Cam comes in a wired version, and the Doorbell can "
+                            "be "
                             "connected to existing doorbell wiring so it charges all the time.",
                             "If you have doorbell wiring, the Doorbell can run off it. For the "
                             "Cam, the wired version avoids charging altogether.",
@@ -3423,6 +3451,7 @@ DEVICES: tuple[Intent, ...] = (
             ),
             Outcome(
                 weight=1,
+                products=("thermostat",),
                 openers=(
                     "Will the T2 thermostat work with my heat pump?", "Is the Nimbus Thermostat "
                     "compatible with a boiler?", "I don't have a C-wire, can I still use the "
@@ -3459,6 +3488,7 @@ DEVICES: tuple[Intent, ...] = (
             ),
             Outcome(
                 weight=1,
+                products=("hub", "leak"),
                 openers=(
                     "Can I use my existing Zigbee sensors with the Nimbus Hub?", "Does the Nimbus "
                     "Hub work with other brands' sensors?", "Will my old motion sensors pair "
@@ -3605,7 +3635,7 @@ AGENT_THANKED = (
     "That's great to hear, {name}! Thanks for letting us know. Anything else I can help with "
     "today?",
     "So glad it's sorted, {name}! Is there anything else I can do for you?",
-    "Thanks for the kind words, {name} — I'll pass them on. Anything else you need?",
+    "Thanks for the kind words, {name}! I'll pass them on. Anything else you need?",
     "Wonderful, thanks for the update! Is there anything else on your mind?",
 )
 AGENT_CLOSE = (
@@ -3616,7 +3646,7 @@ AGENT_CLOSE = (
     "My pleasure. Have a good one, {name}!", "You're welcome! Take care.",
 )
 AGENT_CLOSE_GRUMPY = (
-    "I understand, {name}, and I'm sorry for the trouble. If it happens again, just message "
+    "I understand, {name}. I'm sorry for the trouble. If anything else comes up, just message "
     "us and we'll pick it up right away.",
     "Thanks for your patience, {name}. We're here 7am–10pm ET if you need anything else.",
 )
@@ -3756,7 +3786,7 @@ def _pick(rng: random.Random, options: Sequence[str]) -> str:
     return options[rng.randrange(len(options))]
 
 
-def _weighted(rng: random.Random, items: Sequence, weights: Sequence[float]):
+def _weighted(rng: random.Random, items: Sequence[T], weights: Sequence[float]) -> T:
     return rng.choices(items, weights=weights, k=1)[0]
 
 
@@ -3817,10 +3847,12 @@ def _context(
     outcome: Outcome | None,
 ) -> dict[str, str]:
     """Every slot a template may use, consistent with the outcome (dates, plan, amounts)."""
-    product = _pick(rng, intent.products if intent and intent.products else ANY_PRODUCT)
+    products = (outcome.products if outcome else ()) or (intent.products if intent else ())
+    product = _pick(rng, products or ANY_PRODUCT)
     device, aliases = PRODUCTS[product]
     alias = _pick(rng, aliases)
-    lo, hi = (outcome.age if outcome and outcome.age else None) or (intent.age if intent else (2, 9))
+    lo, hi = (outcome.age if outcome and outcome.age else None) or (
+        intent.age if intent else (2, 9))
     age = rng.randint(lo, hi)
     order_day = today - timedelta(days=age)
     express = rng.random() < 0.25
@@ -3838,7 +3870,8 @@ def _context(
     past_day = today - timedelta(days=rng.randint(2, 5))
     city, state = _pick(rng, CITIES)
     if product == "leak":
-        hub_answer = "Yes — the Leak Sensor is a Zigbee device, so it connects through the Nimbus Hub."
+        hub_answer = ("Yes — the Leak Sensor is a Zigbee device, so it connects through the "
+                      "Nimbus Hub.")
     elif product == "hub":
         hub_answer = "The Hub is the bridge itself, so you only need your router and the cable."
     else:
@@ -3922,7 +3955,7 @@ def chat_noise(text: str, rng: random.Random) -> str:
     Order numbers, ticket numbers and emails are left intact.
 
     >>> chat_noise("I don't know where my order NH-12345 is.", random.Random(3))
-    'i dont know where my oder NH-12345 is'
+    'i dont know whhere my ordre NH-12345 is'
     """
     lower = rng.random() < 0.85
     drop_apostrophes = rng.random() < 0.7
@@ -3945,7 +3978,7 @@ def chat_noise(text: str, rng: random.Random) -> str:
     for _ in range(rng.choice((1, 1, 2))):
         if not candidates:
             break
-        i = _pick(rng, candidates)
+        i = candidates.pop(rng.randrange(len(candidates)))
         word = tokens[i]
         j = rng.randrange(1, len(word) - 1)
         kind = rng.random()
@@ -4046,7 +4079,7 @@ MAX_CUSTOMER_TURNS = 6
 NOISE_RATE = 0.15  # share of chat customer messages written in sloppy chat style
 EMAIL_RATE = 0.15  # share of dialogues that happen by email
 CLARIFY = (
-    "Sure, {name} — what would you like to know?",
+    "Sure, {name}! What would you like to know?",
     "Happy to help. Could you tell me a bit more about what's going on?",
     "Of course! What exactly is the question or problem?",
     "I can help with that, {name}. What's happening exactly?",
@@ -4109,7 +4142,7 @@ def _after_empathy(template: str) -> str:
 
 def _join(prefix: str, text: str) -> str:
     """`prefix` + `text`, lower-casing the text's first letter where the prefix runs into it."""
-    if prefix.endswith((". ", ": ", "— ")) or re.match(r"(I\b|I'|Nimbus|NH-|T2)", text):
+    if prefix.endswith((". ", ": ", "— ", "! ", "? ")) or re.match(r"(I\b|I'|Nimbus|NH-|T2)", text):
         return prefix + text
     return prefix + text[:1].lower() + text[1:]
 
@@ -4136,7 +4169,8 @@ def _topic(
     rng = d.rng
     outcome = _weighted(rng, intent.outcomes, [o.weight for o in intent.outcomes])
     ctx = _context(rng, d.today, d.person, intent, outcome)
-    anger = 0.18 if not outcome.resolved else 0.08
+    anger = 0.0 if intent.name in CALM else 0.18 if not outcome.resolved else 0.08
+    empathy = ""
     if intent.topical:
         # The intent's own openers are vague ("question about shipping"): either ask what exactly
         # the customer wants, or start straight from the outcome's specific phrasings.
@@ -4145,8 +4179,8 @@ def _topic(
             text, _, angry = _opening(rng, intent, (intent.openers, intent.terse), ctx, d.channel,
                                       small_talk=not prefix, anger=anger)
             d.customer(_join(prefix, text) if prefix else text, intent.name)
-            d.agent(_pick(rng, CLARIFY), ctx)
-            prefix = ""
+            d.agent(_pick(rng, CLARIFY), ctx, _pick(rng, EMPATHY) + " " if angry else "")
+            empathy = "done" if angry else ""
             text, given, _ = _opening(rng, intent, pools, ctx, d.channel, small_talk=False,
                                       anger=0, styles=(20, 60, 20, 0))
             d.customer(text, intent.name)
@@ -4166,7 +4200,7 @@ def _topic(
     if hand_over:
         _handoff(d, ctx)
         return _Topic(ctx, False, angry, handed_over=True)
-    empathy = _pick(rng, EMPATHY) + " " if angry else ""
+    empathy = _pick(rng, EMPATHY) + " " if angry and not empathy else ""
     found = ""
     if intent.detail != "none" and not given:
         if intent.detail == "order" and rng.random() < 0.1 and d.room(2 + reserve):
@@ -4187,8 +4221,7 @@ def _topic(
     d.agent(_after_empathy(reply) if empathy else reply, ctx, empathy + found)
     if followups and outcome.followups:
         wanted = _weighted(rng, (0, 1, 2), (40, 45, 15) if d.channel == "chat" else (70, 30, 0))
-        order = rng.sample(range(len(outcome.followups)), len(outcome.followups))
-        for k in order[:wanted]:
+        for k in sorted(rng.sample(range(len(outcome.followups)), len(outcome.followups))[:wanted]):
             if not d.room(1 + reserve):
                 break
             fu = outcome.followups[k]
@@ -4198,6 +4231,11 @@ def _topic(
 
 
 SERVICE = tuple(INTENTS)
+# Questions about facts rather than problems: customers asking them are rarely angry.
+CALM = frozenset({
+    "shipping_options", "plan_pricing", "contact_hours", "compatibility", "change_plan",
+    "update_account", "request_invoice", "update_payment", "delete_account",
+})
 
 
 def _service_intent(rng: random.Random, exclude: str = "") -> Intent:
@@ -4323,6 +4361,9 @@ def _dialogue(rng: random.Random, opening: str) -> dict:
 # Public API
 # ---------------------------------------------------------------------------------------------
 
+TRAIN_SIZE, TRAIN_SEED = 2000, 13  # assistant/demo_data/dialogues.jsonl
+TEST_SIZE, TEST_SEED = 300, 2026  # assistant/demo_data/dialogues_test.jsonl
+
 # How often each label opens a dialogue (relative); every label also gets a floor of openings.
 OPENING_WEIGHTS: dict[str, float] = {
     **{name: intent.weight for name, intent in INTENTS.items()},
@@ -4338,8 +4379,8 @@ def opening_schedule(n: int, rng: random.Random) -> list[str]:
     (largest-remainder rounding, so the counts always add up to `n`).
 
     >>> schedule = opening_schedule(1700, random.Random(0))
-    >>> len(schedule), min(schedule.count(label) for label in LABELS)
-    (1700, 30)
+    >>> len(schedule), min(schedule.count(label) for label in LABELS) >= 30
+    (1700, True)
     """
     floor = min(30, n // 50)
     rest = n - floor * len(LABELS)
@@ -4386,10 +4427,25 @@ def _opening_text(dialogue: dict) -> str:
 
 
 def held_out(n: int, seed: int, exclude: Sequence[dict]) -> list[dict]:
-    """`n` dialogues from `seed` whose opening message never appears in `exclude`."""
+    """`n` dialogues from `seed`, none opening with a message that appears in `exclude`.
+
+    The label mix follows `opening_schedule(n)`, so dropping openings seen in training (short,
+    common ones like "refund??") does not leave a label under-represented.
+    """
     seen = {_opening_text(d) for d in exclude}
-    pool = generate_dialogues(n + n // 2 + 10, seed, id_prefix="test")
-    kept = [d for d in pool if _opening_text(d) not in seen][:n]
+    quota = Counter(opening_schedule(n, random.Random(seed)))
+    pool = [d for d in generate_dialogues(3 * n, seed, id_prefix="test")
+            if _opening_text(d) not in seen]
+    kept, spare = [], []
+    for d in pool:
+        label = d["turns"][0]["intent"]
+        if quota[label] > 0:
+            quota[label] -= 1
+            kept.append(d)
+        else:
+            spare.append(d)
+    kept += spare[: n - len(kept)]
+    kept.sort(key=lambda d: d["created"])
     return [{**d, "id": f"test-{i:05d}"} for i, d in enumerate(kept, 1)]
 
 
@@ -4402,10 +4458,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=root / "assistant" / "demo_data",
                         help="output folder (default: assistant/demo_data)")
-    parser.add_argument("--train", type=int, default=2000, help="training dialogues")
-    parser.add_argument("--test", type=int, default=300, help="held-out dialogues")
-    parser.add_argument("--seed", type=int, default=13, help="seed of the training file")
-    parser.add_argument("--test-seed", type=int, default=2026, help="seed of the held-out file")
+    parser.add_argument("--train", type=int, default=TRAIN_SIZE, help="training dialogues")
+    parser.add_argument("--test", type=int, default=TEST_SIZE, help="held-out dialogues")
+    parser.add_argument("--seed", type=int, default=TRAIN_SEED, help="seed of the training file")
+    parser.add_argument("--test-seed", type=int, default=TEST_SEED,
+                        help="seed of the held-out file")
     args = parser.parse_args(argv)
     train = generate_dialogues(args.train, args.seed)
     test = held_out(args.test, args.test_seed, train)

@@ -123,7 +123,7 @@ def key_label(keys: str) -> str:
     out = []
     for key in keys.split(","):
         key = names.get(key, key)
-        out.append(key.upper() if len(key) == 2 and key.startswith("f") else key)
+        out.append(key.upper() if key[0] == "f" and key[1:].isdigit() else key)
     return " / ".join(out)
 
 
@@ -345,7 +345,7 @@ class BrowseScreen(ModalScreen[ConversationSummary | None]):
                 str(s.n_turns),
                 s.status,
                 shorten(s.preview, 40),
-                s.id,
+                s.id if len(s.id) <= 12 else s.id[:8] + "…",  # uuids: the prefix is enough
                 key=s.id,
             )
         table.focus()
@@ -401,7 +401,7 @@ class ChatApp(App[None]):
         super().__init__()
         self.backend = backend
         self._pending: deque[_Job] = deque()  # typed while another call was running
-        self._running: _Job | None = None  # the call in the worker thread now
+        self._in_flight: _Job | None = None  # the call in the worker thread now
         self._last_turn_id: str | None = None  # the assistant turn that ctrl+g / ctrl+b rate
         self._last_message: AssistantMessage | None = None
 
@@ -494,14 +494,14 @@ class ChatApp(App[None]):
     def _pump(self) -> None:
         """Start the next queued backend call unless one is running."""
         if not self.busy and self._pending:
-            self._running = self._pending.popleft()
+            self._in_flight = self._pending.popleft()
             self.busy = True
-            self._call_backend(self._running)
+            self._call_backend(self._in_flight)
         self._update_thinking()
 
     def _update_thinking(self) -> None:
         """Show "thinking…" while calls for the conversation on screen are running or queued."""
-        jobs = [self._running, *self._pending] if self._running else list(self._pending)
+        jobs = [self._in_flight, *self._pending] if self._in_flight else list(self._pending)
         mine = sum(job.conversation_id == self.conversation_id for job in jobs)
         thinking = self.query_one("#thinking", Static)
         thinking.display = mine > 0
@@ -522,7 +522,7 @@ class ChatApp(App[None]):
             self.call_from_thread(self._job_done, job, reply)
 
     def _job_done(self, job: _Job, reply: Reply) -> None:
-        self._running = None
+        self._in_flight = None
         self.busy = False
         # A reply for a conversation no longer on screen is in the log; don't show it here.
         if job.conversation_id == self.conversation_id:
@@ -534,7 +534,7 @@ class ChatApp(App[None]):
         self._pump()
 
     def _job_failed(self, job: _Job, exc: Exception) -> None:
-        self._running = None
+        self._in_flight = None
         self.busy = False
         if job.conversation_id == self.conversation_id:
             if job.kind == "human":
@@ -551,6 +551,11 @@ class ChatApp(App[None]):
         self._pump()
 
     def _show_reply(self, reply: Reply) -> None:
+        self.query_one(InsightPanel).show(reply)
+        if reply.source == "muted" and not reply.reply.strip():
+            # Handed off: the bot stays quiet and the message waits for the agent.
+            self._add(NoteMessage("A human agent will reply here; the assistant is paused."))
+            return
         message = AssistantMessage(
             reply.reply,
             reply_caption(reply.source, reply.citations, reply.ticket_id),
@@ -558,9 +563,9 @@ class ChatApp(App[None]):
             source=reply.source,
         )
         self._add(message)
-        self._last_turn_id = reply.turn_id
-        self._last_message = message
-        self.query_one(InsightPanel).show(reply)
+        if reply.turn_id:  # "" when nothing was logged (e.g. "already handed off")
+            self._last_turn_id = reply.turn_id
+            self._last_message = message
 
     def _show_transcript(self, summary: ConversationSummary, turns: list[TurnRecord]) -> None:
         self._reset()
@@ -598,7 +603,7 @@ class ChatApp(App[None]):
 
     def action_rate(self, good: bool) -> None:
         """Record whether the last assistant reply helped."""
-        if self._last_turn_id is None:
+        if not self._last_turn_id:
             self.notify("There is no reply to rate yet.", severity="warning")
             return
         try:

@@ -1,0 +1,188 @@
+"""Loading an index and searching it; every way a load or a query can go wrong."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from kb_fixtures import SAMPLE_ARTICLES, build_config
+
+from kb import KBIndexError, KBInputError, KnowledgeBase, Passage, SearchConfig, build_index
+
+pytest_plugins = ("kb_fixtures",)
+
+
+@pytest.fixture
+def index_copy(tiny_index: Path, tmp_path: Path) -> Path:
+    """A copy of the tiny index that a test may damage."""
+    return Path(shutil.copytree(tiny_index, tmp_path / "index"))
+
+
+def _artifact(index: Path, name: str) -> Path:
+    manifest = json.loads((index / "manifest.json").read_text())
+    return index / manifest["artifacts"][name]
+
+
+def test_load_round_trip(tiny_kb, tiny_index, tiny_st_model):
+    manifest = json.loads((tiny_index / "manifest.json").read_text())
+    assert len(tiny_kb) == manifest["count"]
+    assert tiny_kb.model_path == tiny_st_model.resolve()
+    assert tiny_kb.article_ids() == SAMPLE_ARTICLES
+    results = tiny_kb.search("How long does a refund take?", k=3)
+    assert len(results) == 3
+    assert all(isinstance(p, Passage) for p in results)
+    assert [p.score for p in results] == sorted((p.score for p in results), reverse=True)
+    first = results[0]
+    assert first.article_id in SAMPLE_ARTICLES and first.text and first.position >= 0
+    assert set(first.to_dict()) == {
+        "score", "article_id", "title", "section", "source", "text", "position",
+    }
+
+
+def test_passages_carry_their_citation(tiny_kb):
+    everything = tiny_kb.search("refund", k=len(tiny_kb))
+    refunds = [p for p in everything if p.article_id == "billing/refunds"]
+    assert {p.title for p in refunds} == {"Refunds"}
+    assert {p.source for p in refunds} == {"billing/refunds.md"}
+    assert {p.section for p in refunds} == {
+        "", "How long a refund takes", "Refunds for cancelled orders",
+    }
+    table = [p for p in refunds if p.section == "How long a refund takes"][0]
+    assert "| Credit card | 5 to 10 business days |" in table.text.splitlines()
+
+
+def test_encode_returns_unit_float32_vectors(tiny_kb):
+    vectors = tiny_kb.encode(["one", "two words"])
+    assert vectors.dtype == np.float32 and vectors.shape == (2, 32)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_search_embedding_matches_search(tiny_kb):
+    question = "Where is my parcel?"
+    by_text = tiny_kb.search(question, k=4)
+    by_vector = tiny_kb.search_embedding(tiny_kb.encode([question])[0], k=4, text=question)
+    assert [(p.article_id, p.position) for p in by_text] == [
+        (p.article_id, p.position) for p in by_vector
+    ]
+    assert by_text[0].score == pytest.approx(by_vector[0].score, abs=1e-5)
+
+
+def test_dense_only_scores_are_cosines(tiny_index):
+    kb = KnowledgeBase.load(tiny_index, config=SearchConfig(keyword_weight=0.0))
+    try:
+        (best,) = kb.search("gift cards", k=1)
+        assert -1.0 <= best.score <= 1.0
+    finally:
+        kb.close()
+
+
+def test_keyword_part_lifts_exact_word_matches(tiny_index):
+    # the random tiny model knows nothing; with a heavy keyword weight BM25 decides
+    kb = KnowledgeBase.load(tiny_index, config=SearchConfig(keyword_weight=10.0))
+    try:
+        assert kb.search("vinegar limescale", k=1)[0].article_id == "guides/descaling"
+    finally:
+        kb.close()
+
+
+def test_k_larger_than_the_index_returns_everything(tiny_kb):
+    assert len(tiny_kb.search("kettle", k=10_000)) == len(tiny_kb)
+
+
+def test_over_long_query_is_truncated_not_refused(tiny_kb):
+    assert len(tiny_kb.search("refund " * 5000, k=2)) == 2
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\n\t"])
+def test_blank_query_is_rejected(tiny_kb, query):
+    with pytest.raises(KBInputError, match="query is empty"):
+        tiny_kb.search(query)
+
+
+@pytest.mark.parametrize("k", [0, -1, 2.5])
+def test_bad_k_is_rejected(tiny_kb, k):
+    with pytest.raises(KBInputError, match="k must be a positive integer"):
+        tiny_kb.search("refund", k=k)
+
+
+def test_query_embedding_of_the_wrong_size_is_rejected(tiny_kb):
+    with pytest.raises(KBInputError, match="dimension 384"):
+        tiny_kb.search_embedding(np.ones(384, dtype=np.float32))
+
+
+def test_missing_index_directory(tmp_path):
+    with pytest.raises(KBIndexError, match="does not exist"):
+        KnowledgeBase.load(tmp_path / "nowhere")
+
+
+def test_folder_without_manifest(tmp_path):
+    with pytest.raises(KBIndexError, match=r"manifest\.json is missing"):
+        KnowledgeBase.load(tmp_path)
+
+
+def test_corrupted_manifest(index_copy):
+    (index_copy / "manifest.json").write_text("{not json")
+    with pytest.raises(KBIndexError, match=r"manifest\.json is corrupted"):
+        KnowledgeBase.load(index_copy)
+
+
+def test_corrupted_faiss_index_names_the_file(index_copy):
+    path = _artifact(index_copy, "index")
+    path.write_bytes(b"garbage" * 10)
+    with pytest.raises(KBIndexError, match=f"FAISS index {path} is corrupted"):
+        KnowledgeBase.load(index_copy)
+
+
+def test_missing_passage_store_names_the_file(index_copy):
+    path = _artifact(index_copy, "passages")
+    path.unlink()
+    with pytest.raises(KBIndexError, match=f"passage store {path} is missing"):
+        KnowledgeBase.load(index_copy)
+
+
+def test_corrupted_passage_store_names_the_file(index_copy):
+    path = _artifact(index_copy, "passages")
+    path.write_bytes(b"not a database" * 100)
+    with pytest.raises(KBIndexError, match=f"passage store {path} is corrupted"):
+        KnowledgeBase.load(index_copy)
+
+
+def test_missing_embeddings_names_the_file(index_copy):
+    path = _artifact(index_copy, "embeddings")
+    path.unlink()
+    with pytest.raises(KBIndexError, match=f"embeddings file {path}"):
+        KnowledgeBase.load(index_copy)
+
+
+def test_dimension_mismatch_is_reported(index_copy):
+    manifest = json.loads((index_copy / "manifest.json").read_text())
+    manifest["dimension"] = 64
+    (index_copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(KBIndexError, match="dimension 32 but .* says .* dimension 64"):
+        KnowledgeBase.load(index_copy)
+
+
+def test_another_model_is_refused_naming_both(tiny_index, tmp_path):
+    from conftest import make_tiny_model
+
+    other = make_tiny_model(tmp_path / "other", hidden=16, seed=1)
+    with pytest.raises(KBIndexError) as err:
+        KnowledgeBase.load(tiny_index, model_path=other)
+    message = str(err.value)
+    assert "manifest.json" in message
+    assert str(other.resolve()) in message and "tiny-model" in message
+
+
+def test_index_whose_model_is_gone_asks_for_one(kb_docs, tiny_st_model, tmp_path):
+    model = Path(shutil.copytree(tiny_st_model, tmp_path / "model"))
+    out = tmp_path / "index"
+    build_index(kb_docs, out, build_config(model))
+    shutil.rmtree(model)
+    with pytest.raises(KBIndexError, match="is not there; pass the model directory"):
+        KnowledgeBase.load(out)
+    kb = KnowledgeBase.load(out, model_path=tiny_st_model)  # same weights elsewhere: fine
+    assert len(kb) > 0
+    kb.close()
