@@ -79,8 +79,13 @@ class SearchConfig:
     keyword_weight: float = 0.3  # BM25 weight (max-normalised) added to the cosine; 0 = dense
     candidates: int = 50  # passages taken from each retriever (dense, keyword) before fusion
     hnsw_ef_search: int | None = None  # override the HNSW beam width stored in the manifest
+    query_threads: int | None = 1  # torch threads for one query (1 avoids spikes on a busy CPU)
 
     def __post_init__(self) -> None:
+        if self.query_threads is not None and self.query_threads < 1:
+            raise KBInputError(
+                f"query_threads must be positive or None, got {self.query_threads!r}"
+            )
         if not 0.0 <= self.keyword_weight <= 10.0:
             raise KBInputError(
                 f"keyword_weight must be between 0 and 10, got {self.keyword_weight!r}"

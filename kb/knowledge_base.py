@@ -149,10 +149,14 @@ class KnowledgeBase:
         self._store.close()
 
     def encode(self, texts: list[str] | str, batch_size: int = 32) -> np.ndarray:
-        """Embeddings of `texts` with the index's model, shape (n, d), float32, unit length."""
+        """Embeddings of `texts` with the index's model, shape (n, d), float32, unit length.
+
+        A single text is encoded with `config.query_threads` threads, like a search query.
+        """
         if isinstance(texts, str):
             texts = [texts]
-        return self._encoder.encode(list(texts), batch_size=batch_size)
+        threads = self.config.query_threads if len(texts) == 1 else None
+        return self._encoder.encode(list(texts), batch_size=batch_size, threads=threads)
 
     def search(self, text: str, k: int = 5) -> list[Passage]:
         """The `k` passages that best answer `text`, best first (all of them if k > len)."""

@@ -7,7 +7,6 @@ manifests, save/load round trips, atomic output.
 from __future__ import annotations
 
 import json
-import random
 
 import numpy as np
 import pytest
@@ -17,55 +16,8 @@ from assistant.errors import DataError, ModelError
 from assistant.intent import IntentClassifier
 from assistant.ranker import ResponseRanker
 from training.intent import IntentTrainConfig, train_intent
-from training.ranker import RankerTrainConfig, train_ranker
-
-WORDS = {
-    "order_status": ["where is my order", "track my parcel", "order status please", "has it shipped"],
-    "refund_status": ["where is my refund", "refund not received", "money back yet", "refund status"],
-    "device_offline": ["camera offline", "thermostat lost wifi", "device disconnected", "cam not online"],
-}
-REPLIES = {
-    "order_status": "Could you share your order number, {n}?",
-    "refund_status": "Refunds take 5-10 business days after we receive the item.",
-    "device_offline": "Please restart the device and check your Wi-Fi.",
-}
 
 
-def make_dialogues(path, n=60, seed=0):
-    rng = random.Random(seed)
-    with open(path, "w") as fh:
-        for i in range(n):
-            intent = rng.choice(sorted(WORDS))
-            text = rng.choice(WORDS[intent]) + rng.choice(["", "?", " please", " !!"])
-            turns = [
-                {"role": "customer", "text": text, "intent": intent},
-                {"role": "agent", "text": REPLIES[intent].replace("{n}", rng.choice(["Ann", "Bob"]))},
-                {"role": "customer", "text": "thanks", "intent": "thanks"},
-                {"role": "agent", "text": "You're welcome!"},
-            ]
-            fh.write(json.dumps({"id": f"d{i}", "turns": turns}) + "\n")
-    return path
-
-
-@pytest.fixture(scope="module")
-def dialogues(tmp_path_factory):
-    return make_dialogues(tmp_path_factory.mktemp("data") / "d.jsonl")
-
-
-@pytest.fixture(scope="module")
-def intent_dir(tmp_path_factory, dialogues, tiny_st_model):
-    out = tmp_path_factory.mktemp("m") / "intent"
-    train_intent(IntentTrainConfig(data=str(dialogues), out=str(out), epochs=1, base_model=str(tiny_st_model),
-                                   batch_size=16), log=lambda m: None)
-    return out
-
-
-@pytest.fixture(scope="module")
-def ranker_dir(tmp_path_factory, dialogues, tiny_st_model):
-    out = tmp_path_factory.mktemp("m") / "ranker"
-    train_ranker(RankerTrainConfig(data=str(dialogues), out=str(out), epochs=1, base_model=str(tiny_st_model),
-                                   batch_size=8, max_pairs=64, val_samples=20), log=lambda m: None)
-    return out
 
 
 def test_intent_artifacts(intent_dir):

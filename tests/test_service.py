@@ -1,0 +1,163 @@
+"""assistant/service.py, `assistant ask` and the chat against the real engine and log.
+
+Tiny random models (quality is irrelevant here), a tiny KB index, a real SQLite file: every
+test checks what reached the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+
+import pytest
+import sqlite_utils
+from click.testing import CliRunner
+
+from assistant.cli import cli
+from assistant.service import open_service
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory, intent_dir, ranker_dir):
+    d = tmp_path_factory.mktemp("models")
+    shutil.copytree(intent_dir, d / "intent")
+    shutil.copytree(ranker_dir, d / "ranker")
+    return d
+
+
+@pytest.fixture(scope="module")
+def kb_index(tmp_path_factory, tiny_st_model):
+    from pathlib import Path
+
+    from kb import BuildConfig, build_index
+
+    out = tmp_path_factory.mktemp("kb") / "index"
+    docs = Path(__file__).parent / "data" / "kb"
+    build_index(str(docs), str(out), BuildConfig(model_path=str(tiny_st_model), show_progress=False,
+                                                 precision="fp32"))
+    return out
+
+
+@pytest.fixture
+def service(models_dir, kb_index, tmp_path):
+    svc = open_service(models_dir, kb_index, tmp_path / "log.db")
+    yield svc
+    svc.close()
+
+
+def rows(db_path, sql, params=()):
+    return list(sqlite_utils.Database(db_path).query(sql, params))
+
+
+def test_turn_is_logged_with_everything(service, tmp_path):
+    cid = service.new_conversation()
+    r = service.respond(cid, "where is my order")
+    assert r.conversation_id == cid and r.turn_id and r.source in {"ranker", "kb", "clarify", "oos", "handoff"}
+    assert r.intent and 0 <= r.confidence <= 1 and len(r.top_intents) == 3
+    assert len(r.candidates) == min(5, len(service.engine.bank)) and r.latency_ms > 0
+    service.writer.flush(5)
+    turns = rows(tmp_path / "log.db", "select * from turns where conversation_id = ? order by seq", [cid])
+    assert [t["role"] for t in turns] == ["customer", "assistant"]
+    assert turns[0]["intent"] == r.intent and turns[0]["text"] == "where is my order"
+    assert turns[1]["id"] == r.turn_id and turns[1]["source"] == r.source
+    assert json.loads(turns[1]["model_versions"])["intent"].startswith("intent:")
+    assert len(json.loads(turns[1]["candidates"])) == len(r.candidates)
+
+
+def test_secrets_redacted_before_disk(service, tmp_path):
+    cid = service.new_conversation()
+    r = service.respond(cid, "I'm ann@example.com, card 4111 1111 1111 1111, call 555-010-9999")
+    assert "[EMAIL]" in r.redacted_text and "[CARD]" in r.redacted_text
+    service.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("log.db*"))
+    assert b"ann@example.com" not in raw and b"4111 1111 1111 1111" not in raw
+
+
+def test_handoff_mutes_bot_until_handed_back(service, tmp_path):
+    cid = service.new_conversation()
+    h = service.request_human(cid)
+    assert h.source == "handoff" and h.ticket_id and h.ticket_id in h.reply
+    muted = service.respond(cid, "hello? anyone?")
+    assert muted.source == "muted" and muted.reply == ""
+    service.writer.flush(5)
+    db = tmp_path / "log.db"
+    assert rows(db, "select status from conversations where id = ?", [cid])[0]["status"] == "human"
+    assert rows(db, "select status from tickets where conversation_id = ?", [cid])[0]["status"] == "open"
+    service.hand_back(cid)
+    again = service.respond(cid, "where is my order")
+    assert again.source != "muted"
+
+
+def test_rating_lands_on_the_turn(service, tmp_path):
+    cid = service.new_conversation()
+    r = service.respond(cid, "camera offline")
+    service.rate(r.turn_id, good=False)
+    service.writer.flush(5)
+    fb = rows(tmp_path / "log.db", "select * from feedback")
+    assert [(f["turn_id"], f["rating"]) for f in fb] == [(r.turn_id, -1)]
+
+
+def test_conversation_continues_from_the_log(models_dir, kb_index, tmp_path):
+    svc = open_service(models_dir, kb_index, tmp_path / "log.db")
+    cid = svc.new_conversation()
+    svc.respond(cid, "hi I'm Ann, where is my order")
+    svc.close()
+    svc2 = open_service(models_dir, kb_index, tmp_path / "log.db")
+    svc2.respond(cid, "it's NH-12345")
+    assert [t[0] for t in svc2._conversation(cid).history] == ["customer", "assistant"] * 2
+    svc2.close()
+
+
+def test_ask_cli_json_and_follow_up(models_dir, kb_index, tmp_path):
+    runner = CliRunner()
+    args = ["--models", str(models_dir), "--kb", str(kb_index), "--db", str(tmp_path / "a.db"), "--json"]
+    res = runner.invoke(cli, ["ask", "where is my refund", *args])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    for key in ("reply", "source", "intent", "confidence", "citations", "candidates", "latency_ms",
+                "conversation_id"):
+        assert key in out
+    res2 = runner.invoke(cli, ["ask", "thanks", "--conversation", out["conversation_id"], *args])
+    assert res2.exit_code == 0
+    n = rows(tmp_path / "a.db", "select count(*) n from turns where conversation_id = ?",
+             [out["conversation_id"]])[0]["n"]
+    assert n == 4
+
+
+def test_ask_without_models_is_a_clean_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_HOME", str(tmp_path / "home"))
+    res = CliRunner().invoke(cli, ["ask", "hello"])
+    assert res.exit_code == 1
+    assert "No trained models" in res.output and "assistant demo --no-chat" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_chat_app_against_real_service(models_dir, kb_index, tmp_path):
+    from assistant.tui.app import AssistantMessage, ChatApp
+
+    svc = open_service(models_dir, kb_index, tmp_path / "chat.db")
+
+    async def drive():
+        app = ChatApp(svc)
+        async with app.run_test(size=(110, 34)) as pilot:
+            await pilot.press(*"where is my order")
+            await pilot.press("enter")
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if app.query(AssistantMessage):
+                    break
+            await pilot.press("ctrl+g")
+            await pilot.press("f2")
+            for _ in range(50):
+                await pilot.pause(0.05)
+            return app.conversation_id
+
+    cid = asyncio.run(drive())
+    svc.close()
+    db = tmp_path / "chat.db"
+    turns = rows(db, "select role, text, source from turns where conversation_id = ? order by seq", [cid])
+    assert turns[0] == {"role": "customer", "text": "where is my order", "source": None}
+    assert turns[-1]["source"] == "handoff"
+    assert rows(db, "select rating from feedback")[0]["rating"] == 1
+    assert rows(db, "select status from conversations where id = ?", [cid])[0]["status"] == "human"
