@@ -175,6 +175,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--precision", default="auto", help="build precision")
     parser.add_argument("--batch-size", type=int, default=None, help="build batch size")
+    parser.add_argument("--threads", type=int, default=None, help="build torch threads")
     parser.add_argument("--search-worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.search_worker:
@@ -192,7 +193,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         docs, out = Path(tmp) / "docs", Path(tmp) / "index"
         generated = generate_kb(docs, args.passages)
-        options = {"precision": args.precision, "show_progress": False}
+        options = {"precision": args.precision, "show_progress": False,
+                   "num_threads": args.threads}
         if args.batch_size:
             options["batch_size"] = args.batch_size
         config = BuildConfig(**options)
@@ -204,6 +206,7 @@ def main() -> None:
             "articles": report.articles,
             "precision": manifest["embedding"]["precision"],
             "batch_size": config.batch_size,
+            "threads": config.num_threads or "torch default",
             "index_type": report.index_type,
             "embed_seconds": round(report.embed_seconds, 1),
             "total_seconds": round(report.seconds, 1),

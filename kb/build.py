@@ -58,7 +58,7 @@ class BuildReport:
     added: list[str] = field(default_factory=list)  # new files
     changed: list[str] = field(default_factory=list)  # files whose content changed
     removed: list[str] = field(default_factory=list)  # files of the previous build now gone
-    unchanged: list[str] = field(default_factory=list)  # files reused without re-embedding
+    unchanged: list[str] = field(default_factory=list)  # same content as in the previous build
     skipped: list[Skipped] = field(default_factory=list)  # unreadable or unusable files
     embedded: int = 0  # passages embedded by this build
     embed_seconds: float = 0.0  # time spent embedding
@@ -100,7 +100,8 @@ class BuildReport:
             ("removed", self.removed),
         ):
             lines.append(f"{label}: {files(len(items))}" + (f": {names(items)}" if items else ""))
-        lines.append(f"unchanged: {files(len(self.unchanged))} (embeddings reused)")
+        how = "re-embedded, see above" if self.full_rebuild_reason else "embeddings reused"
+        lines.append(f"unchanged: {files(len(self.unchanged))} ({how})")
         skipped = [f"{s.path} ({s.reason})" for s in self.skipped]
         lines.append(f"skipped: {len(skipped)}" + (f": {names(skipped)}" if skipped else ""))
         speed = self.passages_per_second
@@ -164,6 +165,15 @@ def _load_previous(out_dir: Path, settings: dict) -> tuple[_Previous | None, str
     return _Previous(manifest, chunks, embeddings), None
 
 
+def _previous_files(out_dir: Path) -> dict:
+    """The per-file entries of the manifest in `out_dir`, or {} when there is none."""
+    try:
+        files = read_manifest(out_dir)["files"]
+    except KBError:
+        return {}
+    return files if isinstance(files, dict) else {}
+
+
 def _library_versions() -> dict[str, str]:
     versions = {}
     for name in ("faiss-cpu", "numpy", "sentence-transformers", "torch", "transformers"):
@@ -220,7 +230,7 @@ def build_index(
     }
     sources, skipped = scan_folder(docs_dir, exclude=out_dir)
     previous, full_reason = _load_previous(out_dir, settings)
-    old_files: dict = previous.manifest["files"] if previous else {}
+    old_files = _previous_files(out_dir)  # for the report, even when nothing can be reused
 
     # 1. Decide per file: reuse its passages and embedding rows, or parse and chunk it again.
     report = BuildReport(out_dir, 0, 0, 0, "flat", None, full_rebuild_reason=full_reason)
@@ -229,9 +239,9 @@ def build_index(
     duplicates: set[tuple[str, str]] = set()  # (file, article id) already reported
     for src in sources:
         old = old_files.get(src.rel)
-        if previous and old and old.get("sha256") == src.sha256 and src.rel in previous.chunks:
+        same = isinstance(old, dict) and old.get("sha256") == src.sha256
+        if previous and same and src.rel in previous.chunks:
             chunks: list[tuple[Chunk, int | None]] = list(previous.chunks[src.rel])
-            status = report.unchanged
         else:
             docs, bad = parse_file(src)
             skipped.extend(bad)
@@ -240,7 +250,7 @@ def build_index(
                 for doc in docs
                 for c in chunk_document(doc, config.max_words, config.overlap_words)
             ]
-            status = report.changed if old else report.added
+        status = report.unchanged if same else report.changed if old else report.added
         kept = []
         for chunk, row in chunks:
             holder = owner.setdefault(chunk.article_id, src.rel)

@@ -11,22 +11,31 @@ from training.metrics import intent_metrics, ranking_metrics
 from training.prepare import ranking_examples
 
 
-def predict_labels(model_dir: str | Path, examples: list[IntentExample]) -> list[str]:
+def predict_labels(
+    model_dir: str | Path, examples: list[IntentExample], threshold: float | None = None
+) -> list[str]:
+    """Predicted labels; `threshold` overrides the model's out-of-scope threshold."""
     from assistant.intent import IntentClassifier
 
     clf = IntentClassifier.load(model_dir)
+    if threshold is not None:
+        clf.threshold = threshold
     return [p.label for p in clf.predict([e.text for e in examples])]
 
 
 def evaluate_intent(
-    model_dir: str | Path, data: str | Path, text_column: str = "text", label_column: str = "label"
+    model_dir: str | Path,
+    data: str | Path,
+    text_column: str = "text",
+    label_column: str = "label",
+    threshold: float | None = None,
 ) -> dict:
     """`{"accuracy", "macro_f1", "oos_recall", "oos_precision", "n"}` on a labelled file."""
     from assistant.manifest import read_manifest
 
     manifest = read_manifest(model_dir, "intent")
     examples = load_intent_examples(data, text_column, label_column)
-    pred = predict_labels(model_dir, examples)
+    pred = predict_labels(model_dir, examples, threshold)
     return intent_metrics([e.label for e in examples], pred, manifest.get("oos_label", "oos"))
 
 

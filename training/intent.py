@@ -43,10 +43,10 @@ class IntentTrainConfig:
     out: str  # output model directory
     val: str | None = None  # validation file; None: hold out `val_fraction` of `data`
     base_model: str | None = None  # local model directory; None: the bundled MiniLM
-    epochs: int = 4  # maximum fine-tuning epochs (early stopping may end sooner)
+    epochs: int = 3  # maximum fine-tuning epochs (early stopping may end sooner)
     seed: int = 0  # seeds data split, shuffling and initialisation
     batch_size: int = 32  # examples per optimiser step (per process under torchrun)
-    lr_body: float = 5e-5  # peak learning rate of the transformer
+    lr_body: float = 1e-4  # peak learning rate of the transformer
     lr_head: float = 2e-3  # peak learning rate of the linear head
     weight_decay: float = 0.01  # AdamW weight decay (not on biases / LayerNorm)
     warmup_ratio: float = 0.1  # fraction of steps with linearly rising learning rate
@@ -57,6 +57,7 @@ class IntentTrainConfig:
     oos_mode: str = "both"  # "class": oos is a class; "threshold": reject below a threshold; both
     probe_c: float = 2.0  # inverse L2 strength of the logistic-regression probe
     label_smoothing: float = 0.1  # keeps gradients alive after the warm start from the probe
+    oos_weight: float = 3.0  # loss weight of the out-of-scope class (rare, but errors there matter)
     freeze_embeddings: bool = True  # keep the word-embedding matrix fixed (faster, less overfit)
     bf16: bool | None = None  # bfloat16 autocast; None: on when the CPU supports it natively
     text_column: str = "text"  # CSV column holding the message
@@ -213,7 +214,10 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: (s + 1) / max(1, warm) if s < warm else max(0.0, (total - s) / max(1, total - warm))
     )
-    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    class_w = torch.ones(len(labels))
+    if cfg.oos_label in lab_idx:
+        class_w[lab_idx[cfg.oos_label]] = cfg.oos_weight
+    loss_fn = torch.nn.CrossEntropyLoss(weight=class_w, label_smoothing=cfg.label_smoothing)
     best = {"score": probe_score, "epoch": 0, "state": None, "t": probe_t, "m": probe_m}
     history = []
     rng = random.Random(cfg.seed)

@@ -12,6 +12,7 @@ import time
 
 import click
 
+from assistant import __version__
 from assistant.errors import AssistantError
 from kb.errors import KBError
 
@@ -42,7 +43,7 @@ def timed(fn):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="offline-assistant")
+@click.version_option(version=__version__, prog_name="assistant")
 def cli() -> None:
     """Offline customer-service assistant: train, evaluate, search the KB and chat.
 

@@ -46,10 +46,12 @@ def kb_group() -> None:
 @click.option("--precision", type=click.Choice(["auto", "fp32", "autocast", "bf16"]),
               default="auto", show_default=True,
               help="Encoding precision for the build (auto: bf16 on CPUs with native bf16).")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Torch threads while embedding (default: one per core).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @timed
 def build_cmd(docs, out, model, index_type, hnsw_threshold, max_words, overlap_words,
-              precision, as_json) -> None:
+              precision, threads, as_json) -> None:
     """Ingest a docs folder into a searchable index.
 
     Articles are split into passages along headings and paragraphs, embedded and stored in
@@ -66,6 +68,7 @@ def build_cmd(docs, out, model, index_type, hnsw_threshold, max_words, overlap_w
     config = BuildConfig(
         model_path=model, index_type=index_type, hnsw_threshold=hnsw_threshold,
         max_words=max_words, overlap_words=overlap_words, precision=precision,
+        num_threads=threads,
     )
     report = build_index(docs, out, config)
     if as_json:
