@@ -7,6 +7,9 @@ see the same machine load. Prints one JSON object:
 
     {"n", "p50_ms", "p95_ms", "encode_p95_ms", "ratio_p95", "rss_mb"}
 
+`rss_mb` is the process's resident memory after the run, less what loading the reference
+encoder added (it is not part of a chat session).
+
     python benchmarks/latency.py                      # models/KB from `assistant demo --no-chat`
     python benchmarks/latency.py --models DIR --kb DIR --n 500
 """
@@ -49,7 +52,10 @@ def main() -> None:
         conversations.append([t["text"] for t in d["turns"] if t["role"] == "customer"])
     db = Path(tempfile.mkdtemp()) / "latency.db"
     svc = open_service(args.models, args.kb, db)
+    before = rss_mb()
     bare = Encoder(bundled_model_path())
+    bare.encode(["warm up"])
+    bare_mb = rss_mb() - before  # the reference encoder is not part of a chat session
     # Warm up both paths (first calls allocate).
     warm = svc.new_conversation()
     for msg in ("hello", "where is my order", "thanks"):
@@ -71,7 +77,7 @@ def main() -> None:
             break
         if svc.status(cid) == "human":
             svc.hand_back(cid)
-    rss = rss_mb()
+    rss = rss_mb() - bare_mb
     svc.close()
     p95, e95 = float(np.percentile(turn_ms, 95)), float(np.percentile(enc_ms, 95))
     print(json.dumps({

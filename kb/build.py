@@ -3,7 +3,8 @@
 Steps: scan the folder and hash every file; reuse the passages and embeddings of files whose
 hash is unchanged since the previous build in `out_dir` (same model, chunking and precision);
 parse, chunk and embed the rest; rebuild the FAISS index from the full embedding matrix;
-write the new data files, then atomically replace `manifest.json`.
+rebuild the BM25 keyword index; write the new data files, then atomically replace
+`manifest.json`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.bm25 import KeywordIndex
 from kb.chunking import EMBED_TEMPLATE, Chunk, chunk_document
 from kb.config import BuildConfig
 from kb.documents import Skipped, parse_file, scan_folder
@@ -41,7 +43,9 @@ from kb.store import (
     write_store,
 )
 
-_ARTIFACT = re.compile(r"^(passages|embeddings|index)\.[0-9a-f]{12}\.(sqlite|npy|faiss)$")
+_ARTIFACT = re.compile(
+    r"^(passages|embeddings|index|keywords)\.[0-9a-f]{12}\.(sqlite|npy|faiss|npz)$"
+)
 _NAMES_SHOWN = 10
 
 
@@ -312,6 +316,7 @@ def build_index(
         "passages": f"passages.{build_id}.sqlite",
         "embeddings": f"embeddings.{build_id}.npy",
         "index": f"index.{build_id}.faiss",
+        "keywords": f"keywords.{build_id}.npz",
     }
     try:
         write_store(out_dir / artifacts["passages"], all_chunks)
@@ -320,6 +325,10 @@ def build_index(
             handle.flush()
             os.fsync(handle.fileno())
         write_faiss_index(index, out_dir / artifacts["index"])
+        # BM25 statistics depend on every passage, so the keyword index is always rebuilt
+        KeywordIndex.build([c.embed_text() for c in all_chunks]).save(
+            out_dir / artifacts["keywords"]
+        )
         report.count = len(all_chunks)
         report.articles = len({c.article_id for c in all_chunks})
         report.dimension = dimension
@@ -385,6 +394,7 @@ def _manifest(
         "articles": report.articles,
         "index": index,
         "chunking": settings["chunking"],
+        "keywords": {"scoring": "bm25", "k1": 1.2, "b": 0.75, "text": "title, section, text"},
         "embedding": {
             "template": settings["embed_template"],
             "precision": settings["precision"],

@@ -1,16 +1,16 @@
-"""The passage store (SQLite with an FTS5 keyword index) and the index manifest.
+"""The passage store (SQLite) and the index manifest.
 
-An index directory holds `manifest.json` and three data files whose names carry a build id
-(`passages.<id>.sqlite`, `embeddings.<id>.npy`, `index.<id>.faiss`). A build writes new data
-files next to the old ones and then atomically replaces `manifest.json`, which names them: a
-build that fails at any point leaves the previous manifest pointing at intact files.
+An index directory holds `manifest.json` and four data files whose names carry a build id:
+`passages.<id>.sqlite`, `embeddings.<id>.npy`, `index.<id>.faiss` and `keywords.<id>.npz`.
+A build writes new data files next to the old ones and then atomically replaces
+`manifest.json`, which names them: a build that fails at any point leaves the previous
+manifest pointing at intact files.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import tempfile
 import threading
@@ -22,16 +22,6 @@ from kb.errors import KBIndexError
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
-
-# Words too common to help a keyword match (they also make OR queries match everything).
-_STOPWORDS = frozenset(
-    "a an and are as at be but by can do does for from has have how i if in into is it its "
-    "me my no not of on or our so that the their them then there these they this to was we "
-    "were what when where which who why will with you your".split()
-)
-_WORD = re.compile(r"\w+")
-_MAX_QUERY_TERMS = 32
-
 
 def write_json_atomic(path: Path, data: dict) -> None:
     """Write JSON to a temporary file in the same folder, then rename it over `path`."""
@@ -76,19 +66,6 @@ def read_manifest(index_dir: Path) -> dict:
     return manifest
 
 
-def keyword_query(text: str) -> str:
-    """An FTS5 query that matches any significant word of `text` (empty when there is none).
-
-    >>> keyword_query("How do I get a refund?")
-    '"get" OR "refund"'
-    """
-    terms: list[str] = []
-    for word in _WORD.findall(text.lower()):
-        if word not in _STOPWORDS and word not in terms:
-            terms.append(word)
-    return " OR ".join(f'"{t}"' for t in terms[:_MAX_QUERY_TERMS])
-
-
 def write_store(path: Path, chunks: Iterable[Chunk]) -> int:
     """Create the SQLite store at `path` (which must not exist); rowid i = embedding row i."""
     conn = sqlite3.connect(path)
@@ -105,9 +82,6 @@ def write_store(path: Path, chunks: Iterable[Chunk]) -> int:
                 text TEXT NOT NULL
             );
             CREATE INDEX passages_source ON passages(source);
-            CREATE VIRTUAL TABLE passages_fts USING fts5(
-                body, content='', tokenize='porter unicode61 remove_diacritics 2'
-            );
             """
         )
         count = 0
@@ -116,7 +90,6 @@ def write_store(path: Path, chunks: Iterable[Chunk]) -> int:
                 "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (i, c.article_id, c.title, c.section, c.source, c.position, c.text),
             )
-            conn.execute("INSERT INTO passages_fts(rowid, body) VALUES (?, ?)", (i, c.embed_text()))
             count += 1
         conn.commit()
         return count
@@ -134,7 +107,6 @@ class PassageStore:
         try:
             self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
             self._count = self._conn.execute("SELECT count(*) FROM passages").fetchone()[0]
-            self._conn.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH 'x'")
         except sqlite3.Error as exc:
             raise KBIndexError(
                 f"passage store {path} is corrupted ({exc}): rebuild the index"
@@ -178,32 +150,11 @@ class PassageStore:
         """The distinct article ids in the store."""
         return {row[0] for row in self._query("SELECT DISTINCT article_id FROM passages")}
 
-    def keyword_scores(
-        self, text: str, limit: int, ids: list[int] | None = None
-    ) -> dict[int, float]:
-        """BM25 scores (higher is better) of the best `limit` passages matching any word of
-        `text`, or of the given `ids` only (those that match)."""
-        query = keyword_query(text)
-        if not query:
-            return {}
-        sql = "SELECT rowid, -bm25(passages_fts) FROM passages_fts WHERE passages_fts MATCH ?"
-        params: tuple = (query,)
-        if ids is not None:
-            if not ids:
-                return {}
-            sql += f" AND rowid IN ({','.join('?' * len(ids))})"
-            params += tuple(int(i) for i in ids)
-        else:
-            sql += " ORDER BY rank LIMIT ?"
-            params += (int(limit),)
-        return {int(rowid): float(score) for rowid, score in self._query(sql, params)}
-
 
 __all__ = [
     "FORMAT_VERSION",
     "MANIFEST_FILE",
     "PassageStore",
-    "keyword_query",
     "read_manifest",
     "write_json_atomic",
     "write_store",

@@ -40,6 +40,15 @@ def wrap(model):
     return model
 
 
+def freeze_unused(model) -> None:
+    """Freeze BERT's pooler: mean pooling never uses it, and DDP requires every trainable
+    parameter to receive a gradient."""
+    pooler = getattr(model, "pooler", None)
+    if pooler is not None:
+        for p in pooler.parameters():
+            p.requires_grad_(False)
+
+
 def shard(indices: list[int]) -> list[int]:
     """This rank's share of a (shuffled, identical on every rank) index list, equal lengths."""
     rank, size = world()

@@ -26,6 +26,7 @@ import numpy as np
 from assistant.errors import ConfigError, DataError
 from assistant.paths import resolve_base_model
 from training import distributed as dist
+from training.distributed import freeze_unused
 from training.data import (
     fingerprint,
     load_intent_examples,
@@ -202,6 +203,7 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
     # 3. fine-tune -------------------------------------------------------------------------------
     if cfg.freeze_embeddings:
         encoder.model.embeddings.word_embeddings.weight.requires_grad_(False)
+    freeze_unused(encoder.model)
     net = IntentNet.build(encoder, len(labels))
     with torch.no_grad():
         net.head.weight.copy_(torch.tensor(w0, dtype=torch.float32))

@@ -23,6 +23,7 @@ from pathlib import Path
 from assistant.errors import ConfigError, DataError
 from assistant.paths import resolve_base_model
 from training import distributed as dist
+from training.distributed import freeze_unused
 from training.data import fingerprint, load_dialogues
 from training.evaluate import rank_tasks, ranking_tasks
 from training.intent import seed_everything
@@ -135,6 +136,7 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
     # 4. train ------------------------------------------------------------------------------------
     if cfg.freeze_embeddings:
         encoder.model.embeddings.word_embeddings.weight.requires_grad_(False)
+    freeze_unused(encoder.model)
     model = dist.wrap(encoder.model)
     decay = [p for p in encoder.model.parameters() if p.requires_grad and p.ndim > 1]
     no_decay = [p for p in encoder.model.parameters() if p.requires_grad and p.ndim == 1]

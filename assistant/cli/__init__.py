@@ -7,6 +7,7 @@ happen inside the commands so `--help` stays fast.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -37,7 +38,8 @@ def timed(fn):
         try:
             return fn(*args, **kwargs)
         finally:
-            click.echo(f"elapsed: {time.perf_counter() - start:.1f}s", err=True)
+            if os.environ.get("RANK", "0") == "0":  # one line under torchrun, not one per process
+                click.echo(f"elapsed: {time.perf_counter() - start:.1f}s", err=True)
 
     return wrapper
 
