@@ -2,6 +2,8 @@
 
 1. Generate N/10 Markdown articles of 10 sections each (one passage per section) in a temp dir.
 2. Build the index with the default settings (flat below 20k passages): build throughput.
+   Also the build's CPU time: passages per CPU-second is what contention on a shared machine
+   distorts least (an idle 2-core machine can at best double it with 2 threads).
 3. In a fresh process: import + load time, resident memory after load, search latency
    (p50/p95 over the queries, query encoding included) for hybrid and dense-only scoring.
 4. Rebuild the same folder with --index-type hnsw (no re-embedding): HNSW recall@10 against
@@ -198,7 +200,11 @@ def main() -> None:
         if args.batch_size:
             options["batch_size"] = args.batch_size
         config = BuildConfig(**options)
+        cpu_start = time.process_time()
         report = build_index(docs, out, config)
+        # CPU time of this process (all its threads): a figure that other processes on a
+        # shared machine disturb far less than wall time
+        build_cpu_seconds = time.process_time() - cpu_start
         manifest = json.loads((out / "manifest.json").read_text())
         result["build"] = {
             "passages": report.count,
@@ -212,6 +218,8 @@ def main() -> None:
             "total_seconds": round(report.seconds, 1),
             "embed_passages_per_second": round(report.passages_per_second, 1),
             "build_passages_per_second": round(report.count / report.seconds, 1),
+            "build_cpu_seconds": round(build_cpu_seconds, 1),
+            "passages_per_cpu_second": round(report.count / build_cpu_seconds, 1),
         }
         print(json.dumps(result["build"]), file=sys.stderr)
         result["flat_search"] = _run_worker(out, args.queries)

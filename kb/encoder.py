@@ -114,24 +114,13 @@ class Encoder:
         """`model_fingerprint` of the directory this encoder was loaded from."""
         return model_fingerprint(self.path)
 
-    def encode(
-        self, texts: list[str], batch_size: int = 32, progress=None, threads: int | None = None
-    ) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = 32, progress=None) -> np.ndarray:
         """Embeddings of `texts`, shape (len(texts), dimension), float32, unit length.
 
         Texts are processed longest first so each batch pads little; inputs longer than the
         model limit are truncated. `progress` is an optional tqdm bar, advanced per text.
-        `threads` sets torch's thread count for this call only.
         """
         import torch
-
-        previous_threads = torch.get_num_threads()
-        if threads is not None and threads != previous_threads:
-            torch.set_num_threads(threads)
-            try:
-                return self.encode(texts, batch_size, progress)
-            finally:
-                torch.set_num_threads(previous_threads)
 
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:

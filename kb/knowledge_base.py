@@ -2,17 +2,21 @@
 
 Scores: dense retrieval gives the cosine similarity of the question and a passage. With
 `SearchConfig.keyword_weight` > 0 (hybrid), the BM25 score of the passage for the question's
-words, divided by the best BM25 score among the candidates, is added with that weight.
+words, divided by the best BM25 score in the collection for that question, is added with
+that weight. Candidates are the best `candidates` passages of each retriever.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from kb.bm25 import KeywordIndex
 from kb.config import SearchConfig
 from kb.encoder import Encoder, bundled_model_path, model_fingerprint
 from kb.errors import KBIndexError, KBInputError
@@ -38,7 +42,11 @@ class Passage:
 
 
 class KnowledgeBase:
-    """A searchable index directory, loaded once: FAISS index, passage store, model."""
+    """A searchable index directory, loaded once: FAISS index, passage store, BM25, model.
+
+    Searching from several threads is safe; note that `config.query_threads` changes torch's
+    process-wide thread count for the duration of each query.
+    """
 
     def __init__(
         self,
@@ -47,6 +55,7 @@ class KnowledgeBase:
         index,
         store: PassageStore,
         embeddings: np.ndarray,
+        keywords: KeywordIndex,
         encoder: Encoder,
         config: SearchConfig,
     ) -> None:
@@ -56,6 +65,7 @@ class KnowledgeBase:
         self._index = index
         self._store = store
         self._embeddings = embeddings  # (n, d) float32, memory-mapped
+        self._keywords = keywords
         self._encoder = encoder
         self._article_ids: set[str] | None = None
 
@@ -117,13 +127,21 @@ class KnowledgeBase:
                 f"embeddings file {embeddings_path} has shape {embeddings.shape}, expected "
                 f"({count}, {dimension}): rebuild the index"
             )
+        if "keywords" not in artifacts:
+            raise KBIndexError(f"{manifest_path} names no keyword index: rebuild the index")
+        keywords = KeywordIndex.load(index_dir / artifacts["keywords"])
+        if keywords.count != count:
+            raise KBIndexError(
+                f"keyword index {index_dir / artifacts['keywords']} covers {keywords.count} "
+                f"passages but {manifest_path} says {count}: rebuild the index"
+            )
         encoder = Encoder.load(model, precision="fp32")
         if encoder.dimension != dimension:
             raise KBIndexError(
                 f"{manifest_path}: the index has dimension {dimension} but model {model} "
                 f"produces {encoder.dimension}: rebuild the index with this model"
             )
-        return cls(index_dir, manifest, index, store, embeddings, encoder, config)
+        return cls(index_dir, manifest, index, store, embeddings, keywords, encoder, config)
 
     @property
     def model_path(self) -> Path:
@@ -155,14 +173,15 @@ class KnowledgeBase:
         """
         if isinstance(texts, str):
             texts = [texts]
-        threads = self.config.query_threads if len(texts) == 1 else None
-        return self._encoder.encode(list(texts), batch_size=batch_size, threads=threads)
+        with _threads(self.config.query_threads if len(texts) == 1 else None):
+            return self._encoder.encode(list(texts), batch_size=batch_size)
 
     def search(self, text: str, k: int = 5) -> list[Passage]:
         """The `k` passages that best answer `text`, best first (all of them if k > len)."""
         query = _check_query(text)
         _check_k(k)
-        return self.search_embedding(self.encode([query])[0], k=k, text=query)
+        with _threads(self.config.query_threads):
+            return self.search_embedding(self.encode([query])[0], k=k, text=query)
 
     def search_embedding(
         self, embedding: np.ndarray, k: int = 5, text: str | None = None
@@ -184,12 +203,13 @@ class KnowledgeBase:
             raise KBInputError("query embedding is zero or not finite")
         query = query / norm
         k = min(k, len(self))
-        if self.config.keyword_weight > 0 and text and text.strip():
-            ids, scores = self._hybrid(query, k, text)
-        else:
-            found_scores, found_ids = self._index.search(query, k)
-            keep = found_ids[0] >= 0
-            ids, scores = found_ids[0][keep].tolist(), found_scores[0][keep].tolist()
+        with _threads(self.config.query_threads):
+            if self.config.keyword_weight > 0 and text and text.strip():
+                ids, scores = self._hybrid(query, k, text)
+            else:
+                found_scores, found_ids = self._index.search(query, k)
+                keep = found_ids[0] >= 0
+                ids, scores = found_ids[0][keep].tolist(), found_scores[0][keep].tolist()
         rows = self._store.get(ids)
         passages = []
         for i, score in zip(ids, scores, strict=True):
@@ -202,20 +222,46 @@ class KnowledgeBase:
     def _hybrid(self, query: np.ndarray, k: int, text: str) -> tuple[list[int], list[float]]:
         """Fuse dense and BM25 candidates: cosine + keyword_weight * bm25 / max bm25."""
         n_candidates = min(max(k, self.config.candidates), len(self))
-        dense_scores, dense_ids = self._index.search(query, n_candidates)
-        dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=True)}
-        dense.pop(-1, None)
-        keyword = self._store.keyword_scores(text, limit=n_candidates)
-        missing_keyword = [i for i in dense if i not in keyword]
-        keyword.update(self._store.keyword_scores(text, limit=0, ids=missing_keyword))
-        candidates = sorted(set(dense) | set(keyword))
+        _, dense_ids = self._index.search(query, n_candidates)
+        bm25 = self._keywords.scores(text)  # (n,) for every passage
+        top = float(bm25.max())
+        keyword_ids = np.zeros(0, dtype=np.int64)
+        if top > 0:
+            best = np.argpartition(-bm25, n_candidates - 1)[:n_candidates]
+            keyword_ids = best[bm25[best] > 0]
+        candidates = np.union1d(dense_ids[0][dense_ids[0] >= 0], keyword_ids)  # sorted ids
         vectors = np.asarray(self._embeddings[candidates], dtype=np.float32)
-        cosine = vectors @ query[0]  # exact cosine for every candidate, (c,)
-        bm25 = np.array([keyword.get(i, 0.0) for i in candidates], dtype=np.float32)
-        top = float(bm25.max()) if len(bm25) else 0.0
-        fused = cosine + (self.config.keyword_weight * bm25 / top if top > 0 else 0.0)
+        fused = vectors @ query[0]  # exact cosine of every candidate, (c,)
+        if top > 0:
+            fused += self.config.keyword_weight * bm25[candidates] / top
         order = np.argsort(-fused, kind="stable")[:k]
-        return [candidates[i] for i in order], [float(fused[i]) for i in order]
+        return candidates[order].tolist(), fused[order].tolist()
+
+
+@contextmanager
+def _threads(threads: int | None) -> Iterator[None]:
+    """Run the block with `threads` torch and faiss (OpenMP) threads, then restore them.
+
+    One query gains little from a second thread, and on a busy CPU the threads that wait
+    for each other turn milliseconds into tens of milliseconds.
+    """
+    if threads is None:
+        yield
+        return
+    import faiss
+    import torch
+
+    before = (torch.get_num_threads(), faiss.omp_get_max_threads())
+    if before == (threads, threads):
+        yield
+        return
+    torch.set_num_threads(threads)
+    faiss.omp_set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before[0])
+        faiss.omp_set_num_threads(before[1])
 
 
 def _check_query(text: str) -> str:

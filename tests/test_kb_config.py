@@ -30,6 +30,8 @@ def test_search_config_rejects_bad_values():
         SearchConfig(keyword_weight=-1)
     with pytest.raises(KBInputError, match="candidates"):
         SearchConfig(candidates=0)
+    with pytest.raises(KBInputError, match="query_threads must be positive or None, got 0"):
+        SearchConfig(query_threads=0)
 
 
 def test_defaults_are_valid():

@@ -157,6 +157,13 @@ def test_missing_embeddings_names_the_file(index_copy):
         KnowledgeBase.load(index_copy)
 
 
+def test_corrupted_keyword_index_names_the_file(index_copy):
+    path = _artifact(index_copy, "keywords")
+    path.write_bytes(b"\x00" * 64)
+    with pytest.raises(KBIndexError, match=f"keyword index {path} is corrupted"):
+        KnowledgeBase.load(index_copy)
+
+
 def test_dimension_mismatch_is_reported(index_copy):
     manifest = json.loads((index_copy / "manifest.json").read_text())
     manifest["dimension"] = 64

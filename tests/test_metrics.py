@@ -29,8 +29,19 @@ def test_choose_threshold_separates_confident_from_unsure():
     probs = np.array([[0.95, 0.05], [0.1, 0.9], [0.55, 0.45], [0.5, 0.5]])
     gold = ["a", "b", "oos", "oos"]
     t, m = choose_threshold(probs, gold, labels)
-    assert 0.55 < t <= 0.9
+    assert t == 0.9
     assert m["accuracy"] == 1.0 and m["oos_recall"] == 1.0
+
+
+def test_choose_threshold_respects_accuracy_budget():
+    labels = ["a", "b"]
+    # 10 in-scope, all right; one (0.6) is as unsure as the oos examples.
+    probs = np.array([[0.99, 0.01]] * 9 + [[0.6, 0.4], [0.62, 0.38], [0.58, 0.42]])
+    gold = ["a"] * 10 + ["oos", "oos"]
+    t, m = choose_threshold(probs, gold, labels, max_accuracy_drop=0.0)
+    assert t == 0.6 and m["accuracy"] == 1.0 and m["oos_recall"] == 0.5
+    t, m = choose_threshold(probs, gold, labels, max_accuracy_drop=0.1)
+    assert t == 0.99 and m["accuracy"] == 0.9 and m["oos_recall"] == 1.0
 
 
 def test_choose_threshold_without_oos_never_rejects():

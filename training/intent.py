@@ -33,7 +33,7 @@ from training.data import (
     validate_intent_examples,
 )
 from training.metrics import choose_threshold, intent_metrics
-from training.split import split_examples
+from training.split import length_grouped_batches, split_examples
 
 OOS_MODES = ("class", "threshold", "both")
 
@@ -59,6 +59,7 @@ class IntentTrainConfig:
     probe_c: float = 2.0  # inverse L2 strength of the logistic-regression probe
     label_smoothing: float = 0.1  # keeps gradients alive after the warm start from the probe
     oos_weight: float = 3.0  # loss weight of the out-of-scope class (rare, but errors there matter)
+    max_accuracy_drop: float = 0.003  # in-scope accuracy the oos threshold may cost on validation
     freeze_embeddings: bool = True  # keep the word-embedding matrix fixed (faster, less overfit)
     bf16: bool | None = None  # bfloat16 autocast; None: on when the CPU supports it natively
     text_column: str = "text"  # CSV column holding the message
@@ -134,7 +135,7 @@ def _evaluate_probs(probs, gold, labels, cfg) -> tuple[float, dict, float]:
         m = intent_metrics(gold, pred, cfg.oos_label)
         t = 0.0
     else:
-        t, m = choose_threshold(probs, gold, labels, cfg.oos_label)
+        t, m = choose_threshold(probs, gold, labels, cfg.oos_label, cfg.max_accuracy_drop)
         if not m:  # no oos examples in validation: plain argmax
             pred = [labels[i] for i in probs.argmax(1)]
             m = intent_metrics(gold, pred, cfg.oos_label)
@@ -179,6 +180,7 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
     encoder = Encoder(base, max_length=cfg.max_length)
     tr_text = [e.text for e in train_ex]
     tr_y = np.array([lab_idx[e.label] for e in train_ex])
+    tr_len = [len(t) for t in tr_text]
     va_text = [e.text for e in val_ex]
     va_gold = [e.label for e in val_ex]
 
@@ -229,7 +231,7 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
         order = list(range(len(tr_text)))
         rng.shuffle(order)
         order = dist.shard(order)
-        batches = [order[i : i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
+        batches = length_grouped_batches(order, tr_len, cfg.batch_size, rng)
         it = batches
         if main:
             from tqdm import tqdm

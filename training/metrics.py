@@ -62,37 +62,41 @@ def confused_pairs(gold: list[str], pred: list[str], top: int = 10) -> list[dict
 
 
 def choose_threshold(
-    probs: np.ndarray, gold: list[str], labels: list[str], oos_label: str = "oos"
+    probs: np.ndarray,
+    gold: list[str],
+    labels: list[str],
+    oos_label: str = "oos",
+    max_accuracy_drop: float = 0.003,
 ) -> tuple[float, dict]:
-    """Pick the confidence threshold that maximises in-scope accuracy + oos recall on `gold`.
+    """Pick the out-of-scope confidence threshold on validation data.
 
-    `probs` (N, C) are class probabilities in the order of `labels`. Returns (threshold,
-    metrics at that threshold). Without out-of-scope examples the threshold is 0 (never reject).
+    The largest threshold whose in-scope accuracy stays within `max_accuracy_drop` of the
+    accuracy without any threshold: out-of-scope recall rises with the threshold, so this is
+    the most out-of-scope recall the accuracy budget buys. `probs` (N, C) are class
+    probabilities in the order of `labels`. Returns (threshold, metrics at it); without
+    out-of-scope examples the threshold is 0 (never reject) and the metrics are empty.
 
-    Sum of the two rates (Youden's J) weighs the rare out-of-scope class as much as all
-    in-scope intents together, so the choice does not collapse to "never reject" when oos
-    validation examples are few.
+    >>> p = np.array([[0.9, 0.1], [0.6, 0.4], [0.55, 0.45]])
+    >>> choose_threshold(p, ["a", "a", "oos"], ["a", "b"], max_accuracy_drop=0.0)[0]
+    0.6
     """
     gold_arr = np.array(gold)
     is_oos = gold_arr == oos_label
+    if not is_oos.any() or is_oos.all():
+        return 0.0, {}
     oos_idx = labels.index(oos_label) if oos_label in labels else -1
     best = probs.argmax(1)
     best_label = np.array(labels)[best]
     class_says_oos = best == oos_idx
     conf = probs[np.arange(len(probs)), best]
-    if not is_oos.any():
-        return 0.0, {}
-    n_in, n_oos = (~is_oos).sum(), is_oos.sum()
     correct_in = (~is_oos) & (best_label == gold_arr) & ~class_says_oos
-    candidates = np.unique(np.concatenate([[0.0], conf]))
-    best_t, best_score = 0.0, -1.0
-    for t in candidates:
-        rejected = class_says_oos | (conf < t)
-        acc = (correct_in & ~rejected).sum() / n_in
-        rec = (is_oos & rejected).sum() / n_oos
-        score = acc + rec
-        if score > best_score + 1e-12:
-            best_t, best_score = float(t), score
+    n_in = (~is_oos).sum()
+    floor = correct_in.sum() / n_in - max_accuracy_drop - 1e-12
+    best_t = 0.0
+    for t in np.unique(conf):
+        acc = (correct_in & (conf >= t)).sum() / n_in
+        if acc >= floor:
+            best_t = float(t)
     pred = np.where(class_says_oos | (conf < best_t), oos_label, best_label)
     return best_t, intent_metrics(gold, list(pred), oos_label)
 

@@ -58,3 +58,23 @@ def split_dialogues(
     random.Random(seed).shuffle(ids)
     held = set(ids[: max(1, round(len(ids) * fraction))])
     return [d for d in dialogues if d.id not in held], [d for d in dialogues if d.id in held]
+
+
+def length_grouped_batches(
+    order: list[int], lengths: list[int], batch_size: int, rng: random.Random, chunk: int = 50
+) -> list[list[int]]:
+    """Batches of similar length (less padding, faster steps), in random order.
+
+    `order` is already shuffled; each run of `chunk` batches is sorted by length and cut.
+
+    >>> b = length_grouped_batches([3, 0, 2, 1], [5, 1, 9, 2], 2, random.Random(0))
+    >>> sorted(map(sorted, b))  # lengths 1,2 together and 5,9 together
+    [[0, 2], [1, 3]]
+    """
+    batches = []
+    size = batch_size * chunk
+    for s in range(0, len(order), size):
+        block = sorted(order[s : s + size], key=lambda i: lengths[i])
+        batches += [block[j : j + batch_size] for j in range(0, len(block), batch_size)]
+    rng.shuffle(batches)
+    return batches

@@ -61,6 +61,7 @@ def build_cmd(docs, out, model, index_type, hnsw_threshold, max_words, overlap_w
 
     Example:
 
+    \b
         assistant kb build --docs assistant/demo_data/kb --out kb-index
     """
     from kb import BuildConfig, build_index
@@ -94,6 +95,7 @@ def search_cmd(index_dir, question, k, model, as_json) -> None:
 
     Example:
 
+    \b
         assistant kb search --index kb-index "How long does a refund take?" -k 3
     """
     from kb import KnowledgeBase
@@ -128,6 +130,7 @@ def eval_kb_cmd(index_dir, data, k, as_json) -> None:
 
     Example:
 
+    \b
         assistant eval kb --index kb-index --data assistant/demo_data/kb_questions.jsonl
     """
     from kb import KnowledgeBase, evaluate

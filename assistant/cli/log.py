@@ -1,0 +1,77 @@
+"""`assistant log ...`: the conversation log for agents and retraining."""
+
+from __future__ import annotations
+
+import click
+
+from assistant.cli import cli, timed
+
+
+def _db_path(db):
+    from pathlib import Path
+
+    from assistant.errors import LogError
+    from assistant.paths import user_home
+
+    path = Path(db) if db else user_home() / "conversations.db"
+    if not path.is_file():
+        raise LogError(f"{path}: no conversation log there. Chat first, or pass --db PATH.")
+    return path
+
+
+_db = click.option("--db", type=click.Path(dir_okay=False), default=None,
+                   help="Conversation log (default: the user data directory's conversations.db).")
+
+
+@cli.group("log")
+def log_group() -> None:
+    """Work with the conversation log (SQLite).
+
+    Example:
+
+        assistant log export --out retrain/
+    """
+
+
+@log_group.command("export")
+@_db
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@timed
+def export_cmd(db, out) -> None:
+    """Turn logged conversations back into training data.
+
+    Writes dialogues.jsonl (for `train ranker` and `train intent`) and intents.csv. Agent
+    corrections win over predictions; replies rated bad are dropped (or replaced by the
+    agent's corrected reply); only confident, unchallenged predicted intents become labels.
+
+    Example:
+
+        assistant log export --out retrain/ && assistant train intent --data retrain/intents.csv --out models/intent-v2
+    """
+    from assistant.log import ConversationLog
+
+    with ConversationLog(_db_path(db)) as log:
+        counts = log.export_training_data(out)
+    for k, v in counts.items():
+        click.echo(f"{k:>18}: {v}")
+    click.echo(f"written to {out}")
+
+
+@log_group.command("hand-back")
+@click.argument("conversation_id")
+@_db
+def hand_back_cmd(conversation_id, db) -> None:
+    """An agent hands a conversation back to the assistant (closes its open tickets).
+
+    Example:
+
+        assistant log hand-back 3f2a9c0e...
+    """
+    from assistant.errors import LogError
+    from assistant.log import ConversationLog
+
+    with ConversationLog(_db_path(db)) as log:
+        if log.status(conversation_id) is None:
+            raise LogError(f"no conversation {conversation_id!r} in {log.name}.")
+        log.hand_back(conversation_id)
+    click.echo(f"conversation {conversation_id} is back with the assistant")
