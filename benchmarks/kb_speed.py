@@ -212,7 +212,7 @@ def main() -> None:
             "articles": report.articles,
             "precision": manifest["embedding"]["precision"],
             "batch_size": config.batch_size,
-            "threads": config.num_threads or "torch default",
+            "threads": report.threads,
             "index_type": report.index_type,
             "embed_seconds": round(report.embed_seconds, 1),
             "total_seconds": round(report.seconds, 1),

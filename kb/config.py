@@ -29,7 +29,7 @@ class BuildConfig:
     recall_sample: int = 500  # passages used as queries to measure HNSW recall@10 against exact
     precision: str = "auto"  # build encoding: fp32, autocast (bf16 autocast), bf16 (bf16 weights)
     batch_size: int = 32  # passages per forward pass (batches are length-sorted)
-    num_threads: int | None = None  # torch threads for the build; None = torch's default
+    num_threads: int | None = None  # torch threads to embed; None = cores left idle by others
     show_progress: bool = True  # tqdm progress bar on stderr while embedding
     seed: int = 0  # seed of the recall sample
 

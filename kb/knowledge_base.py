@@ -149,6 +149,16 @@ class KnowledgeBase:
         return self._encoder.path
 
     @property
+    def path(self) -> Path:
+        """The index directory."""
+        return self.index_dir
+
+    @property
+    def built_at(self) -> str:
+        """When the index was built (ISO 8601, UTC), from the manifest."""
+        return str(self.manifest.get("built_at", ""))
+
+    @property
     def dimension(self) -> int:
         """Embedding dimension of the index and model."""
         return int(self.manifest["dimension"])

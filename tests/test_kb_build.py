@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,7 @@ def test_build_writes_a_self_describing_index(kb_docs, tiny_st_model, tmp_path):
     assert manifest["files"]["billing/refunds.md"]["articles"] == ["billing/refunds"]
     assert len(manifest["files"]["billing/refunds.md"]["sha256"]) == 64
     assert manifest["built_at"].endswith("+00:00")
+    assert manifest["embedding"]["threads"] == report.threads >= 1
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(["manifest.json", *manifest["artifacts"].values()])
     assert not any(name.endswith(".pkl") for name in names)
@@ -198,3 +200,15 @@ def test_folder_without_readable_documents_names_the_skipped_files(tmp_path, tin
 def test_bad_model_directory_is_an_error(kb_docs, tmp_path):
     with pytest.raises(KBInputError, match="no config.json"):
         build_index(kb_docs, tmp_path / "out", build_config(tmp_path))
+
+
+def test_embedding_threads_leave_busy_cores_alone(monkeypatch):
+    import torch
+
+    from kb.build import idle_threads
+
+    cores = min(os.cpu_count() or 1, torch.get_num_threads())
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.1, 0.1))
+    assert idle_threads() == cores
+    monkeypatch.setattr(os, "getloadavg", lambda: (50.0, 50.0, 50.0))
+    assert idle_threads() == 1

@@ -31,6 +31,7 @@ def test_load_round_trip(tiny_kb, tiny_index, tiny_st_model):
     assert len(tiny_kb) == manifest["count"]
     assert tiny_kb.model_path == tiny_st_model.resolve()
     assert tiny_kb.article_ids() == SAMPLE_ARTICLES
+    assert tiny_kb.path == tiny_index and tiny_kb.built_at == manifest["built_at"]
     results = tiny_kb.search("How long does a refund take?", k=3)
     assert len(results) == 3
     assert all(isinstance(p, Passage) for p in results)

@@ -46,6 +46,7 @@ class RankerTrainConfig:
     weight_decay: float = 0.01  # AdamW weight decay (not on biases / LayerNorm)
     warmup_ratio: float = 0.1  # fraction of steps with rising learning rate
     scale: float = 20.0  # inverse temperature of the similarity logits
+    symmetric: bool = True  # also score each reply against every context in the batch
     max_context_length: int = 64  # tokens of context (oldest turns are cut first)
     max_reply_length: int = 40  # tokens of a reply
     val_fraction: float = 0.1  # held-out share of dialogues when `val` is None
@@ -66,8 +67,10 @@ class RankerTrainConfig:
             raise ConfigError(f"max_pairs must be >= batch_size, got {self.max_pairs}")
 
 
-def _mnrl_loss(torch, ctx, rep, reply_ids, scale: float):
-    """Cross-entropy of each context against all replies in the batch; ctx, rep: (B, H)."""
+def _mnrl_loss(torch, ctx, rep, reply_ids, scale: float, symmetric: bool = False):
+    """Cross-entropy of each context against all replies in the batch; ctx, rep: (B, H).
+
+    With `symmetric`, the mean with the reply-to-context direction."""
     ctx = torch.nn.functional.normalize(ctx.float(), dim=-1)
     rep = torch.nn.functional.normalize(rep.float(), dim=-1)
     logits = scale * ctx @ rep.T  # (B, B)
@@ -75,7 +78,11 @@ def _mnrl_loss(torch, ctx, rep, reply_ids, scale: float):
     same = ids[:, None] == ids[None, :]
     same.fill_diagonal_(False)
     logits = logits.masked_fill(same, float("-inf"))
-    return torch.nn.functional.cross_entropy(logits, torch.arange(len(ctx)))
+    target = torch.arange(len(ctx))
+    loss = torch.nn.functional.cross_entropy(logits, target)
+    if symmetric:
+        loss = (loss + torch.nn.functional.cross_entropy(logits.T, target)) / 2
+    return loss
 
 
 class _RankerView:
@@ -177,7 +184,7 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 c = embed([e.context for e in ex], cfg.max_context_length)
                 r = embed([e.reply for e in ex], cfg.max_reply_length)
-            loss = _mnrl_loss(torch, c, r, ids, cfg.scale)
+            loss = _mnrl_loss(torch, c, r, ids, cfg.scale, cfg.symmetric)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(encoder.model.parameters(), 1.0)
             opt.step()

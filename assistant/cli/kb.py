@@ -47,7 +47,8 @@ def kb_group() -> None:
               default="auto", show_default=True,
               help="Encoding precision for the build (auto: bf16 on CPUs with native bf16).")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="Torch threads while embedding (default: one per core).")
+              help="Torch threads while embedding (default: one per core not busy "
+                   "with other processes).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @timed
 def build_cmd(docs, out, model, index_type, hnsw_threshold, max_words, overlap_words,
