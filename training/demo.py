@@ -42,7 +42,7 @@ def prepare_demo(home: Path, force: bool = False, log: Callable[[str], None] = p
     t_all = time.time()
     if force or not (p["intent"] / "manifest.json").is_file():
         log(f"[1/{steps}] training the demo intent classifier -> {p['intent']}")
-        train_intent(IntentTrainConfig(data=dialogues, out=str(p["intent"]), epochs=2), log=log)
+        train_intent(IntentTrainConfig(data=dialogues, out=str(p["intent"]), epochs=3), log=log)
     else:
         log(f"[1/{steps}] intent classifier already trained ({p['intent']})")
     if force or not (p["ranker"] / "manifest.json").is_file():
@@ -57,7 +57,9 @@ def prepare_demo(home: Path, force: bool = False, log: Callable[[str], None] = p
         from kb import BuildConfig, build_index
 
         log(f"[3/{steps}] building the demo knowledge-base index -> {p['kb']}")
-        build_index(str(DEMO_DATA / "kb"), str(p["kb"]), BuildConfig())
+        # Embedded with the ranker's encoder: at run time one forward pass then serves both the
+        # reply ranking and the KB search (see assistant.engine).
+        build_index(str(DEMO_DATA / "kb"), str(p["kb"]), BuildConfig(model_path=str(p["ranker"])))
     else:
         log(f"[3/{steps}] knowledge base already built ({p['kb']})")
     log(f"demo ready in {time.time() - t_all:.0f}s")

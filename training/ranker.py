@@ -42,15 +42,15 @@ class RankerTrainConfig:
     max_pairs: int | None = 20000  # cap on training pairs per epoch (sampled with the seed)
     seed: int = 0  # seeds split, sampling, shuffling
     batch_size: int = 64  # pairs per step: each context sees batch_size - 1 negatives
-    lr: float = 8e-5  # peak learning rate
+    lr: float = 1e-4  # peak learning rate
     weight_decay: float = 0.01  # AdamW weight decay (not on biases / LayerNorm)
     warmup_ratio: float = 0.1  # fraction of steps with rising learning rate
     scale: float = 20.0  # inverse temperature of the similarity logits
     symmetric: bool = True  # also score each reply against every context in the batch
-    max_context_length: int = 64  # tokens of context (oldest turns are cut first)
-    max_reply_length: int = 40  # tokens of a reply
+    max_context_length: int = 48  # tokens of context (oldest turns are cut first)
+    max_reply_length: int = 32  # tokens of a reply
     val_fraction: float = 0.1  # held-out share of dialogues when `val` is None
-    val_samples: int = 1000  # 1-of-100 items used for model selection during training
+    val_samples: int = 500  # 1-of-100 items used for model selection during training
     freeze_embeddings: bool = True  # keep the word-embedding matrix fixed
     bf16: bool | None = None  # bfloat16 autocast; None: on when the CPU supports it natively
 
