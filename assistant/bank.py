@@ -36,9 +36,13 @@ class ResponseBank:
         for lineno, line in enumerate(jf.read_text().splitlines(), start=1):
             try:
                 obj = json.loads(line)
-                entries.append(BankEntry(obj["text"], int(obj["count"]), dict(obj.get("intents", {}))))
+                entries.append(
+                    BankEntry(obj["text"], int(obj["count"]), dict(obj.get("intents", {})))
+                )
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                raise ModelError(f"{jf}:{lineno}: bad bank entry ({exc}). Retrain the ranker.") from None
+                raise ModelError(
+                    f"{jf}:{lineno}: bad bank entry ({exc}). Retrain the ranker."
+                ) from None
         try:
             emb = np.load(ef, allow_pickle=False)
         except ValueError as exc:

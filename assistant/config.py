@@ -44,7 +44,9 @@ class EngineConfig:
             ):
                 raise ConfigError(f"{f.name} must be between -1 and 1, got {v!r}")
         if self.handoff_after_low_turns < 1:
-            raise ConfigError(f"handoff_after_low_turns must be >= 1, got {self.handoff_after_low_turns}")
+            raise ConfigError(
+                f"handoff_after_low_turns must be >= 1, got {self.handoff_after_low_turns}"
+            )
         for name in ("n_candidates", "n_citations", "kb_k"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")

@@ -57,8 +57,8 @@ def humanize(label: str) -> str:
 class DialogueEngine:
     """Intent classifier + response ranker (+ bank) + knowledge base + policy.
 
-    >>> engine = DialogueEngine.load("~/.local/share/offline-assistant/models", kb_dir=None)  # doctest: +SKIP
-    >>> engine.decide([], "where is my parcel?").source                                         # doctest: +SKIP
+    >>> engine = DialogueEngine.load("models", kb_dir=None)  # doctest: +SKIP
+    >>> engine.decide([], "where is my parcel?").source  # doctest: +SKIP
     'ranker'
     """
 
@@ -118,7 +118,9 @@ class DialogueEngine:
         out = []
         for i, score in self.bank.top(ctx_emb, self.config.n_candidates):
             e = self.bank.entries[i]
-            out.append(Candidate(text=fill(e.text, slots), score=score, intents=list(e.intents)[:3]))
+            out.append(
+                Candidate(text=fill(e.text, slots), score=score, intents=list(e.intents)[:3])
+            )
         return out
 
     # -- the policy ---------------------------------------------------------------------------
@@ -140,28 +142,44 @@ class DialogueEngine:
         if _HUMAN_REQUEST.search(message) or (
             pred.label == cfg.human_intent and pred.confidence >= cfg.intent_confidence
         ):
-            return Decision(cfg.handoff_message, "handoff", "customer asked for a human",
-                            handoff=True, **base)
+            return Decision(
+                cfg.handoff_message, "handoff", "customer asked for a human", handoff=True, **base
+            )
         if pred.label in cfg.always_human_intents and pred.confidence >= cfg.intent_confidence:
-            return Decision(cfg.handoff_message, "handoff",
-                            f"intent {pred.label!r} is configured as always-human", handoff=True, **base)
+            return Decision(
+                cfg.handoff_message,
+                "handoff",
+                f"intent {pred.label!r} is configured as always-human",
+                handoff=True,
+                **base,
+            )
 
         oos = pred.out_of_scope
         r_bar = cfg.reply_threshold_oos if oos else cfg.reply_threshold
         if cands and top_c >= r_bar:
-            return Decision(cands[0].text, "ranker",
-                            f"best reply scores {top_c:.2f} >= {r_bar:.2f}", **base)
+            return Decision(
+                cands[0].text, "ranker", f"best reply scores {top_c:.2f} >= {r_bar:.2f}", **base
+            )
         k_bar = cfg.kb_threshold_oos if oos else cfg.kb_threshold
         if cites and top_p >= k_bar:
             base["citations"] = cites[: cfg.n_citations]
-            return Decision(_kb_answer(cites[0]), "kb",
-                            f"best reply scores {top_c:.2f} < {r_bar:.2f}; KB passage scores "
-                            f"{top_p:.2f} >= {k_bar:.2f}", **base)
+            return Decision(
+                _kb_answer(cites[0]),
+                "kb",
+                f"best reply scores {top_c:.2f} < {r_bar:.2f}; KB passage scores "
+                f"{top_p:.2f} >= {k_bar:.2f}",
+                **base,
+            )
         low = pred.confidence < cfg.intent_confidence
         if low and low_streak + 1 >= cfg.handoff_after_low_turns:
-            return Decision(cfg.handoff_message, "handoff",
-                            f"{low_streak + 1} low-confidence turns in a row", handoff=True,
-                            low_confidence=True, **base)
+            return Decision(
+                cfg.handoff_message,
+                "handoff",
+                f"{low_streak + 1} low-confidence turns in a row",
+                handoff=True,
+                low_confidence=True,
+                **base,
+            )
         if len(pred.top) >= 2:
             (l1, p1), (l2, p2) = pred.top[0], pred.top[1]
             in_scope = self.intent.oos_label not in (l1, l2)
@@ -169,15 +187,27 @@ class DialogueEngine:
                 return Decision(
                     f"Just to make sure I help with the right thing: is this about "
                     f"**{humanize(l1)}** or **{humanize(l2)}**?",
-                    "clarify", f"two close intents: {l1} {p1:.2f}, {l2} {p2:.2f}",
-                    low_confidence=True, **base)
+                    "clarify",
+                    f"two close intents: {l1} {p1:.2f}, {l2} {p2:.2f}",
+                    low_confidence=True,
+                    **base,
+                )
         if oos:
-            return Decision(cfg.oos_message, "oos",
-                            f"out of scope (confidence {pred.confidence:.2f}); best reply "
-                            f"{top_c:.2f} < {r_bar:.2f}, KB {top_p:.2f} < {k_bar:.2f}", **base)
-        return Decision(cfg.fallback_message, "clarify",
-                        f"low confidence: intent {pred.label} {pred.confidence:.2f}, best reply "
-                        f"{top_c:.2f}, KB {top_p:.2f}", low_confidence=True, **base)
+            return Decision(
+                cfg.oos_message,
+                "oos",
+                f"out of scope (confidence {pred.confidence:.2f}); best reply "
+                f"{top_c:.2f} < {r_bar:.2f}, KB {top_p:.2f} < {k_bar:.2f}",
+                **base,
+            )
+        return Decision(
+            cfg.fallback_message,
+            "clarify",
+            f"low confidence: intent {pred.label} {pred.confidence:.2f}, best reply "
+            f"{top_c:.2f}, KB {top_p:.2f}",
+            low_confidence=True,
+            **base,
+        )
 
 
 def _kb_answer(c: Citation, limit: int = 700) -> str:

@@ -1,10 +1,10 @@
 """Exceptions raised by the assistant.
 
-    AssistantError            base class; the CLI prints its message without a traceback
-    ├── DataError             an input file is malformed (file, line, value, fix in the message)
-    ├── ModelError            a model directory is missing, incomplete or incompatible
-    ├── ConfigError           a configuration value is out of range
-    └── LogError              the conversation log cannot be opened or migrated
+AssistantError            base class; the CLI prints its message without a traceback
+├── DataError             an input file is malformed (file, line, value, fix in the message)
+├── ModelError            a model directory is missing, incomplete or incompatible
+├── ConfigError           a configuration value is out of range
+└── LogError              the conversation log cannot be opened or migrated
 """
 
 from __future__ import annotations

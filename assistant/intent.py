@@ -90,7 +90,9 @@ class IntentClassifier:
             )
         encoder = Encoder(path, max_length=manifest.get("config", {}).get("max_length"))
         if weight.shape[1] != encoder.dim:
-            raise ModelError(f"{head_file}: head width {weight.shape[1]} != encoder width {encoder.dim}.")
+            raise ModelError(
+                f"{head_file}: head width {weight.shape[1]} != encoder width {encoder.dim}."
+            )
         return cls(encoder, weight, bias, manifest, path)
 
     @property

@@ -1,4 +1,4 @@
-"""`manifest.json`: every model directory describes itself (kind, format version, config, metrics)."""
+"""`manifest.json`: every model directory describes itself (kind, version, config, metrics)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,13 @@ def library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for name in ("torch", "transformers", "sentence-transformers", "faiss-cpu", "offline-assistant"):
+    for name in (
+        "torch",
+        "transformers",
+        "sentence-transformers",
+        "faiss-cpu",
+        "offline-assistant",
+    ):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
@@ -38,7 +44,9 @@ def read_manifest(model_dir: str | Path, kind: str) -> dict:
     """Read and check `manifest.json` of a model directory of the given kind."""
     path = Path(model_dir) / "manifest.json"
     if not Path(model_dir).is_dir():
-        raise ModelError(f"{model_dir}: no such model directory. Train one first (see `assistant train --help`).")
+        raise ModelError(
+            f"{model_dir}: no such model directory. Train one first (see `assistant train --help`)."
+        )
     if not path.is_file():
         raise ModelError(f"{path}: missing. {model_dir} is not a trained {kind} model directory.")
     try:
@@ -47,7 +55,8 @@ def read_manifest(model_dir: str | Path, kind: str) -> dict:
         raise ModelError(f"{path}: corrupted manifest ({exc}). Retrain the model.") from None
     if data.get("kind") != kind:
         raise ModelError(
-            f"{path}: this is a {data.get('kind')!r} model, expected {kind!r}. Check the --model path."
+            f"{path}: this is a {data.get('kind')!r} model, expected {kind!r}. "
+            "Check the --model path."
         )
     if int(data.get("format_version", 0)) > FORMAT_VERSION:
         raise ModelError(

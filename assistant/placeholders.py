@@ -1,6 +1,6 @@
 """Placeholders: turn concrete agent replies into reusable ones, and fill them back in.
 
-    "Thanks, Priya! Order NH-48213 ships tomorrow."  ->  "Thanks, {name}! Order {order_number} ships tomorrow."
+    "Thanks, Priya! Order NH-48213 ships."  ->  "Thanks, {name}! Order {order_number} ships."
 
 `templatize` runs at training time over the agent turns of the history; `extract_slots` reads
 what the customer told us so far; `fill` puts it back, with a graceful wording when a slot is
@@ -27,15 +27,64 @@ _NAME = re.compile(
 )
 # A capitalised word addressed at the end of a clause: "Could you confirm that, Maria?"
 _NAME_VOCATIVE = re.compile(r",\s+([A-Z][a-z]{1,15})(?=[!?.])")
-_NOT_NAMES = {"Nimbus", "Plus", "Pro", "Cam", "Hub", "Thermostat", "Doorbell", "Monday", "Friday",
-              "There", "Again", "Everyone", "All", "Team", "Today", "Tomorrow", "Yesterday",
-              "Saturday", "Sunday", "Tuesday", "Wednesday", "Thursday", "Alexa", "Google", "Android",
-              "Please", "Thanks", "Yes", "No"}
+_NOT_NAMES = {
+    "Nimbus",
+    "Plus",
+    "Pro",
+    "Cam",
+    "Hub",
+    "Thermostat",
+    "Doorbell",
+    "Monday",
+    "Friday",
+    "There",
+    "Again",
+    "Everyone",
+    "All",
+    "Team",
+    "Today",
+    "Tomorrow",
+    "Yesterday",
+    "Saturday",
+    "Sunday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Alexa",
+    "Google",
+    "Android",
+    "Please",
+    "Thanks",
+    "Yes",
+    "No",
+}
 
 # Customer-side cues for slots.
 _CUSTOMER_NAME = re.compile(r"\b(?i:my name is|i am|i'm|this is)\s+([A-Za-z][a-z]{1,15})\b")
-_NAME_STOP = {"not", "having", "trying", "looking", "getting", "still", "so", "very", "just", "really",
-              "a", "the", "on", "in", "at", "good", "fine", "here", "back", "sorry", "unable", "calling"}
+_NAME_STOP = {
+    "not",
+    "having",
+    "trying",
+    "looking",
+    "getting",
+    "still",
+    "so",
+    "very",
+    "just",
+    "really",
+    "a",
+    "the",
+    "on",
+    "in",
+    "at",
+    "good",
+    "fine",
+    "here",
+    "back",
+    "sorry",
+    "unable",
+    "calling",
+}
 
 PLACEHOLDERS = ("{name}", "{order_number}", "{ticket_number}", "{email}", "{phone}", "{date}")
 
@@ -74,8 +123,12 @@ def extract_slots(customer_texts: list[str]) -> dict[str, str]:
         m = _CUSTOMER_NAME.search(t)
         if m and m.group(1).lower() not in _NAME_STOP:
             slots["name"] = m.group(1).capitalize()
-        for key, rx in (("order_number", _ORDER), ("ticket_number", _TICKET), ("email", _EMAIL),
-                        ("phone", _PHONE)):
+        for key, rx in (
+            ("order_number", _ORDER),
+            ("ticket_number", _TICKET),
+            ("email", _EMAIL),
+            ("phone", _PHONE),
+        ):
             found = rx.findall(t)
             if found:
                 slots[key] = found[-1].upper() if key == "order_number" else found[-1]

@@ -19,7 +19,7 @@ class ResponseRanker:
     """A trained ranker.
 
     >>> r = ResponseRanker.load("models/ranker")                                    # doctest: +SKIP
-    >>> r.score([("customer", "my parcel never came")], ["Sorry! Which order?", "Bye!"])  # doctest: +SKIP
+    >>> r.score([("customer", "parcel never came")], ["Which order?", "Bye!"])  # doctest: +SKIP
     array([0.71, 0.08], dtype=float32)
     """
 

@@ -73,8 +73,12 @@ class AssistantService:
             self.writer.add_turn(cid, "customer", text)
             st.history.append(("customer", text))
             return Reply(
-                reply="", source="muted", reason="handed off: waiting for an agent",
-                conversation_id=cid, turn_id="", latency_ms=(time.perf_counter() - t0) * 1000,
+                reply="",
+                source="muted",
+                reason="handed off: waiting for an agent",
+                conversation_id=cid,
+                turn_id="",
+                latency_ms=(time.perf_counter() - t0) * 1000,
                 redacted_text=shown,
             )
         d = self.engine.decide(st.history, text, st.low_streak)
@@ -88,22 +92,43 @@ class AssistantService:
         pred = d.prediction
         latency = (time.perf_counter() - t0) * 1000
         self.writer.add_turn(
-            cid, "customer", text, intent=pred.label, confidence=pred.confidence,
+            cid,
+            "customer",
+            text,
+            intent=pred.label,
+            confidence=pred.confidence,
             top_intents=[list(x) for x in pred.top],
         )
         turn_id = new_id()
         reply = Reply(
-            reply=reply_text, source=d.source, reason=d.reason, conversation_id=cid,
-            turn_id=turn_id, intent=pred.label, confidence=pred.confidence,
-            top_intents=list(pred.top), citations=d.citations, candidates=d.candidates,
-            ticket_id=ticket_id, latency_ms=latency, redacted_text=shown,
+            reply=reply_text,
+            source=d.source,
+            reason=d.reason,
+            conversation_id=cid,
+            turn_id=turn_id,
+            intent=pred.label,
+            confidence=pred.confidence,
+            top_intents=list(pred.top),
+            citations=d.citations,
+            candidates=d.candidates,
+            ticket_id=ticket_id,
+            latency_ms=latency,
+            redacted_text=shown,
         )
         self.writer.add_turn(
-            cid, "assistant", reply_text, turn_id=turn_id, source=d.source, reason=d.reason,
+            cid,
+            "assistant",
+            reply_text,
+            turn_id=turn_id,
+            source=d.source,
+            reason=d.reason,
             candidates=[{"text": c.text, "score": round(c.score, 4)} for c in d.candidates],
-            citations=[{"article_id": c.article_id, "section": c.section, "score": round(c.score, 4)}
-                       for c in d.citations],
-            model_versions=self.engine.versions, latency_ms=round(latency, 2),
+            citations=[
+                {"article_id": c.article_id, "section": c.section, "score": round(c.score, 4)}
+                for c in d.citations
+            ],
+            model_versions=self.engine.versions,
+            latency_ms=round(latency, 2),
         )
         st.history += [("customer", text), ("assistant", reply_text)]
         st.last_assistant_turn = turn_id
@@ -118,16 +143,27 @@ class AssistantService:
         cid = conversation_id
         st = self._conversation(cid)
         if self.status(cid) == "human":
-            return Reply(reply="You're already in the queue for a member of our team.",
-                         source="handoff", reason="already handed off", conversation_id=cid,
-                         turn_id="")
+            return Reply(
+                reply="You're already in the queue for a member of our team.",
+                source="handoff",
+                reason="already handed off",
+                conversation_id=cid,
+                turn_id="",
+            )
         ticket_id = self.writer.open_ticket(cid, "customer pressed 'talk to a human'")
         text = self.engine.config.handoff_message.format(ticket_id=ticket_id)
-        turn_id = self.writer.add_turn(cid, "assistant", text, source="handoff",
-                                       reason="customer asked for a human")
+        turn_id = self.writer.add_turn(
+            cid, "assistant", text, source="handoff", reason="customer asked for a human"
+        )
         st.history.append(("assistant", text))
-        return Reply(reply=text, source="handoff", reason="customer asked for a human",
-                     conversation_id=cid, turn_id=turn_id, ticket_id=ticket_id)
+        return Reply(
+            reply=text,
+            source="handoff",
+            reason="customer asked for a human",
+            conversation_id=cid,
+            turn_id=turn_id,
+            ticket_id=ticket_id,
+        )
 
     def hand_back(self, conversation_id: str) -> None:
         """An agent hands the conversation back to the bot."""
@@ -164,7 +200,11 @@ def open_service(
             f"No trained models in {models}. Run `assistant demo --no-chat` to train the demo "
             "models, or pass --models DIR with `intent/` and `ranker/` inside."
         )
-    kb = Path(kb_dir) if kb_dir else (home / "kb" if (home / "kb" / "manifest.json").is_file() else None)
+    kb = (
+        Path(kb_dir)
+        if kb_dir
+        else (home / "kb" if (home / "kb" / "manifest.json").is_file() else None)
+    )
     db = Path(db_path) if db_path else home / "conversations.db"
     if config is None and (home / "config.json").is_file():
         config = EngineConfig.from_file(home / "config.json")

@@ -6,7 +6,7 @@ in-scope accuracy, macro-F1, out-of-scope recall and precision, plus wall-clock 
     python benchmarks/clinc.py --data ../shared/datasets/clinc150 --out runs/clinc
 
 Variants (each a separate training run):
-    probe            frozen MiniLM embeddings + logistic regression (epochs=0), oos class + threshold
+    probe            frozen MiniLM embeddings + logistic regression (epochs=0), oos class+threshold
     finetune         fine-tuned from the probe, oos class + threshold (the default recipe)
     finetune-class   the same model, oos as a class only (no threshold)       [no extra training]
     finetune-thresh  fine-tuned without the oos class, threshold only           (--thresh-only)
@@ -23,8 +23,14 @@ from pathlib import Path
 def run(name, data, out, epochs, oos_mode, seed, log):
     from training.intent import IntentTrainConfig, train_intent
 
-    cfg = IntentTrainConfig(data=str(data / "train.csv"), val=str(data / "val.csv"),
-                            out=str(out / name), epochs=epochs, oos_mode=oos_mode, seed=seed)
+    cfg = IntentTrainConfig(
+        data=str(data / "train.csv"),
+        val=str(data / "val.csv"),
+        out=str(out / name),
+        epochs=epochs,
+        oos_mode=oos_mode,
+        seed=seed,
+    )
     t0 = time.time()
     manifest = train_intent(cfg, log=log)
     return manifest, time.time() - t0
@@ -36,8 +42,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("runs/clinc"))
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--variants", default="probe,finetune",
-                    help="comma-separated: probe, finetune, thresh-only")
+    ap.add_argument(
+        "--variants", default="probe,finetune", help="comma-separated: probe, finetune, thresh-only"
+    )
     args = ap.parse_args()
     from training.evaluate import evaluate_intent
 
@@ -47,19 +54,31 @@ def main() -> None:
     log = lambda m: print(m, flush=True)  # noqa: E731
     if "probe" in variants:
         m, t = run("probe", args.data, args.out, 0, "both", args.seed, log)
-        results["probe"] = {**evaluate_intent(args.out / "probe", test), "train_s": round(t, 1),
-                            "threshold": m["threshold"]}
+        results["probe"] = {
+            **evaluate_intent(args.out / "probe", test),
+            "train_s": round(t, 1),
+            "threshold": m["threshold"],
+        }
     if "finetune" in variants:
         m, t = run("finetune", args.data, args.out, args.epochs, "both", args.seed, log)
-        results["finetune"] = {**evaluate_intent(args.out / "finetune", test), "train_s": round(t, 1),
-                               "threshold": m["threshold"], "selected": m["metrics"]["selected"],
-                               "best_epoch": m["metrics"]["best_epoch"]}
-        results["finetune-class"] = {**evaluate_intent(args.out / "finetune", test, threshold=0.0),
-                                     "threshold": 0.0}
+        results["finetune"] = {
+            **evaluate_intent(args.out / "finetune", test),
+            "train_s": round(t, 1),
+            "threshold": m["threshold"],
+            "selected": m["metrics"]["selected"],
+            "best_epoch": m["metrics"]["best_epoch"],
+        }
+        results["finetune-class"] = {
+            **evaluate_intent(args.out / "finetune", test, threshold=0.0),
+            "threshold": 0.0,
+        }
     if "thresh-only" in variants:
         m, t = run("thresh-only", args.data, args.out, args.epochs, "threshold", args.seed, log)
-        results["finetune-thresh"] = {**evaluate_intent(args.out / "thresh-only", test),
-                                      "train_s": round(t, 1), "threshold": m["threshold"]}
+        results["finetune-thresh"] = {
+            **evaluate_intent(args.out / "thresh-only", test),
+            "train_s": round(t, 1),
+            "threshold": m["threshold"],
+        }
     print(json.dumps(results, indent=2))
 
 

@@ -39,7 +39,11 @@ def main() -> None:
     ap.add_argument("--models", type=Path, default=None)
     ap.add_argument("--kb", type=Path, default=None)
     ap.add_argument("--n", type=int, default=600, help="messages to replay (at least 500)")
-    ap.add_argument("--data", type=Path, default=Path(str(files("assistant") / "demo_data" / "dialogues_test.jsonl")))
+    ap.add_argument(
+        "--data",
+        type=Path,
+        default=Path(str(files("assistant") / "demo_data" / "dialogues_test.jsonl")),
+    )
     args = ap.parse_args()
 
     from assistant.encoder import Encoder
@@ -80,14 +84,18 @@ def main() -> None:
     rss = rss_mb() - bare_mb
     svc.close()
     p95, e95 = float(np.percentile(turn_ms, 95)), float(np.percentile(enc_ms, 95))
-    print(json.dumps({
-        "n": len(turn_ms),
-        "p50_ms": round(float(np.percentile(turn_ms, 50)), 2),
-        "p95_ms": round(p95, 2),
-        "encode_p95_ms": round(e95, 2),
-        "ratio_p95": round(p95 / e95, 2),
-        "rss_mb": round(rss, 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "n": len(turn_ms),
+                "p50_ms": round(float(np.percentile(turn_ms, 50)), 2),
+                "p95_ms": round(p95, 2),
+                "encode_p95_ms": round(e95, 2),
+                "ratio_p95": round(p95 / e95, 2),
+                "rss_mb": round(rss, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

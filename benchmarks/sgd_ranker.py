@@ -42,17 +42,36 @@ def main() -> None:
     results = {}
     log = lambda m: print(m, flush=True)  # noqa: E731
     if not args.skip_base:
-        train_ranker(RankerTrainConfig(data=str(args.out / "train.jsonl"), out=str(args.out / "base"),
-                                       epochs=0, context_turns=args.context_turns, seed=args.seed), log=log)
-        results["untuned_minilm"] = evaluate_ranker(args.out / "base", args.out / "test.jsonl", seed=args.seed)
+        train_ranker(
+            RankerTrainConfig(
+                data=str(args.out / "train.jsonl"),
+                out=str(args.out / "base"),
+                epochs=0,
+                context_turns=args.context_turns,
+                seed=args.seed,
+            ),
+            log=log,
+        )
+        results["untuned_minilm"] = evaluate_ranker(
+            args.out / "base", args.out / "test.jsonl", seed=args.seed
+        )
         print(json.dumps(results), flush=True)
     t0 = time.time()
-    train_ranker(RankerTrainConfig(data=str(args.out / "train.jsonl"), out=str(args.out / "ranker"),
-                                   max_pairs=args.max_pairs, context_turns=args.context_turns,
-                                   seed=args.seed), log=log)
+    train_ranker(
+        RankerTrainConfig(
+            data=str(args.out / "train.jsonl"),
+            out=str(args.out / "ranker"),
+            max_pairs=args.max_pairs,
+            context_turns=args.context_turns,
+            seed=args.seed,
+        ),
+        log=log,
+    )
     train_s = time.time() - t0
-    results["finetuned"] = {**evaluate_ranker(args.out / "ranker", args.out / "test.jsonl", seed=args.seed),
-                            "train_s": round(train_s, 1)}
+    results["finetuned"] = {
+        **evaluate_ranker(args.out / "ranker", args.out / "test.jsonl", seed=args.seed),
+        "train_s": round(train_s, 1),
+    }
     print(json.dumps(results, indent=2))
 
 

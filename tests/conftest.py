@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-TOKENIZER_FILES = ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
+TOKENIZER_FILES = (
+    "vocab.txt",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+)
 
 
 def make_tiny_model(out: Path, hidden: int = 32, seed: int = 0) -> Path:
@@ -20,8 +25,12 @@ def make_tiny_model(out: Path, hidden: int = 32, seed: int = 0) -> Path:
 
     torch.manual_seed(seed)
     cfg = BertConfig(
-        vocab_size=30522, hidden_size=hidden, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=2 * hidden, max_position_embeddings=128,
+        vocab_size=30522,
+        hidden_size=hidden,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=2 * hidden,
+        max_position_embeddings=128,
     )
     out.mkdir(parents=True, exist_ok=True)
     BertModel(cfg).save_pretrained(str(out), safe_serialization=True)
@@ -33,11 +42,30 @@ def make_tiny_model(out: Path, hidden: int = 32, seed: int = 0) -> Path:
     (out / "1_Pooling" / "config.json").write_text(
         json.dumps({"word_embedding_dimension": hidden, "pooling_mode_mean_tokens": True})
     )
-    (out / "modules.json").write_text(json.dumps([
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
-    ]))
+    (out / "modules.json").write_text(
+        json.dumps(
+            [
+                {
+                    "idx": 0,
+                    "name": "0",
+                    "path": "",
+                    "type": "sentence_transformers.models.Transformer",
+                },
+                {
+                    "idx": 1,
+                    "name": "1",
+                    "path": "1_Pooling",
+                    "type": "sentence_transformers.models.Pooling",
+                },
+                {
+                    "idx": 2,
+                    "name": "2",
+                    "path": "2_Normalize",
+                    "type": "sentence_transformers.models.Normalize",
+                },
+            ]
+        )
+    )
     (out / "2_Normalize").mkdir(exist_ok=True)
     (out / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 128}))
     return out
@@ -50,9 +78,24 @@ def tiny_st_model(tmp_path_factory) -> Path:
 
 
 WORDS = {
-    "order_status": ["where is my order", "track my parcel", "order status please", "has it shipped"],
-    "refund_status": ["where is my refund", "refund not received", "money back yet", "refund status"],
-    "device_offline": ["camera offline", "thermostat lost wifi", "device disconnected", "cam not online"],
+    "order_status": [
+        "where is my order",
+        "track my parcel",
+        "order status please",
+        "has it shipped",
+    ],
+    "refund_status": [
+        "where is my refund",
+        "refund not received",
+        "money back yet",
+        "refund status",
+    ],
+    "device_offline": [
+        "camera offline",
+        "thermostat lost wifi",
+        "device disconnected",
+        "cam not online",
+    ],
 }
 REPLIES = {
     "order_status": "Could you share your order number, {n}?",
@@ -69,7 +112,10 @@ def make_dialogues(path, n=60, seed=0):
             text = rng.choice(WORDS[intent]) + rng.choice(["", "?", " please", " !!"])
             turns = [
                 {"role": "customer", "text": text, "intent": intent},
-                {"role": "agent", "text": REPLIES[intent].replace("{n}", rng.choice(["Ann", "Bob"]))},
+                {
+                    "role": "agent",
+                    "text": REPLIES[intent].replace("{n}", rng.choice(["Ann", "Bob"])),
+                },
                 {"role": "customer", "text": "thanks", "intent": "thanks"},
                 {"role": "agent", "text": "You're welcome!"},
             ]
@@ -87,8 +133,16 @@ def intent_dir(tmp_path_factory, dialogues, tiny_st_model):
     from training.intent import IntentTrainConfig, train_intent
 
     out = tmp_path_factory.mktemp("m") / "intent"
-    train_intent(IntentTrainConfig(data=str(dialogues), out=str(out), epochs=1, base_model=str(tiny_st_model),
-                                   batch_size=16), log=lambda m: None)
+    train_intent(
+        IntentTrainConfig(
+            data=str(dialogues),
+            out=str(out),
+            epochs=1,
+            base_model=str(tiny_st_model),
+            batch_size=16,
+        ),
+        log=lambda m: None,
+    )
     return out
 
 
@@ -97,6 +151,16 @@ def ranker_dir(tmp_path_factory, dialogues, tiny_st_model):
     from training.ranker import RankerTrainConfig, train_ranker
 
     out = tmp_path_factory.mktemp("m") / "ranker"
-    train_ranker(RankerTrainConfig(data=str(dialogues), out=str(out), epochs=1, base_model=str(tiny_st_model),
-                                   batch_size=8, max_pairs=64, val_samples=20), log=lambda m: None)
+    train_ranker(
+        RankerTrainConfig(
+            data=str(dialogues),
+            out=str(out),
+            epochs=1,
+            base_model=str(tiny_st_model),
+            batch_size=8,
+            max_pairs=64,
+            val_samples=20,
+        ),
+        log=lambda m: None,
+    )
     return out

@@ -28,8 +28,18 @@ COMMANDS = list(all_commands(cli))
 
 def test_expected_commands_exist():
     names = {" ".join(p) for p, _ in COMMANDS}
-    for expected in ("train intent", "train ranker", "eval intent", "eval ranker", "eval kb",
-                     "kb build", "kb search", "ask", "chat", "demo"):
+    for expected in (
+        "train intent",
+        "train ranker",
+        "eval intent",
+        "eval ranker",
+        "eval kb",
+        "kb build",
+        "kb search",
+        "ask",
+        "chat",
+        "demo",
+    ):
         assert expected in names
 
 
@@ -60,19 +70,23 @@ def test_bad_data_is_one_line_error_and_writes_nothing(tmp_path):
 def test_missing_model_dir(tmp_path):
     data = tmp_path / "t.csv"
     data.write_text("text,label\nhi,a\n")
-    res = CliRunner().invoke(cli, ["eval", "intent", "--model", str(tmp_path / "nope"), "--data", str(data)])
+    res = CliRunner().invoke(
+        cli, ["eval", "intent", "--model", str(tmp_path / "nope"), "--data", str(data)]
+    )
     assert res.exit_code == 1 and "no such model directory" in res.output
 
 
 def test_eval_json_objects(intent_dir, ranker_dir, dialogues):
-    res = CliRunner().invoke(cli, ["eval", "intent", "--model", str(intent_dir), "--data", str(dialogues),
-                                   "--json"])
+    res = CliRunner().invoke(
+        cli, ["eval", "intent", "--model", str(intent_dir), "--data", str(dialogues), "--json"]
+    )
     assert res.exit_code == 0, res.output
     m = json.loads(res.stdout.strip().splitlines()[-1])
     assert set(m) == {"accuracy", "macro_f1", "oos_recall", "oos_precision", "n"}
     assert m["oos_recall"] is None and m["n"] > 0
-    res = CliRunner().invoke(cli, ["eval", "ranker", "--model", str(ranker_dir), "--data", str(dialogues),
-                                   "--json"])
+    res = CliRunner().invoke(
+        cli, ["eval", "ranker", "--model", str(ranker_dir), "--data", str(dialogues), "--json"]
+    )
     assert res.exit_code == 0, res.output
     m = json.loads(res.stdout.strip().splitlines()[-1])
     assert set(m) == {"recall_at_1", "recall_at_5", "mrr", "n"} and m["n"] == 120

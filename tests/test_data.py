@@ -24,7 +24,10 @@ def write(tmp_path, name, text, encoding="utf-8"):
 def test_csv_default_and_custom_columns(tmp_path):
     p = write(tmp_path, "a.csv", 'text,label\n"hi, there",greeting\nrefund?,refund_status\n')
     ex = load_intent_examples(p)
-    assert [(e.text, e.label) for e in ex] == [("hi, there", "greeting"), ("refund?", "refund_status")]
+    assert [(e.text, e.label) for e in ex] == [
+        ("hi, there", "greeting"),
+        ("refund?", "refund_status"),
+    ]
     assert ex[1].source.endswith("a.csv:3")
     q = write(tmp_path, "b.csv", "id,utterance,intent\n1,hello,greeting\n")
     ex = load_intent_examples(q, text_column="utterance", label_column="intent")
@@ -53,15 +56,22 @@ def test_bad_row_and_empty_label(tmp_path):
 
 
 def test_dialogues_roundtrip_and_examples(tmp_path):
-    d = {"id": "c1", "channel": "chat", "turns": [
-        {"role": "customer", "text": "where is my parcel", "intent": "order_status"},
-        {"role": "agent", "text": "Which order?"},
-        {"role": "customer", "text": "NH-10001"}]}
+    d = {
+        "id": "c1",
+        "channel": "chat",
+        "turns": [
+            {"role": "customer", "text": "where is my parcel", "intent": "order_status"},
+            {"role": "agent", "text": "Which order?"},
+            {"role": "customer", "text": "NH-10001"},
+        ],
+    }
     p = write(tmp_path, "d.jsonl", json.dumps(d) + "\n\n")
     (dlg,) = load_dialogues(p)
     assert dlg.metadata == {"channel": "chat"} and len(dlg.turns) == 3
     ex = load_intent_examples(p)
-    assert [(e.text, e.label, e.group) for e in ex] == [("where is my parcel", "order_status", "c1")]
+    assert [(e.text, e.label, e.group) for e in ex] == [
+        ("where is my parcel", "order_status", "c1")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -84,10 +94,16 @@ def test_dialogue_errors_name_line(tmp_path, line, pattern):
 
 
 def test_conflicting_labels_reported(tmp_path):
-    p = write(tmp_path, "c.csv", "text,label\nWhere is my order,order_status\nwhere is  my order,refund\nhi,greet\n")
+    p = write(
+        tmp_path,
+        "c.csv",
+        "text,label\nWhere is my order,order_status\nwhere is  my order,refund\nhi,greet\n",
+    )
     ex = load_intent_examples(p)
     assert len(find_conflicts(ex)) == 1
-    with pytest.raises(DataError, match=r"(?s)conflicting labels.*'order_status' \(.*c\.csv:2\).*'refund'"):
+    with pytest.raises(
+        DataError, match=r"(?s)conflicting labels.*'order_status' \(.*c\.csv:2\).*'refund'"
+    ):
         validate_intent_examples(ex, p)
 
 

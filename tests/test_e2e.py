@@ -22,14 +22,23 @@ DATA = Path(__file__).parent / "data"
 
 def test_intent_classifier_learns(tmp_path):
     out = tmp_path / "intent"
-    manifest = train_intent(IntentTrainConfig(data=str(DATA / "intents_train.csv"), out=str(out),
-                                              epochs=2, seed=0), log=lambda m: None)
+    manifest = train_intent(
+        IntentTrainConfig(data=str(DATA / "intents_train.csv"), out=str(out), epochs=2, seed=0),
+        log=lambda m: None,
+    )
     m = evaluate_intent(out, DATA / "intents_test.csv")
     # 5 in-scope intents: chance is 20%.
     assert m["accuracy"] >= 0.8, m
     assert m["oos_recall"] >= 0.6, m
     assert manifest["labels"] == sorted(
-        ["order_status", "refund_request", "reset_password", "device_offline", "cancel_subscription", "oos"]
+        [
+            "order_status",
+            "refund_request",
+            "reset_password",
+            "device_offline",
+            "cancel_subscription",
+            "oos",
+        ]
     )
 
 
@@ -41,7 +50,9 @@ def test_ranker_learns_demo_replies(tmp_path):
     cfg = dict(data=str(tmp_path / "train.jsonl"), seed=0, val_samples=200, batch_size=32)
     train_ranker(RankerTrainConfig(out=str(base), epochs=0, **cfg), log=lambda m: None)
     tuned = tmp_path / "tuned"
-    train_ranker(RankerTrainConfig(out=str(tuned), epochs=1, max_pairs=1280, **cfg), log=lambda m: None)
+    train_ranker(
+        RankerTrainConfig(out=str(tuned), epochs=1, max_pairs=1280, **cfg), log=lambda m: None
+    )
     before = evaluate_ranker(base, tmp_path / "test.jsonl", max_examples=300)
     after = evaluate_ranker(tuned, tmp_path / "test.jsonl", max_examples=300)
     assert after["recall_at_1"] >= before["recall_at_1"] + 0.1, (before, after)

@@ -77,16 +77,25 @@ def bank(score_first: float) -> ResponseBank:
     # Embeddings chosen so that the context vector e0 scores `score_first` with entry 0.
     emb = np.array([[score_first, np.sqrt(1 - score_first**2)], [0.0, 1.0]], dtype=np.float32)
     return ResponseBank(
-        [BankEntry("Thanks, {name}! Could you share your order number?", 10, {"order_status": 10}),
-         BankEntry("Anything else?", 5, {})],
+        [
+            BankEntry(
+                "Thanks, {name}! Could you share your order number?", 10, {"order_status": 10}
+            ),
+            BankEntry("Anything else?", 5, {}),
+        ],
         emb,
     )
 
 
 def engine(intent, reply_score=0.9, kb_score=0.2, **cfg):
     ctx = np.array([1.0, 0.0], dtype=np.float32)
-    return DialogueEngine(StubIntent(intent), StubRanker(ctx), bank(reply_score), StubKB(kb_score),
-                          EngineConfig(**cfg))
+    return DialogueEngine(
+        StubIntent(intent),
+        StubRanker(ctx),
+        bank(reply_score),
+        StubKB(kb_score),
+        EngineConfig(**cfg),
+    )
 
 
 def test_confident_reply_from_bank_with_slots_filled():

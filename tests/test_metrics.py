@@ -51,5 +51,12 @@ def test_choose_threshold_without_oos_never_rejects():
 
 def test_ranking_metrics_and_confusions():
     m = ranking_metrics([1, 3, 6, 1])
-    assert m == {"recall_at_1": 0.5, "recall_at_5": 0.75, "mrr": (1 + 1 / 3 + 1 / 6 + 1) / 4, "n": 4}
-    assert confused_pairs(["a", "a", "b"], ["b", "b", "b"]) == [{"gold": "a", "predicted": "b", "count": 2}]
+    assert m == {
+        "recall_at_1": 0.5,
+        "recall_at_5": 0.75,
+        "mrr": (1 + 1 / 3 + 1 / 6 + 1) / 4,
+        "n": 4,
+    }
+    assert confused_pairs(["a", "a", "b"], ["b", "b", "b"]) == [
+        {"gold": "a", "predicted": "b", "count": 2}
+    ]

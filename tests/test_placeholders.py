@@ -8,14 +8,21 @@ from training.data import Dialogue, Turn
 
 
 def test_templatize_replaces_details():
-    t = templatize("Hi Maria, order NH-48213 is on its way; ticket T-90412, mail maria@example.com.")
-    assert t == "Hi {name}, order {order_number} is on its way; ticket {ticket_number}, mail {email}."
+    t = templatize(
+        "Hi Maria, order NH-48213 is on its way; ticket T-90412, mail maria@example.com."
+    )
+    assert (
+        t == "Hi {name}, order {order_number} is on its way; ticket {ticket_number}, mail {email}."
+    )
     assert templatize("Thanks, Nimbus Plus is great!") == "Thanks, Nimbus Plus is great!"
 
 
 def test_fill_known_and_unknown():
     tpl = "Thanks, {name}! I've checked {order_number}."
-    assert fill(tpl, {"name": "Ana", "order_number": "NH-10001"}) == "Thanks, Ana! I've checked NH-10001."
+    assert (
+        fill(tpl, {"name": "Ana", "order_number": "NH-10001"})
+        == "Thanks, Ana! I've checked NH-10001."
+    )
     assert fill(tpl, {}) == "Thanks! I've checked your order."
 
 
@@ -26,12 +33,17 @@ def test_extract_slots_latest_wins():
 
 
 def test_bank_dedupes_and_counts():
-    mk = lambda i, name: Dialogue(f"d{i}", [  # noqa: E731
-        Turn("customer", "where is my order", "order_status"),
-        Turn("agent", f"Hi {name}, could you share your order number?"),
-        Turn("customer", "NH-12345"),
-        Turn("agent", "Thanks! Order NH-12345 ships tomorrow."),
-    ])
+    def mk(i, name):
+        return Dialogue(
+            f"d{i}",
+            [
+                Turn("customer", "where is my order", "order_status"),
+                Turn("agent", f"Hi {name}, could you share your order number?"),
+                Turn("customer", "NH-12345"),
+                Turn("agent", "Thanks! Order NH-12345 ships tomorrow."),
+            ],
+        )
+
     bank = build_bank([mk(1, "Ana"), mk(2, "Bo"), mk(3, "Cy")])
     assert bank[0]["text"] == "Hi {name}, could you share your order number?"
     assert bank[0]["count"] == 3 and bank[0]["intents"] == {"order_status": 3}

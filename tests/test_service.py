@@ -34,8 +34,11 @@ def kb_index(tmp_path_factory, tiny_st_model):
 
     out = tmp_path_factory.mktemp("kb") / "index"
     docs = Path(__file__).parent / "data" / "kb"
-    build_index(str(docs), str(out), BuildConfig(model_path=str(tiny_st_model), show_progress=False,
-                                                 precision="fp32"))
+    build_index(
+        str(docs),
+        str(out),
+        BuildConfig(model_path=str(tiny_st_model), show_progress=False, precision="fp32"),
+    )
     return out
 
 
@@ -53,11 +56,17 @@ def rows(db_path, sql, params=()):
 def test_turn_is_logged_with_everything(service, tmp_path):
     cid = service.new_conversation()
     r = service.respond(cid, "where is my order")
-    assert r.conversation_id == cid and r.turn_id and r.source in {"ranker", "kb", "clarify", "oos", "handoff"}
+    assert (
+        r.conversation_id == cid
+        and r.turn_id
+        and r.source in {"ranker", "kb", "clarify", "oos", "handoff"}
+    )
     assert r.intent and 0 <= r.confidence <= 1 and len(r.top_intents) == 3
     assert len(r.candidates) == min(5, len(service.engine.bank)) and r.latency_ms > 0
     service.writer.flush(5)
-    turns = rows(tmp_path / "log.db", "select * from turns where conversation_id = ? order by seq", [cid])
+    turns = rows(
+        tmp_path / "log.db", "select * from turns where conversation_id = ? order by seq", [cid]
+    )
     assert [t["role"] for t in turns] == ["customer", "assistant"]
     assert turns[0]["intent"] == r.intent and turns[0]["text"] == "where is my order"
     assert turns[1]["id"] == r.turn_id and turns[1]["source"] == r.source
@@ -83,7 +92,10 @@ def test_handoff_mutes_bot_until_handed_back(service, tmp_path):
     service.writer.flush(5)
     db = tmp_path / "log.db"
     assert rows(db, "select status from conversations where id = ?", [cid])[0]["status"] == "human"
-    assert rows(db, "select status from tickets where conversation_id = ?", [cid])[0]["status"] == "open"
+    assert (
+        rows(db, "select status from tickets where conversation_id = ?", [cid])[0]["status"]
+        == "open"
+    )
     service.hand_back(cid)
     again = service.respond(cid, "where is my order")
     assert again.source != "muted"
@@ -111,17 +123,36 @@ def test_conversation_continues_from_the_log(models_dir, kb_index, tmp_path):
 
 def test_ask_cli_json_and_follow_up(models_dir, kb_index, tmp_path):
     runner = CliRunner()
-    args = ["--models", str(models_dir), "--kb", str(kb_index), "--db", str(tmp_path / "a.db"), "--json"]
+    args = [
+        "--models",
+        str(models_dir),
+        "--kb",
+        str(kb_index),
+        "--db",
+        str(tmp_path / "a.db"),
+        "--json",
+    ]
     res = runner.invoke(cli, ["ask", "where is my refund", *args])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout.strip().splitlines()[-1])
-    for key in ("reply", "source", "intent", "confidence", "citations", "candidates", "latency_ms",
-                "conversation_id"):
+    for key in (
+        "reply",
+        "source",
+        "intent",
+        "confidence",
+        "citations",
+        "candidates",
+        "latency_ms",
+        "conversation_id",
+    ):
         assert key in out
     res2 = runner.invoke(cli, ["ask", "thanks", "--conversation", out["conversation_id"], *args])
     assert res2.exit_code == 0
-    n = rows(tmp_path / "a.db", "select count(*) n from turns where conversation_id = ?",
-             [out["conversation_id"]])[0]["n"]
+    n = rows(
+        tmp_path / "a.db",
+        "select count(*) n from turns where conversation_id = ?",
+        [out["conversation_id"]],
+    )[0]["n"]
     assert n == 4
 
 
@@ -156,7 +187,9 @@ def test_chat_app_against_real_service(models_dir, kb_index, tmp_path):
     cid = asyncio.run(drive())
     svc.close()
     db = tmp_path / "chat.db"
-    turns = rows(db, "select role, text, source from turns where conversation_id = ? order by seq", [cid])
+    turns = rows(
+        db, "select role, text, source from turns where conversation_id = ? order by seq", [cid]
+    )
     assert turns[0] == {"role": "customer", "text": "where is my order", "source": None}
     assert turns[-1]["source"] == "handoff"
     assert rows(db, "select rating from feedback")[0]["rating"] == 1

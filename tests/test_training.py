@@ -18,18 +18,33 @@ from assistant.ranker import ResponseRanker
 from training.intent import IntentTrainConfig, train_intent
 
 
-
-
 def test_intent_artifacts(intent_dir):
     names = {p.name for p in intent_dir.iterdir()}
-    assert {"model.safetensors", "head.safetensors", "manifest.json", "metrics.json", "per_intent.csv",
-            "confusion.png", "confused_pairs.json", "modules.json", "tokenizer.json"} <= names
+    assert {
+        "model.safetensors",
+        "head.safetensors",
+        "manifest.json",
+        "metrics.json",
+        "per_intent.csv",
+        "confusion.png",
+        "confused_pairs.json",
+        "modules.json",
+        "tokenizer.json",
+    } <= names
     assert not any(n.endswith(".bin") for n in names)
     m = json.loads((intent_dir / "manifest.json").read_text())
     assert m["kind"] == "intent" and m["format_version"] == 1
     assert m["labels"] == ["device_offline", "order_status", "refund_status", "thanks"]
-    for key in ("base_model", "threshold", "config", "data_fingerprint", "metrics", "libraries",
-                "train_time_s", "trained_at"):
+    for key in (
+        "base_model",
+        "threshold",
+        "config",
+        "data_fingerprint",
+        "metrics",
+        "libraries",
+        "train_time_s",
+        "trained_at",
+    ):
         assert key in m
     assert m["metrics"]["probe_validation"]["n"] > 0
     assert (intent_dir / "confusion.png").read_bytes()[:4] == b"\x89PNG"

@@ -12,7 +12,9 @@ from assistant.placeholders import templatize
 from training.data import Dialogue
 
 
-def build_bank(dialogues: list[Dialogue], max_entries: int = 5000, min_count: int = 1) -> list[dict]:
+def build_bank(
+    dialogues: list[Dialogue], max_entries: int = 5000, min_count: int = 1
+) -> list[dict]:
     """Bank entries, most used first: `{"text", "count", "intents": {intent: n}}`.
 
     The intents of a reply are those of the latest customer turn with an intent before it.

@@ -9,7 +9,7 @@ Formats:
     text,label                       {"id": "c1", "turns": [
     where is my parcel,order_status     {"role": "customer", "text": "hi, where is my parcel?",
     what's the weather,oos               "intent": "order_status"},
-                                        {"role": "agent", "text": "Could you share the order number?"}]}
+                                        {"role": "agent", "text": "Which order?"}]}
 """
 
 from __future__ import annotations
@@ -102,13 +102,15 @@ def load_dialogues(path: str | Path) -> list[Dialogue]:
             raise DataError(f"{where}: expected a JSON object, got {type(obj).__name__}.")
         did = obj.get("id")
         if not isinstance(did, str) or not did:
-            raise DataError(f"{where}: missing or non-string \"id\" (got {did!r}). Give every dialogue an id.")
+            raise DataError(
+                f'{where}: missing or non-string "id" (got {did!r}). Give every dialogue an id.'
+            )
         if did in seen:
             raise DataError(f"{where}: duplicate dialogue id {did!r} (first on line {seen[did]}).")
         seen[did] = lineno
         turns_raw = obj.get("turns")
         if not isinstance(turns_raw, list) or not turns_raw:
-            raise DataError(f"{where}: dialogue {did!r} needs a non-empty \"turns\" list.")
+            raise DataError(f'{where}: dialogue {did!r} needs a non-empty "turns" list.')
         turns = []
         for i, t in enumerate(turns_raw):
             if not isinstance(t, dict):
@@ -116,12 +118,12 @@ def load_dialogues(path: str | Path) -> list[Dialogue]:
             role, ttext, intent = t.get("role"), t.get("text"), t.get("intent")
             if role not in ROLES:
                 raise DataError(
-                    f"{where}: turn {i} of {did!r} has role {role!r}; use \"customer\" or \"agent\"."
+                    f'{where}: turn {i} of {did!r} has role {role!r}; use "customer" or "agent".'
                 )
             if not isinstance(ttext, str) or not ttext.strip():
-                raise DataError(f"{where}: turn {i} of {did!r} has an empty or missing \"text\".")
+                raise DataError(f'{where}: turn {i} of {did!r} has an empty or missing "text".')
             if intent is not None and (not isinstance(intent, str) or not intent.strip()):
-                raise DataError(f"{where}: turn {i} of {did!r} has a bad \"intent\" {intent!r}.")
+                raise DataError(f'{where}: turn {i} of {did!r} has a bad "intent" {intent!r}.')
             turns.append(Turn(role=role, text=ttext.strip(), intent=intent))
         meta = {k: v for k, v in obj.items() if k not in ("id", "turns")}
         dialogues.append(Dialogue(id=did, turns=turns, metadata=meta))
@@ -163,7 +165,9 @@ def _load_csv(path: Path, text_column: str, label_column: str) -> list[IntentExa
     return out
 
 
-def intent_examples_from_dialogues(dialogues: list[Dialogue], source: str = "") -> list[IntentExample]:
+def intent_examples_from_dialogues(
+    dialogues: list[Dialogue], source: str = ""
+) -> list[IntentExample]:
     """Customer turns that carry an `intent` become intent examples, grouped by dialogue.
 
     >>> d = Dialogue("c1", [Turn("customer", "refund?", "refund_status"), Turn("agent", "Sure.")])
@@ -188,7 +192,7 @@ def load_intent_examples(
     else:
         examples = _load_csv(path, text_column, label_column)
     if not examples:
-        raise DataError(f"{path}: no labelled examples found (customer turns need an \"intent\").")
+        raise DataError(f'{path}: no labelled examples found (customer turns need an "intent").')
     return examples
 
 

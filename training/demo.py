@@ -31,7 +31,9 @@ def is_prepared(home: Path) -> bool:
     return all((p[k] / "manifest.json").is_file() for k in ("intent", "ranker", "kb"))
 
 
-def prepare_demo(home: Path, force: bool = False, log: Callable[[str], None] = print) -> dict[str, Path]:
+def prepare_demo(
+    home: Path, force: bool = False, log: Callable[[str], None] = print
+) -> dict[str, Path]:
     """Train and build whatever is missing under `home`; returns the paths."""
     from training.intent import IntentTrainConfig, train_intent
     from training.ranker import RankerTrainConfig, train_ranker

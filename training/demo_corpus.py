@@ -111,19 +111,117 @@ class Intent:
 # ---------------------------------------------------------------------------------------------
 
 FIRST_NAMES = (
-    "Priya", "Marcus", "Elena", "Daniel", "Aisha", "Tom", "Sofia", "Kenji", "Grace", "Luis",
-    "Hannah", "Omar", "Chloe", "Raj", "Megan", "Tariq", "Julia", "Noah", "Fatima", "Ben",
-    "Mei", "Carlos", "Olivia", "Samir", "Emma", "Jamal", "Ava", "Diego", "Zoe", "Ethan",
-    "Leila", "Ryan", "Ingrid", "Kwame", "Maya", "Patrick", "Yuki", "Nadia", "Chris", "Amara",
-    "Lucas", "Rosa", "Ahmed", "Claire", "Ivan", "Tanya", "Jordan", "Beatriz", "Sean", "Lina",
-    "Victor", "Hiro", "Sara", "Dev", "Alice", "Mateo", "Nora", "Sunil", "Kate", "Andre",
-    "Jess", "Wei", "Paula", "Femi", "Laura", "Arjun", "Molly", "Tobias", "Rachel", "Emeka",
+    "Priya",
+    "Marcus",
+    "Elena",
+    "Daniel",
+    "Aisha",
+    "Tom",
+    "Sofia",
+    "Kenji",
+    "Grace",
+    "Luis",
+    "Hannah",
+    "Omar",
+    "Chloe",
+    "Raj",
+    "Megan",
+    "Tariq",
+    "Julia",
+    "Noah",
+    "Fatima",
+    "Ben",
+    "Mei",
+    "Carlos",
+    "Olivia",
+    "Samir",
+    "Emma",
+    "Jamal",
+    "Ava",
+    "Diego",
+    "Zoe",
+    "Ethan",
+    "Leila",
+    "Ryan",
+    "Ingrid",
+    "Kwame",
+    "Maya",
+    "Patrick",
+    "Yuki",
+    "Nadia",
+    "Chris",
+    "Amara",
+    "Lucas",
+    "Rosa",
+    "Ahmed",
+    "Claire",
+    "Ivan",
+    "Tanya",
+    "Jordan",
+    "Beatriz",
+    "Sean",
+    "Lina",
+    "Victor",
+    "Hiro",
+    "Sara",
+    "Dev",
+    "Alice",
+    "Mateo",
+    "Nora",
+    "Sunil",
+    "Kate",
+    "Andre",
+    "Jess",
+    "Wei",
+    "Paula",
+    "Femi",
+    "Laura",
+    "Arjun",
+    "Molly",
+    "Tobias",
+    "Rachel",
+    "Emeka",
 )
 LAST_NAMES = (
-    "Shah", "Miller", "Rossi", "Nguyen", "Okafor", "Kowalski", "Garcia", "Tanaka", "Brennan",
-    "Haddad", "Larsen", "Patel", "Moreau", "Kim", "Osei", "Fischer", "Lopez", "Novak", "Reyes",
-    "Walsh", "Chen", "Adeyemi", "Silva", "Dubois", "Murphy", "Ivanova", "Singh", "Costa", "Ward",
-    "Yilmaz", "Hughes", "Park", "Mendes", "Clarke", "Sato", "Bauer", "Ortiz", "Kaur", "Hayes",
+    "Shah",
+    "Miller",
+    "Rossi",
+    "Nguyen",
+    "Okafor",
+    "Kowalski",
+    "Garcia",
+    "Tanaka",
+    "Brennan",
+    "Haddad",
+    "Larsen",
+    "Patel",
+    "Moreau",
+    "Kim",
+    "Osei",
+    "Fischer",
+    "Lopez",
+    "Novak",
+    "Reyes",
+    "Walsh",
+    "Chen",
+    "Adeyemi",
+    "Silva",
+    "Dubois",
+    "Murphy",
+    "Ivanova",
+    "Singh",
+    "Costa",
+    "Ward",
+    "Yilmaz",
+    "Hughes",
+    "Park",
+    "Mendes",
+    "Clarke",
+    "Sato",
+    "Bauer",
+    "Ortiz",
+    "Kaur",
+    "Hayes",
 )
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 
@@ -181,57 +279,133 @@ PARTS = {
     "leak": ("batteries", "adhesive pad", "second sensor from the pack"),
 }
 ROOMS = (
-    "living room", "hallway", "kitchen", "garage", "nursery", "basement", "front porch",
-    "back door", "bedroom", "office", "laundry room", "upstairs landing", "driveway", "den",
+    "living room",
+    "hallway",
+    "kitchen",
+    "garage",
+    "nursery",
+    "basement",
+    "front porch",
+    "back door",
+    "bedroom",
+    "office",
+    "laundry room",
+    "upstairs landing",
+    "driveway",
+    "den",
 )
 RELATIVES = ("mom", "dad", "sister", "brother", "partner", "son", "daughter", "grandma", "friend")
 STREETS = (
-    "Alder Lane", "Maple Street", "Birch Road", "Harbor View Drive", "Cedar Court", "Elm Avenue",
-    "Willow Way", "Oak Ridge Road", "Juniper Place", "Pine Hollow Lane", "Sycamore Street",
+    "Alder Lane",
+    "Maple Street",
+    "Birch Road",
+    "Harbor View Drive",
+    "Cedar Court",
+    "Elm Avenue",
+    "Willow Way",
+    "Oak Ridge Road",
+    "Juniper Place",
+    "Pine Hollow Lane",
+    "Sycamore Street",
 )
 CITIES = (
-    ("Springfield", "IL"), ("Riverton", "OR"), ("Fairview", "TX"), ("Madison", "WI"),
-    ("Greenville", "NC"), ("Salem", "MA"), ("Franklin", "TN"), ("Clinton", "IA"),
+    ("Springfield", "IL"),
+    ("Riverton", "OR"),
+    ("Fairview", "TX"),
+    ("Madison", "WI"),
+    ("Greenville", "NC"),
+    ("Salem", "MA"),
+    ("Franklin", "TN"),
+    ("Clinton", "IA"),
     ("Arlington", "VA"),
 )
 CARRIERS = ("UPS", "USPS", "FedEx")
 CARD_BRANDS = ("Visa", "Mastercard", "Amex", "Discover", "debit card")
 PHONES = (
-    "iPhone 15", "iPhone 13", "iPhone 12 mini", "Pixel 8", "Pixel 6a", "Galaxy S23", "Galaxy A54",
-    "OnePlus 11", "iPad", "Moto G", "iPhone SE",
+    "iPhone 15",
+    "iPhone 13",
+    "iPhone 12 mini",
+    "Pixel 8",
+    "Pixel 6a",
+    "Galaxy S23",
+    "Galaxy A54",
+    "OnePlus 11",
+    "iPad",
+    "Moto G",
+    "iPhone SE",
 )
 PROMO_CODES = (
-    "WELCOME10", "SPRING15", "NIMBUS20", "HOLIDAY25", "FRIENDS10", "WARMHOME", "NEWHOME15",
+    "WELCOME10",
+    "SPRING15",
+    "NIMBUS20",
+    "HOLIDAY25",
+    "FRIENDS10",
+    "WARMHOME",
+    "NEWHOME15",
     "CAMDEAL",
 )
 # Subscription plans from the brief: (plan, billing, price)
 PLAN_PRICES = (
-    ("Nimbus Plus", "monthly", "$4.99"), ("Nimbus Plus", "yearly", "$49"),
-    ("Nimbus Plus Pro", "monthly", "$12.99"), ("Nimbus Plus Pro", "yearly", "$129"),
+    ("Nimbus Plus", "monthly", "$4.99"),
+    ("Nimbus Plus", "yearly", "$49"),
+    ("Nimbus Plus Pro", "monthly", "$12.99"),
+    ("Nimbus Plus Pro", "yearly", "$129"),
 )
 TEAMS = {"orders": "orders", "billing": "billing", "tech": "technical", "account": "accounts"}
 
 SMALL_TALK = (
-    "Hi there, hope you're well.", "Hello! Hope your day is going well.", "Hey, quick question.",
-    "Hi, I hope you can help me.", "Good morning!", "Hi! Long-time customer here.",
-    "Hello, first time using this chat.", "Hey there :)", "Hi, hope you're having a good day.",
-    "Hello, I hope this is the right place.", "Hi team,", "Evening!", "Hi, sorry to bother you.",
-    "Hey! Happy Friday.", "Hello there, hope all is well.", "Hi, thanks for being here.",
+    "Hi there, hope you're well.",
+    "Hello! Hope your day is going well.",
+    "Hey, quick question.",
+    "Hi, I hope you can help me.",
+    "Good morning!",
+    "Hi! Long-time customer here.",
+    "Hello, first time using this chat.",
+    "Hey there :)",
+    "Hi, hope you're having a good day.",
+    "Hello, I hope this is the right place.",
+    "Hi team,",
+    "Evening!",
+    "Hi, sorry to bother you.",
+    "Hey! Happy Friday.",
+    "Hello there, hope all is well.",
+    "Hi, thanks for being here.",
 )
 HELLO = (
-    "Hi, ", "Hello, ", "Hey, ", "Hi there, ", "Hi! ", "Hello! ", "Good morning. ", "Hey there! ",
-    "Hiya, ", "Hello — ", "Hi again. ", "Hey. ",
+    "Hi, ",
+    "Hello, ",
+    "Hey, ",
+    "Hi there, ",
+    "Hi! ",
+    "Hello! ",
+    "Good morning. ",
+    "Hey there! ",
+    "Hiya, ",
+    "Hello — ",
+    "Hi again. ",
+    "Hey. ",
 )
 FRUSTRATION = (
-    "This is really frustrating.", "Honestly getting fed up with this.",
-    "This is the third time I'm contacting you about this.", "Not impressed, to be honest.",
-    "Please sort this out asap.", "I've been a customer for years and this is disappointing.",
-    "I'm losing my patience here.", "Seriously, this shouldn't be this hard.",
-    "Really not happy about this.", "Can someone actually fix this please?",
+    "This is really frustrating.",
+    "Honestly getting fed up with this.",
+    "This is the third time I'm contacting you about this.",
+    "Not impressed, to be honest.",
+    "Please sort this out asap.",
+    "I've been a customer for years and this is disappointing.",
+    "I'm losing my patience here.",
+    "Seriously, this shouldn't be this hard.",
+    "Really not happy about this.",
+    "Can someone actually fix this please?",
 )
 POLITE = (
-    "Thanks!", "Thanks in advance.", "Appreciate the help.", "Cheers.", "Thank you!",
-    "Any help appreciated.", "Thanks so much.", "Many thanks.",
+    "Thanks!",
+    "Thanks in advance.",
+    "Appreciate the help.",
+    "Cheers.",
+    "Thank you!",
+    "Any help appreciated.",
+    "Thanks so much.",
+    "Many thanks.",
 )
 EMPATHY = (
     "I'm really sorry for the hassle, {name}.",
@@ -240,8 +414,14 @@ EMPATHY = (
     "I hear you, {name}. I'm sorry this has taken so much of your time.",
 )
 SWITCH_PREFIX = (
-    "Also, ", "While I have you — ", "One more thing: ", "Oh and ", "Actually, another question. ",
-    "Unrelated, but ", "Another thing while I'm here: ", "btw ",
+    "Also, ",
+    "While I have you — ",
+    "One more thing: ",
+    "Oh and ",
+    "Actually, another question. ",
+    "Unrelated, but ",
+    "Another thing while I'm here: ",
+    "btw ",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -269,14 +449,26 @@ EMAIL_ASK = (
     "Of course, {name}. First, could you confirm the email on the account?",
 )
 ORDER_ANSWERS = (
-    "{order}", "It's {order}.", "order number is {order}", "{order} — I placed it {ago}",
-    "Sure: {order}", "yes it's {order}", "Here you go: {order}", "I think it's {order}",
-    "{order}, ordered under {email}", "It's {order}, thanks.", "Order {order}.",
-    "ok, {order}", "The confirmation says {order}.", "{order} I believe",
+    "{order}",
+    "It's {order}.",
+    "order number is {order}",
+    "{order} — I placed it {ago}",
+    "Sure: {order}",
+    "yes it's {order}",
+    "Here you go: {order}",
+    "I think it's {order}",
+    "{order}, ordered under {email}",
+    "It's {order}, thanks.",
+    "Order {order}.",
+    "ok, {order}",
+    "The confirmation says {order}.",
+    "{order} I believe",
 )
 NO_ORDER = (
-    "I don't have the order number handy, sorry.", "hmm, I can't find the confirmation email",
-    "No idea, I think I deleted the email.", "I don't know it. Can you look it up another way?",
+    "I don't have the order number handy, sorry.",
+    "hmm, I can't find the confirmation email",
+    "No idea, I think I deleted the email.",
+    "I don't know it. Can you look it up another way?",
     "not sure where to find that tbh",
 )
 NO_ORDER_ASK = (
@@ -285,9 +477,15 @@ NO_ORDER_ASK = (
     "No worries — the email address on the account works too.",
 )
 EMAIL_ANSWERS = (
-    "{email}", "it's {email}", "{email} I think", "should be {email}",
-    "The account is under {email}.", "Sure, {email}", "{email} (that's my main one)",
-    "It's {email}, thanks.", "my email is {email}",
+    "{email}",
+    "it's {email}",
+    "{email} I think",
+    "should be {email}",
+    "The account is under {email}.",
+    "Sure, {email}",
+    "{email} (that's my main one)",
+    "It's {email}, thanks.",
+    "my email is {email}",
 )
 FOUND_ORDER = ("I found it: order {order}. ", "Got it — that's order {order}. ", "Thanks! ")
 
@@ -297,8 +495,10 @@ FOUND_ORDER = ("I found it: order {order}. ", "Got it — that's order {order}. 
 
 REFUND_TIME = Followup(
     asks=(
-        "How long does the refund take?", "when do I get my money back?",
-        "And the refund goes back to my card?", "how long until the money is back on my card?",
+        "How long does the refund take?",
+        "when do I get my money back?",
+        "And the refund goes back to my card?",
+        "how long until the money is back on my card?",
         "Will I get the full amount back?",
     ),
     answers=(
@@ -313,8 +513,10 @@ REFUND_TIME = Followup(
 )
 EXPRESS_INFO = Followup(
     asks=(
-        "Can I get it any faster?", "is there a way to speed it up?",
-        "How much is express shipping for next time?", "can I upgrade to express?",
+        "Can I get it any faster?",
+        "is there a way to speed it up?",
+        "How much is express shipping for next time?",
+        "can I upgrade to express?",
     ),
     answers=(
         "Once an order has shipped we can't change its speed, I'm afraid. For future orders, "
@@ -336,31 +538,46 @@ ORDERS: tuple[Intent, ...] = (
         products=ANY_PRODUCT,
         team="orders",
         openers=(
-            "Where is my order?", "I ordered {a_product} {ago} and still haven't received it.",
-            "Can you check the status of my order?", "My order hasn't arrived yet. Any idea when "
-            "it will?", "I haven't had a shipping confirmation for my {product} yet. Is it on its "
-            "way?", "How do I track my order?",
+            "Where is my order?",
+            "I ordered {a_product} {ago} and still haven't received it.",
+            "Can you check the status of my order?",
+            "My order hasn't arrived yet. Any idea when it will?",
+            "I haven't had a shipping confirmation for my {product} yet. Is it on its way?",
+            "How do I track my order?",
             "When will my {product} arrive? I ordered it {ago}.",
-            "Has my order shipped yet?", "Is there a tracking link for my {product} order?",
+            "Has my order shipped yet?",
+            "Is there a tracking link for my {product} order?",
             "Just checking on my order, I thought it would be here by now.",
-            "Can you tell me where order {order} is?", "Any update on {order}?",
-            "What's the status of order {order}?", "Could you let me know when order {order} will "
-            "be delivered?", "I'm waiting on {a_product} I bought {ago}. Where is it?",
-            "Can I get an ETA on my {product}?", "My {product} order, has it left the warehouse?",
-            "I didn't get a tracking number for my order.", "When can I expect my delivery?",
+            "Can you tell me where order {order} is?",
+            "Any update on {order}?",
+            "What's the status of order {order}?",
+            "Could you let me know when order {order} will be delivered?",
+            "I'm waiting on {a_product} I bought {ago}. Where is it?",
+            "Can I get an ETA on my {product}?",
+            "My {product} order, has it left the warehouse?",
+            "I didn't get a tracking number for my order.",
+            "When can I expect my delivery?",
         ),
         terse=(
-            "where is my order", "order status?", "wheres my stuff", "tracking??",
-            "any update on my order", "has it shipped?", "my package??", "order {order}?",
-            "eta on my {product}?", "status of {order} pls",
+            "where is my order",
+            "order status?",
+            "wheres my stuff",
+            "tracking??",
+            "any update on my order",
+            "has it shipped?",
+            "my package??",
+            "order {order}?",
+            "eta on my {product}?",
+            "status of {order} pls",
         ),
         context=(
             "I ordered {a_product} as a gift for my {relative} and the birthday is this weekend.",
-            "I bought {a_product} {ago}.", "We're moving house soon, so I want to make sure it "
-            "arrives before then.", "I got the order confirmation email but nothing since.",
+            "I bought {a_product} {ago}.",
+            "We're moving house soon, so I want to make sure it arrives before then.",
+            "I got the order confirmation email but nothing since.",
             "I've been waiting for my {product} for a while now.",
-            "I need it installed before I travel next week.", "My {relative} is coming over to "
-            "help me set it up on {weekday}.",
+            "I need it installed before I travel next week.",
+            "My {relative} is coming over to help me set it up on {weekday}.",
         ),
         outcomes=(
             Outcome(
@@ -382,7 +599,8 @@ ORDERS: tuple[Intent, ...] = (
                     EXPRESS_INFO,
                     Followup(
                         asks=(
-                            "What if it doesn't show up by then?", "and if it doesn't come?",
+                            "What if it doesn't show up by then?",
+                            "and if it doesn't come?",
                             "ok and what happens if it's late?",
                         ),
                         answers=(
@@ -395,7 +613,8 @@ ORDERS: tuple[Intent, ...] = (
                     ),
                     Followup(
                         asks=(
-                            "Do I need to be home to sign for it?", "will they need a signature?",
+                            "Do I need to be home to sign for it?",
+                            "will they need a signature?",
                             "Can they leave it at the door?",
                         ),
                         answers=(
@@ -424,7 +643,8 @@ ORDERS: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Can I still cancel it?", "ok can I still cancel if I want to?",
+                            "Can I still cancel it?",
+                            "ok can I still cancel if I want to?",
                             "Is it too late to cancel it then?",
                         ),
                         answers=(
@@ -490,24 +710,33 @@ ORDERS: tuple[Intent, ...] = (
         team="orders",
         age=(0, 1),
         openers=(
-            "I need to cancel my order.", "Can I cancel the {product} I ordered {ago}?",
-            "I ordered the wrong thing, please cancel it.", "Please cancel order {order}.",
-            "Is it too late to cancel my order?", "I'd like to cancel my order before it ships.",
+            "I need to cancel my order.",
+            "Can I cancel the {product} I ordered {ago}?",
+            "I ordered the wrong thing, please cancel it.",
+            "Please cancel order {order}.",
+            "Is it too late to cancel my order?",
+            "I'd like to cancel my order before it ships.",
             "I changed my mind about the {product}. How do I cancel?",
             "I placed a duplicate order by mistake, can you cancel {order}?",
-            "How do I cancel an order I just placed?", "Can you stop my order from shipping?",
+            "How do I cancel an order I just placed?",
+            "Can you stop my order from shipping?",
             "I want to cancel {order}, I don't need it anymore.",
             "Please cancel my {product} order, I found one locally.",
         ),
         terse=(
-            "cancel my order pls", "cancel order", "need to cancel an order",
+            "cancel my order pls",
+            "cancel order",
+            "need to cancel an order",
             "can i still cancel??",
-            "cancel {order}", "how to cancel order",
+            "cancel {order}",
+            "how to cancel order",
         ),
         context=(
-            "My partner already bought one.", "I ordered it in a hurry last night.",
+            "My partner already bought one.",
+            "I ordered it in a hurry last night.",
             "Turns out my landlord won't let me install {a_product}.",
-            "I picked the wrong model.", "We've decided to wait until after the move.",
+            "I picked the wrong model.",
+            "We've decided to wait until after the move.",
             "Money is a bit tight this month.",
         ),
         outcomes=(
@@ -560,7 +789,8 @@ ORDERS: tuple[Intent, ...] = (
                     ),
                     Followup(
                         asks=(
-                            "Can I just refuse the delivery?", "what if I refuse the package?",
+                            "Can I just refuse the delivery?",
+                            "what if I refuse the package?",
                         ),
                         answers=(
                             "You can — it will come back to us, and we refund the order once our "
@@ -586,9 +816,12 @@ ORDERS: tuple[Intent, ...] = (
             "Let's fix that. Can you give me the order number and the correct address?",
         ),
         answers=(
-            "{order}, new address is {address}", "It's {order}. Please send it to {address}.",
-            "order {order} — should go to {address}", "{order}\n{address}",
-            "Sure, {order}. The right address is {address}.", "{address}, order {order}",
+            "{order}, new address is {address}",
+            "It's {order}. Please send it to {address}.",
+            "order {order} — should go to {address}",
+            "{order}\n{address}",
+            "Sure, {order}. The right address is {address}.",
+            "{address}, order {order}",
         ),
         products=ANY_PRODUCT,
         team="orders",
@@ -606,8 +839,11 @@ ORDERS: tuple[Intent, ...] = (
             "The zip code on my order is wrong, can you correct it?",
         ),
         terse=(
-            "change address", "wrong address on my order!!", "need to update shipping address",
-            "can i change the address?", "change delivery address pls",
+            "change address",
+            "wrong address on my order!!",
+            "need to update shipping address",
+            "can i change the address?",
+            "change delivery address pls",
         ),
         context=(
             "I just realised my account still had my old address saved.",
@@ -631,7 +867,8 @@ ORDERS: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Will that delay the delivery?", "does that push the delivery back?",
+                            "Will that delay the delivery?",
+                            "does that push the delivery back?",
                             "will it still arrive on time?",
                         ),
                         answers=(
@@ -674,7 +911,8 @@ ORDERS: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "What if the carrier won't redirect it?", "and if that doesn't work?",
+                            "What if the carrier won't redirect it?",
+                            "and if that doesn't work?",
                         ),
                         answers=(
                             "Then it will come back to our warehouse as undeliverable, and we'll "
@@ -694,27 +932,39 @@ ORDERS: tuple[Intent, ...] = (
         team="orders",
         topical=True,
         openers=(
-            "I have a question about shipping.", "Quick question about delivery.",
+            "I have a question about shipping.",
+            "Quick question about delivery.",
             "Can you help me with a shipping question before I order?",
         ),
         terse=("shipping question", "question about delivery"),
         context=(
             "I'm thinking of getting {a_product} for my {relative}.",
-            "I need it before we leave on vacation.", "My cart is at about $40 right now.",
-            "I'm comparing a few brands before I buy.", "I'm about to place my first order.",
+            "I need it before we leave on vacation.",
+            "My cart is at about $40 right now.",
+            "I'm comparing a few brands before I buy.",
+            "I'm about to place my first order.",
         ),
         outcomes=(
             Outcome(
                 weight=3,
                 openers=(
                     "What are my delivery options if I order {a_product} today?",
-                    "How long does standard delivery take?", "Do you offer next-day delivery?",
-                    "How fast can you get {a_product} to me?", "What shipping options do you "
-                    "have?", "Can I get {a_product} by {weekday}?", "How much does shipping cost?",
-                    "How much is express shipping?", "What's the fastest delivery you offer?",
+                    "How long does standard delivery take?",
+                    "Do you offer next-day delivery?",
+                    "How fast can you get {a_product} to me?",
+                    "What shipping options do you have?",
+                    "Can I get {a_product} by {weekday}?",
+                    "How much does shipping cost?",
+                    "How much is express shipping?",
+                    "What's the fastest delivery you offer?",
                 ),
-                terse=("shipping cost?", "how long is delivery", "delivery options?",
-                       "express shipping price?", "shipping times?"),
+                terse=(
+                    "shipping cost?",
+                    "how long is delivery",
+                    "delivery options?",
+                    "express shipping price?",
+                    "shipping times?",
+                ),
                 replies=(
                     "Great question, {name}! Standard shipping takes 3–5 business days and is free "
                     "on orders over $50. Express takes 1–2 business days and costs $12.95.",
@@ -756,8 +1006,10 @@ ORDERS: tuple[Intent, ...] = (
             Outcome(
                 weight=1,
                 openers=(
-                    "Do you ship to Canada?", "Do you ship internationally? I'm in the UK.",
-                    "Can I order from Germany?", "Do you deliver to Mexico?",
+                    "Do you ship to Canada?",
+                    "Do you ship internationally? I'm in the UK.",
+                    "Can I order from Germany?",
+                    "Do you deliver to Mexico?",
                     "I live in Australia, can I buy {a_product} from you?",
                     "Is international shipping available?",
                 ),
@@ -790,7 +1042,8 @@ ORDERS: tuple[Intent, ...] = (
             Outcome(
                 weight=1,
                 openers=(
-                    "Is shipping free?", "Is there free shipping on orders over a certain amount?",
+                    "Is shipping free?",
+                    "Is there free shipping on orders over a certain amount?",
                     "How much do I need to spend for free shipping?",
                     "Do I get free shipping if I buy {a_product}?",
                 ),
@@ -820,14 +1073,19 @@ ORDERS: tuple[Intent, ...] = (
             "I think my parcel got lost, it hasn't moved in a week.",
             "The carrier says it was delivered yesterday but there's nothing at my door.",
             "My {product} was marked as delivered but I've checked everywhere.",
-            "I think someone stole my package.", "Tracking shows a delivery photo of a door that "
-            "isn't mine.", "The app says my order was delivered, but I don't have it.",
+            "I think someone stole my package.",
+            "Tracking shows a delivery photo of a door that isn't mine.",
+            "The app says my order was delivered, but I don't have it.",
             "My parcel seems to be lost, tracking hasn't updated since last {weekday}.",
             "Order {order} says delivered, but I was home and nobody came.",
         ),
         terse=(
-            "package says delivered but not here", "never got my package", "lost package",
-            "delivered?? where", "parcel missing", "says delivered. it isnt",
+            "package says delivered but not here",
+            "never got my package",
+            "lost package",
+            "delivered?? where",
+            "parcel missing",
+            "says delivered. it isnt",
         ),
         context=(
             "I was home all day and no one came to the door.",
@@ -854,7 +1112,8 @@ ORDERS: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Do I need to file a police report?", "should I report it as stolen?",
+                            "Do I need to file a police report?",
+                            "should I report it as stolen?",
                         ),
                         answers=(
                             "No, that's not needed — we handle the claim with the carrier "
@@ -864,7 +1123,8 @@ ORDERS: tuple[Intent, ...] = (
                     ),
                     Followup(
                         asks=(
-                            "Can't you just send a new one now?", "why do I have to wait?",
+                            "Can't you just send a new one now?",
+                            "why do I have to wait?",
                         ),
                         answers=(
                             "I understand. Carriers need 48 hours to locate a parcel marked "
@@ -923,23 +1183,31 @@ ORDERS: tuple[Intent, ...] = (
         team="orders",
         age=(4, 12),
         openers=(
-            "My {product} arrived broken.", "The box was crushed and the {product} is cracked.",
+            "My {product} arrived broken.",
+            "The box was crushed and the {product} is cracked.",
             "My order arrived with missing parts — there's no {part} in the box.",
             "The {product} I received doesn't turn on out of the box.",
             "I got my {product} today and it's damaged.",
             "Part of my order is missing: the {part} isn't in the box.",
             "Received my order but the {product} has a big scratch and the case is loose.",
             "The {product} came with a cracked front and it rattles.",
-            "My new {product} is dead on arrival.", "There's no {part} with my {product}.",
+            "My new {product} is dead on arrival.",
+            "There's no {part} with my {product}.",
         ),
         terse=(
-            "item arrived broken", "it came damaged", "missing parts in box",
-            "{product} arrived cracked", "broken on arrival", "no {part} in the box??",
+            "item arrived broken",
+            "it came damaged",
+            "missing parts in box",
+            "{product} arrived cracked",
+            "broken on arrival",
+            "no {part} in the box??",
         ),
         context=(
             "I was really looking forward to setting it up this weekend.",
-            "The outer box had a big dent in it.", "It was a gift, so this is a bit embarrassing.",
-            "I opened it carefully and it was like this already.", "I've got photos of the box.",
+            "The outer box had a big dent in it.",
+            "It was a gift, so this is a bit embarrassing.",
+            "I opened it carefully and it was like this already.",
+            "I've got photos of the box.",
         ),
         outcomes=(
             Outcome(
@@ -974,7 +1242,8 @@ ORDERS: tuple[Intent, ...] = (
                     ),
                     Followup(
                         asks=(
-                            "How long will the replacement take?", "when will the new one come?",
+                            "How long will the replacement take?",
+                            "when will the new one come?",
                         ),
                         answers=(
                             "It ships by express, which takes 1–2 business days — you should "
@@ -1012,37 +1281,50 @@ ORDERS: tuple[Intent, ...] = (
             "Happy to help with a return. Which order is it, and what's the reason for returning?",
             "No problem. Could you share the order number and let me know if the item is unused "
             "or faulty?",
-            "Of course. What's the order number (NH-...)? And is it unopened, used, or "
-            "defective?",
+            "Of course. What's the order number (NH-...)? And is it unopened, used, or defective?",
         ),
         answers=(
-            "{order}, it's unused", "It's {order} — still in the box.", "{order}. it's unopened",
-            "{order}, it works fine, I just don't need it", "order {order}, never opened it",
-            "{order} — I tried it once but it's not for us", "{order}, it's faulty",
+            "{order}, it's unused",
+            "It's {order} — still in the box.",
+            "{order}. it's unopened",
+            "{order}, it works fine, I just don't need it",
+            "order {order}, never opened it",
+            "{order} — I tried it once but it's not for us",
+            "{order}, it's faulty",
             "It's {order}. It doesn't work with our setup.",
         ),
         products=ANY_PRODUCT,
         team="orders",
         age=(5, 25),
         openers=(
-            "I'd like to return my {product}.", "How do I return an item?",
+            "I'd like to return my {product}.",
+            "How do I return an item?",
             "Can I get a return label for order {order}?",
             "The {product} doesn't work with my setup, I want to send it back.",
             "I want to return the {product}, it's unopened.",
             "What's your return policy? I'd like to send back {a_product}.",
             "I bought {a_product} {ago} and it's not for me. Can I return it?",
-            "Can I return something I got as a gift?", "I need to return {order}.",
-            "How do I send back the {product}?", "I'd like a refund for the {product}, please.",
+            "Can I return something I got as a gift?",
+            "I need to return {order}.",
+            "How do I send back the {product}?",
+            "I'd like a refund for the {product}, please.",
             "Can I still return my {product}? I bought it {ago}.",
         ),
         terse=(
-            "return label pls", "how do i return this", "want to return my {product}",
-            "return {order}", "return policy?", "need a return label",
+            "return label pls",
+            "how do i return this",
+            "want to return my {product}",
+            "return {order}",
+            "return policy?",
+            "need a return label",
         ),
         context=(
-            "It's still in the original box.", "My {relative} already has one.",
-            "It doesn't really suit our house.", "I bought it on impulse.",
-            "We're renting and the landlord said no.", "I ended up going with a different system.",
+            "It's still in the original box.",
+            "My {relative} already has one.",
+            "It doesn't really suit our house.",
+            "I bought it on impulse.",
+            "We're renting and the landlord said no.",
+            "I ended up going with a different system.",
         ),
         outcomes=(
             Outcome(
@@ -1063,7 +1345,8 @@ ORDERS: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Do I need the original box?", "what if I threw away the packaging?",
+                            "Do I need the original box?",
+                            "what if I threw away the packaging?",
                             "does it have to be in the original packaging?",
                         ),
                         answers=(
@@ -1076,7 +1359,8 @@ ORDERS: tuple[Intent, ...] = (
                     REFUND_TIME,
                     Followup(
                         asks=(
-                            "Where do I drop it off?", "do I need to book a pickup?",
+                            "Where do I drop it off?",
+                            "do I need to book a pickup?",
                             "which carrier do I use?",
                         ),
                         answers=(
@@ -1105,7 +1389,8 @@ ORDERS: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Can you make an exception?", "it's only a few days over, really?",
+                            "Can you make an exception?",
+                            "it's only a few days over, really?",
                             "Seriously? Can't you make an exception just this once?",
                         ),
                         answers=(
@@ -1130,25 +1415,32 @@ ORDERS: tuple[Intent, ...] = (
         team="billing",
         age=(14, 28),
         openers=(
-            "Where is my refund?", "I returned my {product} {ago} and haven't seen the refund.",
+            "Where is my refund?",
+            "I returned my {product} {ago} and haven't seen the refund.",
             "When will I get my money back for order {order}?",
-            "My refund still hasn't shown up on my card.", "You said I'd get a refund, but "
-            "nothing yet.", "How long do refunds take?",
+            "My refund still hasn't shown up on my card.",
+            "You said I'd get a refund, but nothing yet.",
+            "How long do refunds take?",
             "I cancelled an order and I'm still waiting for the money.",
-            "Has my refund for {order} been processed?", "I'm still waiting on a refund.",
-            "Can you check on my refund please?", "The return was delivered to you, so where's my "
-            "refund?",
+            "Has my refund for {order} been processed?",
+            "I'm still waiting on a refund.",
+            "Can you check on my refund please?",
+            "The return was delivered to you, so where's my refund?",
         ),
         terse=(
-            "refund??", "where's my refund", "still no refund", "refund status",
-            "when do i get my money back", "refund for {order}?",
+            "refund??",
+            "where's my refund",
+            "still no refund",
+            "refund status",
+            "when do i get my money back",
+            "refund for {order}?",
         ),
         context=(
             "I sent the return back with the label you emailed.",
             "The carrier shows the return was delivered to you last week.",
             "I'm a bit tight on money this month, so I need it.",
-            "I checked my bank statement this morning.", "I got an email saying the return was "
-            "received.",
+            "I checked my bank statement this morning.",
+            "I got an email saying the return was received.",
         ),
         outcomes=(
             Outcome(
@@ -1218,7 +1510,8 @@ ORDERS: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Will you email me when it's issued?", "do I get a notification?",
+                            "Will you email me when it's issued?",
+                            "do I get a notification?",
                         ),
                         answers=(
                             "Yes, you'll get an email at {email} the moment the refund is issued.",
@@ -1258,17 +1551,22 @@ BILLING: tuple[Intent, ...] = (
             "I think my {product} is faulty — it keeps rebooting. It's about {months} months old.",
             "Is the {product} covered by warranty if it just stopped working?",
             "The {product} in the {room} has stopped responding completely after {months} months.",
-            "How do I make a warranty claim?", "My {product} is broken, I bought it back in "
-            "{month}.", "The button on my {product} stopped working. Warranty?",
+            "How do I make a warranty claim?",
+            "My {product} is broken, I bought it back in {month}.",
+            "The button on my {product} stopped working. Warranty?",
         ),
         terse=(
-            "warranty claim", "{product} dead, warranty?", "is this covered by warranty",
-            "need a warranty replacement", "{product} broken after {months} months",
+            "warranty claim",
+            "{product} dead, warranty?",
+            "is this covered by warranty",
+            "need a warranty replacement",
+            "{product} broken after {months} months",
         ),
         context=(
             "I've already tried resetting it and power cycling.",
-            "It's been working fine since I installed it.", "Nothing changed in the setup, it "
-            "just stopped.", "It's mounted in the {room}, nowhere near water or heat.",
+            "It's been working fine since I installed it.",
+            "Nothing changed in the setup, it just stopped.",
+            "It's mounted in the {room}, nowhere near water or heat.",
             "I really rely on it when we're away.",
         ),
         outcomes=(
@@ -1362,10 +1660,12 @@ BILLING: tuple[Intent, ...] = (
             "paying with?",
         ),
         answers=(
-            "it says 'card declined', it's a {card_brand}", "\"Payment could not be processed.\" "
-            "{card_brand}", "just says something went wrong. {card_brand}",
-            "It says declined. Using my {card_brand}.", "error: payment failed. {card_brand} "
-            "ending {last4}", "\"Your card was declined\" — it's a {card_brand}",
+            "it says 'card declined', it's a {card_brand}",
+            '"Payment could not be processed." {card_brand}',
+            "just says something went wrong. {card_brand}",
+            "It says declined. Using my {card_brand}.",
+            "error: payment failed. {card_brand} ending {last4}",
+            '"Your card was declined" — it\'s a {card_brand}',
         ),
         products=ANY_PRODUCT,
         team="billing",
@@ -1373,17 +1673,23 @@ BILLING: tuple[Intent, ...] = (
             "My card keeps getting declined at checkout.",
             "I'm trying to pay for {a_product} but I get a payment error.",
             "Checkout says 'payment failed' but my card works everywhere else.",
-            "Why was my payment declined?", "I can't complete my order, the payment won't go "
-            "through.", "Every time I try to pay for my Nimbus Plus subscription it fails.",
-            "Your checkout won't accept my card.", "I get an error at the payment step when I try "
-            "to buy {a_product}.", "My payment keeps failing and I don't know why.",
+            "Why was my payment declined?",
+            "I can't complete my order, the payment won't go through.",
+            "Every time I try to pay for my Nimbus Plus subscription it fails.",
+            "Your checkout won't accept my card.",
+            "I get an error at the payment step when I try to buy {a_product}.",
+            "My payment keeps failing and I don't know why.",
         ),
         terse=(
-            "payment declined", "card not working at checkout", "payment error??", "cant pay",
+            "payment declined",
+            "card not working at checkout",
+            "payment error??",
+            "cant pay",
             "checkout keeps failing",
         ),
         context=(
-            "I've tried three times now.", "There's plenty of money on the card.",
+            "I've tried three times now.",
+            "There's plenty of money on the card.",
             "I'm trying to get the {product} before the sale ends.",
             "I used the same card for my last order without problems.",
             "I'm ordering from my phone.",
@@ -1421,14 +1727,14 @@ BILLING: tuple[Intent, ...] = (
                     ),
                     Followup(
                         asks=(
-                            "Can I pay another way?", "do you take Apple Pay?",
+                            "Can I pay another way?",
+                            "do you take Apple Pay?",
                             "what payment methods do you accept?",
                         ),
                         answers=(
                             "Yes — we accept major credit and debit cards, Apple Pay and Google "
                             "Pay at checkout.",
-                            "You can use any major credit or debit card, Apple Pay or Google "
-                            "Pay.",
+                            "You can use any major credit or debit card, Apple Pay or Google Pay.",
                         ),
                     ),
                 ),
@@ -1470,19 +1776,24 @@ BILLING: tuple[Intent, ...] = (
             "I got a new card, how do I update it for my subscription?",
             "My card expired, where do I update my payment details?",
             "I want to switch my {plan} payment to a different card.",
-            "Can you update my payment method?", "Where do I change my billing card?",
+            "Can you update my payment method?",
+            "Where do I change my billing card?",
             "I need to replace the {card_brand} on file with a new one.",
             "How can I remove my old card from the account?",
             "My bank replaced my card, so I need to update the details for {plan}.",
         ),
         terse=(
-            "update card", "change payment method", "new card how to update", "card expired",
+            "update card",
+            "change payment method",
+            "new card how to update",
+            "card expired",
             "change card on file",
         ),
         context=(
             "My bank sent me a replacement card after a fraud alert.",
-            "I don't want my subscription to lapse.", "I got an email saying the renewal might "
-            "fail.", "I'd rather pay with my credit card than my debit card.",
+            "I don't want my subscription to lapse.",
+            "I got an email saying the renewal might fail.",
+            "I'd rather pay with my credit card than my debit card.",
         ),
         outcomes=(
             Outcome(
@@ -1544,8 +1855,10 @@ BILLING: tuple[Intent, ...] = (
             "I can check that. What's the exact amount and date of the charge?",
         ),
         answers=(
-            "{amount} on {charge_date}, card ending {last4}", "It's {amount}, from {charge_date}.",
-            "{amount}. {card_brand} ending in {last4}", "{charge_date}, {amount}",
+            "{amount} on {charge_date}, card ending {last4}",
+            "It's {amount}, from {charge_date}.",
+            "{amount}. {card_brand} ending in {last4}",
+            "{charge_date}, {amount}",
             "the charge is {amount} on {charge_date}. card ends {last4}",
         ),
         products=ANY_PRODUCT,
@@ -1553,26 +1866,32 @@ BILLING: tuple[Intent, ...] = (
         openers=(
             "I see a charge from Nimbus Home I don't recognise.",
             "There's a charge on my card from Nimbus and I don't know what it is.",
-            "Why did you charge me?", "What is this Nimbus Home charge on my statement?",
-            "I have a charge from you that I didn't expect.", "Can you explain a payment I "
-            "didn't authorise?", "Nimbus took money from my account and I don't know why.",
+            "Why did you charge me?",
+            "What is this Nimbus Home charge on my statement?",
+            "I have a charge from you that I didn't expect.",
+            "Can you explain a payment I didn't authorise?",
+            "Nimbus took money from my account and I don't know why.",
         ),
         terse=(
-            "what is this charge", "unknown charge??", "why was i charged", "charged?? for what",
+            "what is this charge",
+            "unknown charge??",
+            "why was i charged",
+            "charged?? for what",
         ),
         context=(
             "I was going through my bank statement this morning.",
             "My partner asked me what it was and I had no idea.",
-            "I haven't bought anything from you recently.", "I'm on a tight budget.",
+            "I haven't bought anything from you recently.",
+            "I'm on a tight budget.",
         ),
         outcomes=(
             Outcome(
                 weight=3,
                 openers=(
-                    "Why did you charge me {amount}?", "There's a {amount} charge from Nimbus I "
-                    "don't recognise.", "I got billed {amount} but I don't remember signing up "
-                    "for anything.", "I thought I cancelled {plan} but I got charged "
-                    "{amount}.",
+                    "Why did you charge me {amount}?",
+                    "There's a {amount} charge from Nimbus I don't recognise.",
+                    "I got billed {amount} but I don't remember signing up for anything.",
+                    "I thought I cancelled {plan} but I got charged {amount}.",
                 ),
                 terse=("why was i charged {amount}", "{amount} charge??"),
                 replies=(
@@ -1603,7 +1922,8 @@ BILLING: tuple[Intent, ...] = (
                     ),
                     Followup(
                         asks=(
-                            "Can I get that money back?", "can you refund it?",
+                            "Can I get that money back?",
+                            "can you refund it?",
                             "I want a refund for this charge",
                         ),
                         answers=(
@@ -1621,8 +1941,9 @@ BILLING: tuple[Intent, ...] = (
                 weight=2,
                 charge="order",
                 openers=(
-                    "I was charged twice for my order!", "You charged me twice for the same "
-                    "order.", "There are two identical charges of {amount} on my card.",
+                    "I was charged twice for my order!",
+                    "You charged me twice for the same order.",
+                    "There are two identical charges of {amount} on my card.",
                     "Why do I see the same payment twice?",
                 ),
                 terse=("charged twice!!", "double charge", "two charges for one order?"),
@@ -1641,7 +1962,8 @@ BILLING: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "And if it doesn't disappear?", "what if it's still there next week?",
+                            "And if it doesn't disappear?",
+                            "what if it's still there next week?",
                         ),
                         answers=(
                             "If it's still showing after 5 business days, message us and we'll "
@@ -1671,7 +1993,8 @@ BILLING: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "I didn't get any reminder email!", "nobody told me it would charge",
+                            "I didn't get any reminder email!",
+                            "nobody told me it would charge",
                         ),
                         answers=(
                             "I'm sorry it wasn't clear. We send a reminder 3 days before a trial "
@@ -1698,17 +2021,22 @@ BILLING: tuple[Intent, ...] = (
         team="billing",
         age=(3, 60),
         openers=(
-            "Can I get an invoice for order {order}?", "I need a receipt for my {product}.",
-            "Could you send me an invoice for my last order?", "I need an invoice with my "
-            "company name on it for the {product}.", "Where can I download invoices?",
-            "I need a receipt for warranty purposes.", "Can you email me a copy of my receipt?",
+            "Can I get an invoice for order {order}?",
+            "I need a receipt for my {product}.",
+            "Could you send me an invoice for my last order?",
+            "I need an invoice with my company name on it for the {product}.",
+            "Where can I download invoices?",
+            "I need a receipt for warranty purposes.",
+            "Can you email me a copy of my receipt?",
             "My accountant needs an invoice for the {product} I bought {ago}.",
             "How do I get a receipt for my order?",
         ),
         terse=("invoice pls", "need a receipt", "invoice for {order}", "where are my invoices"),
         context=(
-            "I'm expensing it through work.", "I lost the confirmation email.",
-            "It's for my home insurance records.", "I'm doing my taxes this week.",
+            "I'm expensing it through work.",
+            "I lost the confirmation email.",
+            "It's for my home insurance records.",
+            "I'm doing my taxes this week.",
         ),
         outcomes=(
             Outcome(
@@ -1725,7 +2053,8 @@ BILLING: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Can you add my company name to it?", "I need my business name on it",
+                            "Can you add my company name to it?",
+                            "I need my business name on it",
                             "can the invoice show my company address?",
                         ),
                         answers=(
@@ -1738,7 +2067,8 @@ BILLING: tuple[Intent, ...] = (
                     ),
                     Followup(
                         asks=(
-                            "And my subscription invoices?", "where are the Nimbus Plus receipts?",
+                            "And my subscription invoices?",
+                            "where are the Nimbus Plus receipts?",
                         ),
                         answers=(
                             "Subscription invoices are under Billing > Invoices, one per renewal, "
@@ -1765,16 +2095,20 @@ BILLING: tuple[Intent, ...] = (
         products=ANY_PRODUCT,
         team="billing",
         openers=(
-            "My discount code {code} isn't working.", "The promo code says invalid.",
-            "I tried to use {code} at checkout but nothing happened.", "Why won't my code "
-            "{code} apply?", "The discount code from your newsletter doesn't work.",
+            "My discount code {code} isn't working.",
+            "The promo code says invalid.",
+            "I tried to use {code} at checkout but nothing happened.",
+            "Why won't my code {code} apply?",
+            "The discount code from your newsletter doesn't work.",
             "I have a code for {a_product} but checkout rejects it.",
             "Your promo code {code} says expired, but the email said it's valid this week.",
         ),
         terse=("promo code not working", "discount code invalid??", "{code} doesnt work"),
         context=(
-            "I got it in your welcome email.", "A friend shared it with me.",
-            "I'm trying to buy {a_product} and a Smart Plug.", "The sale ends tonight.",
+            "I got it in your welcome email.",
+            "A friend shared it with me.",
+            "I'm trying to buy {a_product} and a Smart Plug.",
+            "The sale ends tonight.",
         ),
         outcomes=(
             Outcome(
@@ -1850,22 +2184,29 @@ ACCOUNT: tuple[Intent, ...] = (
         products=("cam", "doorbell", "battery_cam"),
         team="billing",
         openers=(
-            "I want to cancel {plan}.", "How do I stop auto-renew on my subscription?",
-            "Please cancel my {plan} subscription.", "I don't use the video history anymore, "
-            "cancel my plan please.", "Cancel my subscription, it's too expensive.",
-            "How do I cancel {plan} on the app?", "I'd like to end my {plan} plan.",
+            "I want to cancel {plan}.",
+            "How do I stop auto-renew on my subscription?",
+            "Please cancel my {plan} subscription.",
+            "I don't use the video history anymore, cancel my plan please.",
+            "Cancel my subscription, it's too expensive.",
+            "How do I cancel {plan} on the app?",
+            "I'd like to end my {plan} plan.",
             "Please turn off the auto renewal for my account {email}.",
-            "We sold the house and took the {product} down, so I want to cancel the "
-            "subscription.", "Can I cancel my plan without losing my recordings?",
+            "We sold the house and took the {product} down, so I want to cancel the subscription.",
+            "Can I cancel my plan without losing my recordings?",
         ),
         terse=(
-            "cancel subscription", "stop auto renew", "cancel {plan} pls", "cancel my plan",
+            "cancel subscription",
+            "stop auto renew",
+            "cancel {plan} pls",
+            "cancel my plan",
             "unsubscribe me from {plan}",
         ),
         context=(
-            "Money is tight at the moment.", "We only had the {product} for the holidays.",
-            "I barely look at the recordings.", "I'm moving to a flat where I can't mount "
-            "cameras.",
+            "Money is tight at the moment.",
+            "We only had the {product} for the holidays.",
+            "I barely look at the recordings.",
+            "I'm moving to a flat where I can't mount cameras.",
         ),
         outcomes=(
             Outcome(
@@ -1897,8 +2238,8 @@ ACCOUNT: tuple[Intent, ...] = (
                     ),
                     Followup(
                         asks=(
-                            "Can I get a refund for this period?", "do I get money back for the "
-                            "rest of the year?",
+                            "Can I get a refund for this period?",
+                            "do I get money back for the rest of the year?",
                         ),
                         answers=(
                             "We don't refund a period that has already started, but you keep "
@@ -1909,7 +2250,8 @@ ACCOUNT: tuple[Intent, ...] = (
                     ),
                     Followup(
                         asks=(
-                            "What happens to my recordings?", "will my saved videos be deleted?",
+                            "What happens to my recordings?",
+                            "will my saved videos be deleted?",
                         ),
                         answers=(
                             "Recordings stay available until {renew_date}. Download any clips "
@@ -1939,8 +2281,8 @@ ACCOUNT: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Can I restart the trial later?", "if I change my mind can I try "
-                            "again?",
+                            "Can I restart the trial later?",
+                            "if I change my mind can I try again?",
                         ),
                         answers=(
                             "The free trial is once per account, but you can subscribe any time "
@@ -1961,13 +2303,16 @@ ACCOUNT: tuple[Intent, ...] = (
         team="billing",
         topical=True,
         openers=(
-            "I'd like to change my subscription plan.", "How do I change my Nimbus plan?",
+            "I'd like to change my subscription plan.",
+            "How do I change my Nimbus plan?",
             "Can I switch plans mid-subscription?",
         ),
         terse=("change plan", "switch plan?"),
         context=(
-            "We just added a second {product}.", "I've been on {plan} for a year now.",
-            "We're away a lot more this year.", "I'm trying to cut costs a little.",
+            "We just added a second {product}.",
+            "I've been on {plan} for a year now.",
+            "We're away a lot more this year.",
+            "I'm trying to cut costs a little.",
         ),
         outcomes=(
             Outcome(
@@ -1975,8 +2320,9 @@ ACCOUNT: tuple[Intent, ...] = (
                 openers=(
                     "I want to upgrade from Plus to Plus Pro.",
                     "I'd like professional monitoring. How do I upgrade?",
-                    "Can I upgrade to Plus Pro today?", "How do I get 60 days of history instead "
-                    "of 30?", "Upgrade me to Pro please.",
+                    "Can I upgrade to Plus Pro today?",
+                    "How do I get 60 days of history instead of 30?",
+                    "Upgrade me to Pro please.",
                 ),
                 terse=("upgrade to pro", "how to upgrade plan"),
                 replies=(
@@ -1993,7 +2339,8 @@ ACCOUNT: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Will I lose my current recordings?", "do my old clips stay?",
+                            "Will I lose my current recordings?",
+                            "do my old clips stay?",
                         ),
                         answers=(
                             "No, everything you have stays, and from now on clips are kept for "
@@ -2020,8 +2367,9 @@ ACCOUNT: tuple[Intent, ...] = (
             Outcome(
                 weight=1,
                 openers=(
-                    "How do I downgrade to Plus?", "I want to go from Plus Pro back to regular "
-                    "Plus.", "Can I move down to the cheaper plan?",
+                    "How do I downgrade to Plus?",
+                    "I want to go from Plus Pro back to regular Plus.",
+                    "Can I move down to the cheaper plan?",
                     "Pro is too much for us, can I switch to Plus?",
                 ),
                 terse=("downgrade plan", "switch to cheaper plan"),
@@ -2053,8 +2401,9 @@ ACCOUNT: tuple[Intent, ...] = (
             Outcome(
                 weight=1,
                 openers=(
-                    "Can I switch to yearly billing?", "Can I move my subscription from monthly "
-                    "to annual to save money?", "Is there a discount if I pay for the year?",
+                    "Can I switch to yearly billing?",
+                    "Can I move my subscription from monthly to annual to save money?",
+                    "Is there a discount if I pay for the year?",
                     "How do I change from monthly to yearly?",
                 ),
                 terse=("switch to yearly", "annual billing?"),
@@ -2072,7 +2421,8 @@ ACCOUNT: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Can I go back to monthly later?", "and if I want monthly again?",
+                            "Can I go back to monthly later?",
+                            "and if I want monthly again?",
                         ),
                         answers=(
                             "Yes, any time — the change applies at the end of the yearly period.",
@@ -2090,20 +2440,29 @@ ACCOUNT: tuple[Intent, ...] = (
         products=("cam", "doorbell", "battery_cam"),
         team="billing",
         openers=(
-            "How much is Nimbus Plus?", "What's the difference between Plus and Plus Pro?",
-            "Is there a free trial?", "What do I get with a subscription?",
+            "How much is Nimbus Plus?",
+            "What's the difference between Plus and Plus Pro?",
+            "Is there a free trial?",
+            "What do I get with a subscription?",
             "Do I need a subscription for the {product} to work?",
-            "How much is professional monitoring?", "Is Plus Pro worth it for {a_product}?",
-            "What does Nimbus Plus include?", "How long are videos stored with Plus?",
-            "Is there a yearly price for Plus?", "Can I try Plus before paying?",
+            "How much is professional monitoring?",
+            "Is Plus Pro worth it for {a_product}?",
+            "What does Nimbus Plus include?",
+            "How long are videos stored with Plus?",
+            "Is there a yearly price for Plus?",
+            "Can I try Plus before paying?",
             "What are your subscription prices?",
         ),
         terse=(
-            "plus price?", "how much is plus pro", "free trial?", "subscription cost",
+            "plus price?",
+            "how much is plus pro",
+            "free trial?",
+            "subscription cost",
             "plus vs pro?",
         ),
         context=(
-            "I just bought {a_product}.", "I'm trying to decide whether it's worth it.",
+            "I just bought {a_product}.",
+            "I'm trying to decide whether it's worth it.",
             "We want to keep an eye on the {room} while we're away.",
             "I've been using the {product} without a plan so far.",
         ),
@@ -2153,7 +2512,8 @@ ACCOUNT: tuple[Intent, ...] = (
                     ),
                     Followup(
                         asks=(
-                            "How do I sign up?", "ok how do I start the trial?",
+                            "How do I sign up?",
+                            "ok how do I start the trial?",
                         ),
                         answers=(
                             "In the Nimbus app, go to Account > Subscription and pick a plan — "
@@ -2179,22 +2539,31 @@ ACCOUNT: tuple[Intent, ...] = (
         products=ANY_PRODUCT,
         team="accounts",
         openers=(
-            "I forgot my password.", "The password reset email never arrives.",
-            "I can't log in, I need to reset my password.", "How do I reset my Nimbus password?",
+            "I forgot my password.",
+            "The password reset email never arrives.",
+            "I can't log in, I need to reset my password.",
+            "How do I reset my Nimbus password?",
             "I've requested the reset link three times and got nothing.",
-            "My password isn't working anymore.", "I'm locked out of my account.",
+            "My password isn't working anymore.",
+            "I'm locked out of my account.",
             "Can you send me a password reset link to {email}?",
-            "The reset link says it's expired.", "I can't remember my password for the web "
-            "dashboard.", "Reset password isn't working for me.",
+            "The reset link says it's expired.",
+            "I can't remember my password for the web dashboard.",
+            "Reset password isn't working for me.",
         ),
         terse=(
-            "forgot password", "reset link not arriving", "cant log in", "password reset pls",
-            "locked out", "no reset email",
+            "forgot password",
+            "reset link not arriving",
+            "cant log in",
+            "password reset pls",
+            "locked out",
+            "no reset email",
         ),
         context=(
             "I got a new laptop and none of my passwords are saved.",
-            "I haven't logged in on the web for ages.", "I need to check the {product} "
-            "while I'm away.", "I've checked my spam folder already.",
+            "I haven't logged in on the web for ages.",
+            "I need to check the {product} while I'm away.",
+            "I've checked my spam folder already.",
         ),
         outcomes=(
             Outcome(
@@ -2213,7 +2582,8 @@ ACCOUNT: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Still nothing in my inbox.", "it still hasnt arrived",
+                            "Still nothing in my inbox.",
+                            "it still hasnt arrived",
                             "Nothing yet, even in spam.",
                         ),
                         answers=(
@@ -2251,12 +2621,14 @@ ACCOUNT: tuple[Intent, ...] = (
         team="accounts",
         topical=True,
         openers=(
-            "How do I update my account details?", "I need to change some details on my "
-            "account.", "Can I change my profile info?",
+            "How do I update my account details?",
+            "I need to change some details on my account.",
+            "Can I change my profile info?",
         ),
         terse=("update account details", "change my details"),
         context=(
-            "Some of my details are out of date.", "I'm tidying up my accounts this week.",
+            "Some of my details are out of date.",
+            "I'm tidying up my accounts this week.",
         ),
         outcomes=(
             Outcome(
@@ -2264,8 +2636,8 @@ ACCOUNT: tuple[Intent, ...] = (
                 openers=(
                     "How do I change the email on my account?",
                     "I want to change my account email to my new address.",
-                    "Can I change my login email?", "My old email is going away, how do I "
-                    "update it?",
+                    "Can I change my login email?",
+                    "My old email is going away, how do I update it?",
                 ),
                 terse=("change email on account", "update my email"),
                 replies=(
@@ -2280,8 +2652,8 @@ ACCOUNT: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Will my devices stay connected?", "do I need to set the cameras up "
-                            "again?",
+                            "Will my devices stay connected?",
+                            "do I need to set the cameras up again?",
                         ),
                         answers=(
                             "Yes, everything stays connected — devices, plans and recordings are "
@@ -2294,8 +2666,9 @@ ACCOUNT: tuple[Intent, ...] = (
             Outcome(
                 weight=1,
                 openers=(
-                    "I got married and need to update my last name.", "Can you change the name on "
-                    "my account?", "My name is spelled wrong on my account.",
+                    "I got married and need to update my last name.",
+                    "Can you change the name on my account?",
+                    "My name is spelled wrong on my account.",
                 ),
                 terse=("change name on account",),
                 replies=(
@@ -2325,9 +2698,9 @@ ACCOUNT: tuple[Intent, ...] = (
             Outcome(
                 weight=1,
                 openers=(
-                    "Can you update my phone number?", "I have a new phone number, where do I "
-                    "change it?", "My phone number on the account is old, please update it to "
-                    "{phone}.",
+                    "Can you update my phone number?",
+                    "I have a new phone number, where do I change it?",
+                    "My phone number on the account is old, please update it to {phone}.",
                 ),
                 terse=("update phone number",),
                 replies=(
@@ -2366,15 +2739,19 @@ ACCOUNT: tuple[Intent, ...] = (
         products=ANY_PRODUCT,
         team="accounts",
         openers=(
-            "Please delete my account and all my data.", "How do I close my Nimbus account?",
-            "I want you to erase everything you have on me.", "I'm moving away from Nimbus, I'd "
-            "like my account removed.", "Delete my account please.", "How can I permanently "
-            "delete my data and recordings?", "I'd like to close my account under {email}.",
+            "Please delete my account and all my data.",
+            "How do I close my Nimbus account?",
+            "I want you to erase everything you have on me.",
+            "I'm moving away from Nimbus, I'd like my account removed.",
+            "Delete my account please.",
+            "How can I permanently delete my data and recordings?",
+            "I'd like to close my account under {email}.",
             "Can you remove my personal information from your systems?",
         ),
         terse=("delete account", "close my account", "erase my data"),
         context=(
-            "We've sold the house with the devices.", "I don't use the {product} anymore.",
+            "We've sold the house with the devices.",
+            "I don't use the {product} anymore.",
             "I'm trying to reduce how many accounts I have online.",
         ),
         outcomes=(
@@ -2393,8 +2770,8 @@ ACCOUNT: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Can I get a copy of my data first?", "can I download my videos "
-                            "before?",
+                            "Can I get a copy of my data first?",
+                            "can I download my videos before?",
                         ),
                         answers=(
                             "Yes — download it under Profile > Privacy > Export data before you "
@@ -2405,8 +2782,8 @@ ACCOUNT: tuple[Intent, ...] = (
                     ),
                     Followup(
                         asks=(
-                            "What happens to my devices?", "can someone else use the {product} "
-                            "after?",
+                            "What happens to my devices?",
+                            "can someone else use the {product} after?",
                         ),
                         answers=(
                             "They're unlinked from your account. A factory reset makes them ready "
@@ -2428,20 +2805,23 @@ ACCOUNT: tuple[Intent, ...] = (
         team="accounts",
         topical=True,
         openers=(
-            "I'm having trouble with two-factor authentication.", "2FA isn't working for me.",
+            "I'm having trouble with two-factor authentication.",
+            "2FA isn't working for me.",
             "I can't get past the verification step when logging in.",
         ),
         terse=("2fa not working", "verification code problem"),
         context=(
-            "It's for my main Nimbus account.", "My partner and I share the account.",
+            "It's for my main Nimbus account.",
+            "My partner and I share the account.",
         ),
         outcomes=(
             Outcome(
                 weight=2,
                 openers=(
-                    "I'm not getting the 2FA codes.", "The verification code SMS never arrives.",
-                    "My two-factor code texts stopped coming.", "I keep waiting for the login "
-                    "code but no text comes through.",
+                    "I'm not getting the 2FA codes.",
+                    "The verification code SMS never arrives.",
+                    "My two-factor code texts stopped coming.",
+                    "I keep waiting for the login code but no text comes through.",
                 ),
                 terse=("no 2fa code", "code not arriving", "sms code never comes"),
                 replies=(
@@ -2509,8 +2889,9 @@ ACCOUNT: tuple[Intent, ...] = (
             Outcome(
                 weight=1,
                 openers=(
-                    "How do I turn on two-factor authentication?", "Can I use an authenticator "
-                    "app for my Nimbus login?", "I want to add 2FA to my account.",
+                    "How do I turn on two-factor authentication?",
+                    "Can I use an authenticator app for my Nimbus login?",
+                    "I want to add 2FA to my account.",
                 ),
                 terse=("how to enable 2fa",),
                 replies=(
@@ -2523,7 +2904,8 @@ ACCOUNT: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "What if I lose my phone later?", "and if I lose the phone?",
+                            "What if I lose my phone later?",
+                            "and if I lose the phone?",
                         ),
                         answers=(
                             "Use one of your backup codes to sign in, then set 2FA up again on "
@@ -2543,8 +2925,10 @@ ACCOUNT: tuple[Intent, ...] = (
 # ---------------------------------------------------------------------------------------------
 
 STILL_BROKEN = (
-    "ok and what if it still doesn't work?", "And if that doesn't fix it?",
-    "What if that doesn't help?", "and if it still won't work?",
+    "ok and what if it still doesn't work?",
+    "And if that doesn't fix it?",
+    "What if that doesn't help?",
+    "and if it still won't work?",
 )
 FACTORY_RESET = Followup(
     asks=STILL_BROKEN,
@@ -2578,29 +2962,38 @@ DEVICES: tuple[Intent, ...] = (
             "{phone_model}, it's about 10 feet from the router",
             "{phone_model}. it gets stuck on connecting to wifi",
             "I'm on {phone_model}, the app just spins forever",
-            "{phone_model} and yes I'm on the home wifi", "{phone_model}. it's in the {room}, "
-            "router is downstairs", "{phone_model}, the app says device not found",
+            "{phone_model} and yes I'm on the home wifi",
+            "{phone_model}. it's in the {room}, router is downstairs",
+            "{phone_model}, the app says device not found",
         ),
         products=("thermostat", "cam", "battery_cam", "doorbell", "plug", "hub", "leak"),
         team="technical",
         openers=(
-            "How do I set up my new {product}?", "I can't get my {product} to pair with the app.",
+            "How do I set up my new {product}?",
+            "I can't get my {product} to pair with the app.",
             "The app doesn't find my {product} during setup.",
-            "Just got {a_product}, where do I start?", "How do I add a second {product} to my "
-            "account?", "Setup keeps failing at the 'connecting to Wi-Fi' step for my {product}.",
+            "Just got {a_product}, where do I start?",
+            "How do I add a second {product} to my account?",
+            "Setup keeps failing at the 'connecting to Wi-Fi' step for my {product}.",
             "I'm trying to install the {product} in the {room} but it won't connect.",
             "The {product} isn't showing up in the Nimbus app.",
-            "How do I pair the {product}?", "Installing my new {product} and I'm stuck.",
+            "How do I pair the {product}?",
+            "Installing my new {product} and I'm stuck.",
             "Can you walk me through setting up the {product}?",
         ),
         terse=(
-            "how to set up {product}", "{product} wont pair", "setup help pls",
-            "cant add {product} to app", "pairing failed",
+            "how to set up {product}",
+            "{product} wont pair",
+            "setup help pls",
+            "cant add {product} to app",
+            "pairing failed",
         ),
         context=(
-            "I just unboxed it.", "I'm not very technical, sorry.", "My {relative} gave it to me.",
-            "The quick start card wasn't much help.", "I already have a Nimbus {other_device} "
-            "working fine.",
+            "I just unboxed it.",
+            "I'm not very technical, sorry.",
+            "My {relative} gave it to me.",
+            "The quick start card wasn't much help.",
+            "I already have a Nimbus {other_device} working fine.",
         ),
         outcomes=(
             Outcome(
@@ -2622,8 +3015,9 @@ DEVICES: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Does it work with Google Home too?", "can I connect it to Alexa "
-                            "after?", "Will it work with HomeKit?",
+                            "Does it work with Google Home too?",
+                            "can I connect it to Alexa after?",
+                            "Will it work with HomeKit?",
                         ),
                         answers=(
                             "Yes — once it's set up, link Nimbus in the Alexa or Google Home app "
@@ -2636,14 +3030,15 @@ DEVICES: tuple[Intent, ...] = (
                     ),
                     Followup(
                         asks=(
-                            "Do I need the hub for it?", "do I have to buy the Nimbus Hub too?",
+                            "Do I need the hub for it?",
+                            "do I have to buy the Nimbus Hub too?",
                         ),
                         answers=("{hub_answer}",),
                     ),
                     Followup(
                         asks=(
-                            "My router is dual band, is that a problem?", "what if my wifi is "
-                            "5GHz?",
+                            "My router is dual band, is that a problem?",
+                            "what if my wifi is 5GHz?",
                         ),
                         answers=(
                             "Dual-band routers are fine as long as the 2.4 GHz band is on. If "
@@ -2674,20 +3069,27 @@ DEVICES: tuple[Intent, ...] = (
             "the router or Wi-Fi password change?",
         ),
         answers=(
-            "nope nothing changed. light is blinking", "Yes, we got a new router last week.",
-            "we changed the wifi password yesterday", "Not that I know of. Internet works fine "
-            "on my phone.", "There was a power cut last night.", "new router from the internet "
-            "company, yes", "no changes. the light is off", "I don't think so? the light "
-            "blinks slowly", "Internet's fine. No changes as far as I know.",
+            "nope nothing changed. light is blinking",
+            "Yes, we got a new router last week.",
+            "we changed the wifi password yesterday",
+            "Not that I know of. Internet works fine on my phone.",
+            "There was a power cut last night.",
+            "new router from the internet company, yes",
+            "no changes. the light is off",
+            "I don't think so? the light blinks slowly",
+            "Internet's fine. No changes as far as I know.",
         ),
         products=WIFI_PRODUCTS,
         team="technical",
         openers=(
-            "My {product} shows offline in the app.", "The {product} keeps disconnecting from "
-            "Wi-Fi.", "The {product} went offline {time_ref} and won't reconnect.",
-            "The app says my {product} is unavailable.", "My {product} drops off the network "
-            "every night.", "Why does my {product} keep going offline?", "The {product} in the "
-            "{room} says offline again.", "My {product} lost connection {time_ref}.",
+            "My {product} shows offline in the app.",
+            "The {product} keeps disconnecting from Wi-Fi.",
+            "The {product} went offline {time_ref} and won't reconnect.",
+            "The app says my {product} is unavailable.",
+            "My {product} drops off the network every night.",
+            "Why does my {product} keep going offline?",
+            "The {product} in the {room} says offline again.",
+            "My {product} lost connection {time_ref}.",
             "I can't reach my {product} from the app, it's greyed out.",
             "The {product} says 'device offline' even though my internet works.",
             "After a power cut my {product} won't come back online.",
@@ -2695,14 +3097,21 @@ DEVICES: tuple[Intent, ...] = (
             "My {product} disconnects from wifi several times a day.",
         ),
         terse=(
-            "cam offline again", "{product} offline", "device offline", "it says offline?!",
-            "{product} not connecting", "{product} keeps disconnecting", "offline AGAIN",
+            "cam offline again",
+            "{product} offline",
+            "device offline",
+            "it says offline?!",
+            "{product} not connecting",
+            "{product} keeps disconnecting",
+            "offline AGAIN",
             "{product} wont go online",
         ),
         context=(
-            "I'm away from home this week and can't check on it.", "It worked fine until "
-            "{time_ref}.", "I've already restarted the router twice.", "Everything else on the "
-            "wifi works.", "It's in the {room}, not far from the router.",
+            "I'm away from home this week and can't check on it.",
+            "It worked fine until {time_ref}.",
+            "I've already restarted the router twice.",
+            "Everything else on the wifi works.",
+            "It's in the {room}, not far from the router.",
             "This keeps happening every few days.",
         ),
         outcomes=(
@@ -2731,7 +3140,8 @@ DEVICES: tuple[Intent, ...] = (
                     FACTORY_RESET,
                     Followup(
                         asks=(
-                            "Does it need 5GHz or 2.4?", "my router is 5ghz, is that the issue?",
+                            "Does it need 5GHz or 2.4?",
+                            "my router is 5ghz, is that the issue?",
                             "Could the router be too far away?",
                         ),
                         answers=(
@@ -2772,7 +3182,8 @@ DEVICES: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Is there anything I can do meanwhile?", "anything else I can try?",
+                            "Is there anything I can do meanwhile?",
+                            "anything else I can try?",
                         ),
                         answers=(
                             "You could try a factory reset (hold the button for 15 seconds) and "
@@ -2798,30 +3209,35 @@ DEVICES: tuple[Intent, ...] = (
             "I can help. Which device is it, and does the rest of the app work normally?",
         ),
         answers=(
-            "the {product} in the {room}, on wifi", "just the one camera, happens on both",
-            "It's the {product}. I'm on mobile data mostly.", "only the {product}, the others "
-            "are fine", "{product}, on home wifi, app is fine otherwise",
+            "the {product} in the {room}, on wifi",
+            "just the one camera, happens on both",
+            "It's the {product}. I'm on mobile data mostly.",
+            "only the {product}, the others are fine",
+            "{product}, on home wifi, app is fine otherwise",
         ),
         products=("cam", "cam", "doorbell", "battery_cam"),
         team="technical",
         topical=True,
         openers=(
-            "I'm having trouble with video on my {product}.", "Video on the {product} isn't "
-            "working properly.",
+            "I'm having trouble with video on my {product}.",
+            "Video on the {product} isn't working properly.",
         ),
         terse=("video not working", "{product} video issue"),
         context=(
-            "We rely on it to watch the {room}.", "It was fine until {time_ref}.",
-            "I've restarted the app a couple of times.", "Someone came to the door and I "
-            "missed it.",
+            "We rely on it to watch the {room}.",
+            "It was fine until {time_ref}.",
+            "I've restarted the app a couple of times.",
+            "Someone came to the door and I missed it.",
         ),
         outcomes=(
             Outcome(
                 weight=3,
                 openers=(
-                    "My {product} live view won't load.", "The live video keeps buffering.",
-                    "Live view just shows a spinning wheel.", "The {product} video is super "
-                    "laggy.", "I can't see the live feed from the {product}.",
+                    "My {product} live view won't load.",
+                    "The live video keeps buffering.",
+                    "Live view just shows a spinning wheel.",
+                    "The {product} video is super laggy.",
+                    "I can't see the live feed from the {product}.",
                     "Video takes forever to load when I open the {product}.",
                 ),
                 terse=("live view not loading", "video keeps buffering", "{product} video black"),
@@ -2857,9 +3273,10 @@ DEVICES: tuple[Intent, ...] = (
             Outcome(
                 weight=2,
                 openers=(
-                    "No recordings are showing in my history.", "I can't see any clips from "
-                    "yesterday even though there was motion.", "My {product} isn't saving "
-                    "videos.", "Where are my recordings? History is empty.",
+                    "No recordings are showing in my history.",
+                    "I can't see any clips from yesterday even though there was motion.",
+                    "My {product} isn't saving videos.",
+                    "Where are my recordings? History is empty.",
                     "The {product} detected motion but there's no clip.",
                 ),
                 terse=("no recordings", "history empty??", "clips missing"),
@@ -2878,7 +3295,8 @@ DEVICES: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "How much is Plus again?", "how much does the plan cost?",
+                            "How much is Plus again?",
+                            "how much does the plan cost?",
                         ),
                         answers=(
                             "Nimbus Plus is $4.99/month or $49/year (30 days of history); Plus "
@@ -2891,8 +3309,8 @@ DEVICES: tuple[Intent, ...] = (
                     ),
                     Followup(
                         asks=(
-                            "Can I get back the clips from yesterday?", "are the old clips gone "
-                            "for good?",
+                            "Can I get back the clips from yesterday?",
+                            "are the old clips gone for good?",
                         ),
                         answers=(
                             "If they weren't recorded, I'm afraid there's nothing to recover. "
@@ -2941,29 +3359,37 @@ DEVICES: tuple[Intent, ...] = (
             "the backplate?",
         ),
         answers=(
-            "no C-wire I think. it's a furnace", "Yes there's a C-wire, it's a heat pump.",
-            "R, W, G, Y and C connected", "not sure what a c-wire is", "gas furnace, no C wire",
-            "it's a boiler, only two wires", "the app says C-wire: not detected",
+            "no C-wire I think. it's a furnace",
+            "Yes there's a C-wire, it's a heat pump.",
+            "R, W, G, Y and C connected",
+            "not sure what a c-wire is",
+            "gas furnace, no C wire",
+            "it's a boiler, only two wires",
+            "the app says C-wire: not detected",
         ),
         products=("thermostat",),
         team="technical",
         topical=True,
         openers=(
-            "My thermostat isn't working right.", "Something's wrong with my Nimbus Thermostat.",
+            "My thermostat isn't working right.",
+            "Something's wrong with my Nimbus Thermostat.",
         ),
         terse=("thermostat problem", "T2 not working"),
         context=(
-            "It's freezing in here.", "It's been hot all week and the house won't cool down.",
-            "We installed it ourselves last month.", "The kids are complaining about the "
-            "temperature.", "It worked fine with the old thermostat.",
+            "It's freezing in here.",
+            "It's been hot all week and the house won't cool down.",
+            "We installed it ourselves last month.",
+            "The kids are complaining about the temperature.",
+            "It worked fine with the old thermostat.",
         ),
         outcomes=(
             Outcome(
                 weight=2,
                 openers=(
-                    "My thermostat isn't turning the heat on.", "The T2 says heating but the "
-                    "furnace never starts.", "The house is cold even though the thermostat is "
-                    "set to 70.", "The heat won't come on with the Nimbus Thermostat.",
+                    "My thermostat isn't turning the heat on.",
+                    "The T2 says heating but the furnace never starts.",
+                    "The house is cold even though the thermostat is set to 70.",
+                    "The heat won't come on with the Nimbus Thermostat.",
                     "My thermostat keeps losing power and the screen goes blank.",
                     "Do I need a C-wire for the T2? It keeps shutting off.",
                 ),
@@ -2995,8 +3421,8 @@ DEVICES: tuple[Intent, ...] = (
                     ),
                     Followup(
                         asks=(
-                            "Does it work with a heat pump?", "is the T2 compatible with my "
-                            "boiler?",
+                            "Does it work with a heat pump?",
+                            "is the T2 compatible with my boiler?",
                         ),
                         answers=(
                             "The Nimbus Thermostat works with most 24V systems, including heat "
@@ -3012,8 +3438,9 @@ DEVICES: tuple[Intent, ...] = (
             Outcome(
                 weight=1,
                 openers=(
-                    "The thermostat shows the wrong temperature.", "My T2 reads 4 degrees higher "
-                    "than the actual room temp.", "The temperature on the thermostat is way off.",
+                    "The thermostat shows the wrong temperature.",
+                    "My T2 reads 4 degrees higher than the actual room temp.",
+                    "The temperature on the thermostat is way off.",
                     "Nimbus Thermostat says 75 but it's clearly colder.",
                 ),
                 terse=("wrong temperature reading", "thermostat temp wrong"),
@@ -3046,9 +3473,9 @@ DEVICES: tuple[Intent, ...] = (
             Outcome(
                 weight=1,
                 openers=(
-                    "The AC won't turn on with my Nimbus thermostat.", "Cooling isn't working, "
-                    "the thermostat says cooling but nothing happens.", "My T2 won't switch to "
-                    "cool mode.",
+                    "The AC won't turn on with my Nimbus thermostat.",
+                    "Cooling isn't working, the thermostat says cooling but nothing happens.",
+                    "My T2 won't switch to cool mode.",
                 ),
                 terse=("ac not working with thermostat", "no cooling"),
                 replies=(
@@ -3076,27 +3503,36 @@ DEVICES: tuple[Intent, ...] = (
             "warning for the {device}?",
         ),
         answers=(
-            "it faces the street so lots of motion", "Maybe 50 events a day? firmware {firmware}",
-            "a full charge lasts about {battery_days} days now", "charged it {ago}, signal looks "
-            "ok", "not sure. it's in the {room}", "Firmware {firmware}. It's by the front door.",
+            "it faces the street so lots of motion",
+            "Maybe 50 events a day? firmware {firmware}",
+            "a full charge lasts about {battery_days} days now",
+            "charged it {ago}, signal looks ok",
+            "not sure. it's in the {room}",
+            "Firmware {firmware}. It's by the front door.",
         ),
         products=("battery_cam", "battery_cam", "doorbell"),
         team="technical",
         openers=(
-            "My {product} battery drains in a few days.", "The {product} battery won't charge.",
-            "Battery life is terrible since the last update.", "How long should the battery last "
-            "on the {product}?", "My {product} keeps dying, I have to charge it every "
-            "{battery_days} days.", "The {product} says low battery right after charging.",
-            "The charging light on my {product} doesn't come on.", "The {product} battery went "
-            "from 100 to 20% in two days.",
+            "My {product} battery drains in a few days.",
+            "The {product} battery won't charge.",
+            "Battery life is terrible since the last update.",
+            "How long should the battery last on the {product}?",
+            "My {product} keeps dying, I have to charge it every {battery_days} days.",
+            "The {product} says low battery right after charging.",
+            "The charging light on my {product} doesn't come on.",
+            "The {product} battery went from 100 to 20% in two days.",
         ),
         terse=(
-            "battery drains fast", "{product} battery dead again", "wont charge",
+            "battery drains fast",
+            "{product} battery dead again",
+            "wont charge",
             "battery life awful",
         ),
         context=(
-            "It's mounted outside and it's been cold lately.", "I charged it fully on {weekday}.",
-            "It used to last months.", "I'm using the cable that came in the box.",
+            "It's mounted outside and it's been cold lately.",
+            "I charged it fully on {weekday}.",
+            "It used to last months.",
+            "I'm using the cable that came in the box.",
         ),
         outcomes=(
             Outcome(
@@ -3116,8 +3552,8 @@ DEVICES: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Can I just wire it instead?", "is there a way to power it "
-                            "permanently?",
+                            "Can I just wire it instead?",
+                            "is there a way to power it permanently?",
                         ),
                         answers=(
                             "Yes — the Nimbus Cam comes in a wired version, and the Doorbell can "
@@ -3129,7 +3565,8 @@ DEVICES: tuple[Intent, ...] = (
                     ),
                     Followup(
                         asks=(
-                            "Does the cold affect it?", "is it the winter?",
+                            "Does the cold affect it?",
+                            "is it the winter?",
                         ),
                         answers=(
                             "Yes, lithium batteries drain faster below freezing and may not charge "
@@ -3154,7 +3591,8 @@ DEVICES: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Do I send the old one back?", "what do I do with the old battery?",
+                            "Do I send the old one back?",
+                            "what do I do with the old battery?",
                         ),
                         answers=(
                             "Yes, please — a prepaid return label comes with the replacement "
@@ -3180,7 +3618,8 @@ DEVICES: tuple[Intent, ...] = (
         ),
         terse=("firmware?", "firmware update question"),
         context=(
-            "I got a notification this morning.", "I like to keep everything up to date.",
+            "I got a notification this morning.",
+            "I like to keep everything up to date.",
             "It's the {product} in the {room}.",
         ),
         outcomes=(
@@ -3188,8 +3627,9 @@ DEVICES: tuple[Intent, ...] = (
                 weight=2,
                 openers=(
                     "The firmware update on my {product} is stuck at {percent}%.",
-                    "My {product} has been updating for an hour.", "The update keeps failing on "
-                    "the {product}.", "Firmware update stuck, what do I do?",
+                    "My {product} has been updating for an hour.",
+                    "The update keeps failing on the {product}.",
+                    "Firmware update stuck, what do I do?",
                     "The app says 'update failed' for my {product}.",
                 ),
                 terse=("update stuck", "firmware stuck at {percent}%", "update failed again"),
@@ -3208,7 +3648,8 @@ DEVICES: tuple[Intent, ...] = (
                     FACTORY_RESET,
                     Followup(
                         asks=(
-                            "Will I lose my settings?", "does updating reset anything?",
+                            "Will I lose my settings?",
+                            "does updating reset anything?",
                         ),
                         answers=(
                             "No — updates keep all your settings, schedules and recordings.",
@@ -3220,9 +3661,11 @@ DEVICES: tuple[Intent, ...] = (
             Outcome(
                 weight=1,
                 openers=(
-                    "What's new in the latest firmware?", "What does firmware {firmware} change?",
-                    "Is there a new update for the {product}?", "How do I update the firmware on "
-                    "my {product}?", "Do I need to install updates manually?",
+                    "What's new in the latest firmware?",
+                    "What does firmware {firmware} change?",
+                    "Is there a new update for the {product}?",
+                    "How do I update the firmware on my {product}?",
+                    "Do I need to install updates manually?",
                 ),
                 terse=("whats new in firmware {firmware}", "how to update firmware"),
                 replies=(
@@ -3238,8 +3681,8 @@ DEVICES: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Can I turn off automatic updates?", "can I stop it updating by "
-                            "itself?",
+                            "Can I turn off automatic updates?",
+                            "can I stop it updating by itself?",
                         ),
                         answers=(
                             "You can delay them under Settings > Firmware > Update window, but "
@@ -3264,29 +3707,35 @@ DEVICES: tuple[Intent, ...] = (
             "I can help. Is it an iPhone or Android, and is the app up to date?",
         ),
         answers=(
-            "{phone_model}, app {app_version}", "{phone_model}. version {app_version} I think",
-            "It's {a_phone}, not sure about the version", "{phone_model}, latest app",
+            "{phone_model}, app {app_version}",
+            "{phone_model}. version {app_version} I think",
+            "It's {a_phone}, not sure about the version",
+            "{phone_model}, latest app",
             "{phone_model}, I updated the app yesterday",
         ),
         products=("cam", "thermostat", "doorbell", "plug"),
         team="technical",
         topical=True,
         openers=(
-            "The Nimbus app isn't working properly.", "I'm having problems with the app.",
+            "The Nimbus app isn't working properly.",
+            "I'm having problems with the app.",
         ),
         terse=("app not working", "app broken"),
         context=(
-            "It started after I updated my phone.", "It was fine last week.",
-            "I've tried reinstalling already.", "My partner's phone has the same problem.",
+            "It started after I updated my phone.",
+            "It was fine last week.",
+            "I've tried reinstalling already.",
+            "My partner's phone has the same problem.",
         ),
         outcomes=(
             Outcome(
                 weight=2,
                 openers=(
-                    "The Nimbus app keeps crashing.", "The app closes as soon as I open it.",
-                    "The app freezes when I open the {product}.", "Every time I tap on the "
-                    "{product} the app crashes.", "The Nimbus app crashes on startup since "
-                    "{time_ref}.",
+                    "The Nimbus app keeps crashing.",
+                    "The app closes as soon as I open it.",
+                    "The app freezes when I open the {product}.",
+                    "Every time I tap on the {product} the app crashes.",
+                    "The Nimbus app crashes on startup since {time_ref}.",
                 ),
                 terse=("app keeps crashing", "app crash", "nimbus app wont open"),
                 replies=(
@@ -3303,7 +3752,8 @@ DEVICES: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Still crashing after reinstalling.", "reinstalled, same problem",
+                            "Still crashing after reinstalling.",
+                            "reinstalled, same problem",
                             "ok and what if it still crashes?",
                         ),
                         answers=(
@@ -3319,9 +3769,10 @@ DEVICES: tuple[Intent, ...] = (
             Outcome(
                 weight=1,
                 openers=(
-                    "I can't log in to the app.", "The app says my password is wrong but it works "
-                    "on the website.", "App login keeps failing.", "The app logs me out every "
-                    "day.",
+                    "I can't log in to the app.",
+                    "The app says my password is wrong but it works on the website.",
+                    "App login keeps failing.",
+                    "The app logs me out every day.",
                 ),
                 terse=("cant log into app", "app login not working"),
                 replies=(
@@ -3338,8 +3789,8 @@ DEVICES: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "How do I reset the password then?", "can you send me a reset "
-                            "link?",
+                            "How do I reset the password then?",
+                            "can you send me a reset link?",
                         ),
                         answers=(
                             "Tap 'Forgot password?' on the login screen and enter {email}. The "
@@ -3353,8 +3804,9 @@ DEVICES: tuple[Intent, ...] = (
             Outcome(
                 weight=1,
                 openers=(
-                    "I'm not getting notifications from the app.", "Motion alerts stopped "
-                    "coming to my phone.", "No push notifications from my {product} anymore.",
+                    "I'm not getting notifications from the app.",
+                    "Motion alerts stopped coming to my phone.",
+                    "No push notifications from my {product} anymore.",
                     "The app doesn't notify me when someone rings the doorbell.",
                 ),
                 terse=("no notifications", "alerts not working", "no push notifications"),
@@ -3372,8 +3824,8 @@ DEVICES: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Can I get alerts by email instead?", "is there an email option for "
-                            "alerts?",
+                            "Can I get alerts by email instead?",
+                            "is there an email option for alerts?",
                         ),
                         answers=(
                             "Yes — turn on Email alerts under Account > Notifications and they'll "
@@ -3393,23 +3845,27 @@ DEVICES: tuple[Intent, ...] = (
         team="technical",
         topical=True,
         openers=(
-            "Is the {product} compatible with my setup?", "Will the {product} work with what I "
-            "have at home?",
+            "Is the {product} compatible with my setup?",
+            "Will the {product} work with what I have at home?",
         ),
         terse=("compatible?", "will it work with my setup"),
         context=(
-            "I'm thinking about buying {a_product}.", "We already have a lot of smart home "
-            "stuff.", "I want everything in one app.", "My {relative} recommended Nimbus.",
+            "I'm thinking about buying {a_product}.",
+            "We already have a lot of smart home stuff.",
+            "I want everything in one app.",
+            "My {relative} recommended Nimbus.",
         ),
         outcomes=(
             Outcome(
                 weight=3,
                 openers=(
-                    "Does the {product} work with Alexa?", "Does the {product} work with Google "
-                    "Home?", "Is the {product} compatible with HomeKit?", "Can I control the "
-                    "{product} with Siri?", "Will the {product} work with my Echo?",
-                    "Does Nimbus work with Google Assistant?", "Can I link my Nimbus devices to "
-                    "Alexa routines?",
+                    "Does the {product} work with Alexa?",
+                    "Does the {product} work with Google Home?",
+                    "Is the {product} compatible with HomeKit?",
+                    "Can I control the {product} with Siri?",
+                    "Will the {product} work with my Echo?",
+                    "Does Nimbus work with Google Assistant?",
+                    "Can I link my Nimbus devices to Alexa routines?",
                 ),
                 terse=("works with alexa?", "google home compatible?", "homekit?"),
                 replies=(
@@ -3426,8 +3882,8 @@ DEVICES: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "Can I see the camera on my Echo Show?", "does the cam stream to a "
-                            "smart display?",
+                            "Can I see the camera on my Echo Show?",
+                            "does the cam stream to a smart display?",
                         ),
                         answers=(
                             "Yes — say 'show the {room} camera' on an Echo Show or Nest Hub once "
@@ -3438,7 +3894,8 @@ DEVICES: tuple[Intent, ...] = (
                     ),
                     Followup(
                         asks=(
-                            "How do I set it up with Alexa?", "how do I link it?",
+                            "How do I set it up with Alexa?",
+                            "how do I link it?",
                         ),
                         answers=(
                             "In the Alexa app, go to Skills, search for Nimbus Home, enable it and "
@@ -3453,9 +3910,10 @@ DEVICES: tuple[Intent, ...] = (
                 weight=1,
                 products=("thermostat",),
                 openers=(
-                    "Will the T2 thermostat work with my heat pump?", "Is the Nimbus Thermostat "
-                    "compatible with a boiler?", "I don't have a C-wire, can I still use the "
-                    "Nimbus Thermostat?", "Does the thermostat work with baseboard heating?",
+                    "Will the T2 thermostat work with my heat pump?",
+                    "Is the Nimbus Thermostat compatible with a boiler?",
+                    "I don't have a C-wire, can I still use the Nimbus Thermostat?",
+                    "Does the thermostat work with baseboard heating?",
                     "My system has two stages of heat, will the T2 handle it?",
                 ),
                 terse=("thermostat compatible with heat pump?", "need c wire?"),
@@ -3474,8 +3932,8 @@ DEVICES: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "What if it turns out it's not compatible?", "and if it doesn't "
-                            "work with my system?",
+                            "What if it turns out it's not compatible?",
+                            "and if it doesn't work with my system?",
                         ),
                         answers=(
                             "Then return it within 30 days — unused or not, if it isn't "
@@ -3490,9 +3948,10 @@ DEVICES: tuple[Intent, ...] = (
                 weight=1,
                 products=("hub", "leak"),
                 openers=(
-                    "Can I use my existing Zigbee sensors with the Nimbus Hub?", "Does the Nimbus "
-                    "Hub work with other brands' sensors?", "Will my old motion sensors pair "
-                    "with the hub?", "Is the leak sensor Zigbee or Wi-Fi?",
+                    "Can I use my existing Zigbee sensors with the Nimbus Hub?",
+                    "Does the Nimbus Hub work with other brands' sensors?",
+                    "Will my old motion sensors pair with the hub?",
+                    "Is the leak sensor Zigbee or Wi-Fi?",
                 ),
                 terse=("zigbee sensors compatible?", "hub work with other sensors?"),
                 replies=(
@@ -3506,8 +3965,8 @@ DEVICES: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "How many sensors can the hub handle?", "is there a limit on "
-                            "devices?",
+                            "How many sensors can the hub handle?",
+                            "is there a limit on devices?",
                         ),
                         answers=(
                             "One Hub handles up to 50 Zigbee devices; more than that, add a second "
@@ -3525,19 +3984,30 @@ DEVICES: tuple[Intent, ...] = (
         products=ANY_PRODUCT,
         team="support",
         openers=(
-            "What are your support hours?", "Can I call someone?", "What's your phone number?",
-            "Are you open on weekends?", "Is chat available at night?", "Can I talk to you by "
-            "phone?", "When is customer service open?", "Is there a number I can ring about my "
-            "{product}?", "How late is support open today?", "Do you have phone support on "
-            "Sundays?", "What time does the chat open in the morning?",
+            "What are your support hours?",
+            "Can I call someone?",
+            "What's your phone number?",
+            "Are you open on weekends?",
+            "Is chat available at night?",
+            "Can I talk to you by phone?",
+            "When is customer service open?",
+            "Is there a number I can ring about my {product}?",
+            "How late is support open today?",
+            "Do you have phone support on Sundays?",
+            "What time does the chat open in the morning?",
         ),
         terse=(
-            "phone number?", "support hours?", "what time do you close", "are you open sunday",
+            "phone number?",
+            "support hours?",
+            "what time do you close",
+            "are you open sunday",
             "number to call?",
         ),
         context=(
-            "I prefer to explain things by phone.", "I work late most days.",
-            "My {relative} isn't comfortable with chat.", "I might need help this weekend.",
+            "I prefer to explain things by phone.",
+            "I work late most days.",
+            "My {relative} isn't comfortable with chat.",
+            "I might need help this weekend.",
         ),
         outcomes=(
             Outcome(
@@ -3555,7 +4025,8 @@ DEVICES: tuple[Intent, ...] = (
                 followups=(
                     Followup(
                         asks=(
-                            "So no phone on weekends?", "can I call on saturday?",
+                            "So no phone on weekends?",
+                            "can I call on saturday?",
                         ),
                         answers=(
                             "Not by phone, I'm afraid — on weekends our chat team is here "
@@ -3566,7 +4037,8 @@ DEVICES: tuple[Intent, ...] = (
                     ),
                     Followup(
                         asks=(
-                            "Can you call me back instead?", "could someone ring me?",
+                            "Can you call me back instead?",
+                            "could someone ring me?",
                         ),
                         answers=(
                             "Sure — I've opened ticket {ticket} with a callback request; our "
@@ -3589,46 +4061,106 @@ INTENTS: dict[str, Intent] = {i.name: i for i in ORDERS + BILLING + ACCOUNT + DE
 # ---------------------------------------------------------------------------------------------
 
 GREETING_HEADS = (
-    "hi", "hello", "hey", "hi there", "hello there", "good morning", "good afternoon", "hiya",
-    "hey there", "good evening", "morning", "hello?", "hi hi", "howdy", "yo", "heya",
+    "hi",
+    "hello",
+    "hey",
+    "hi there",
+    "hello there",
+    "good morning",
+    "good afternoon",
+    "hiya",
+    "hey there",
+    "good evening",
+    "morning",
+    "hello?",
+    "hi hi",
+    "howdy",
+    "yo",
+    "heya",
 )
 GREETING_TAILS = (
-    "", "!", ", anyone there?", " :)", ", is this the right place for help?", ", {name} here",
-    ", it's {name}", ", this is {name} {last}", " - hope you're well", ", I have a question",
-    ", quick question", "! are you a bot?", ", can you help me?", " team", "! I need some help",
-    ", is someone there?", ", {name} {last} here",
+    "",
+    "!",
+    ", anyone there?",
+    " :)",
+    ", is this the right place for help?",
+    ", {name} here",
+    ", it's {name}",
+    ", this is {name} {last}",
+    " - hope you're well",
+    ", I have a question",
+    ", quick question",
+    "! are you a bot?",
+    ", can you help me?",
+    " team",
+    "! I need some help",
+    ", is someone there?",
+    ", {name} {last} here",
 )
 AGENT_GREET = (
     "Hi {name}! How can I help you today?",
     "Hello {name}, thanks for reaching out to Nimbus Home. What can I do for you?",
-    "Hey {name}! What can I help with?", "Hi there! I'm here — what's up?",
+    "Hey {name}! What can I help with?",
+    "Hi there! I'm here — what's up?",
     "Hello! Happy to help, {name}. What's going on?",
 )
 THANKS_HEADS = (
-    "thanks", "thank you", "great, thanks", "perfect, thank you so much", "ok thanks",
-    "awesome", "cheers", "brilliant, thanks for your help", "got it, thanks!", "ok cool",
-    "thanks a lot", "super, thank you", "great", "ok, that works", "that's helpful, thanks",
-    "thank you!", "ok will do, thanks", "appreciate the help", "perfect", "lovely, thanks",
+    "thanks",
+    "thank you",
+    "great, thanks",
+    "perfect, thank you so much",
+    "ok thanks",
+    "awesome",
+    "cheers",
+    "brilliant, thanks for your help",
+    "got it, thanks!",
+    "ok cool",
+    "thanks a lot",
+    "super, thank you",
+    "great",
+    "ok, that works",
+    "that's helpful, thanks",
+    "thank you!",
+    "ok will do, thanks",
+    "appreciate the help",
+    "perfect",
+    "lovely, thanks",
 )
 THANKS_TAILS = (
-    "", "", "", ", that's all", ", have a good day", ", bye", "! you've been a big help",
-    ", really appreciate it", ". that's everything", ", bye for now", " :)",
-    ", have a nice evening", ". nothing else for now", "!",
+    "",
+    "",
+    "",
+    ", that's all",
+    ", have a good day",
+    ", bye",
+    "! you've been a big help",
+    ", really appreciate it",
+    ". that's everything",
+    ", bye for now",
+    " :)",
+    ", have a nice evening",
+    ". nothing else for now",
+    "!",
 )
 THANKS_GRUMPY = (
-    "ok. thanks I guess", "fine. bye", "ok whatever, thanks", "alright. hope it works this time",
+    "ok. thanks I guess",
+    "fine. bye",
+    "ok whatever, thanks",
+    "alright. hope it works this time",
     "ok, thanks. let's see",
 )
 THANKS_OPENERS = (
     "Just wanted to say thanks for sorting out my {product} yesterday!",
     "Hi, no question — just a thank you, the replacement {product} works perfectly.",
-    "Thanks for the help earlier, all good now.", "{name} here again: the {product} is back "
-    "online, thanks!", "Just letting you know the refund arrived. Thank you!",
+    "Thanks for the help earlier, all good now.",
+    "{name} here again: the {product} is back online, thanks!",
+    "Just letting you know the refund arrived. Thank you!",
     "The package turned up after all, thanks for your help yesterday.",
     "Thank you for the quick reply to my email, everything's sorted.",
     "Wanted to say your colleague on the phone was great yesterday. Thanks!",
     "All fixed now — thanks again for the help with the {product}.",
-    "Thanks! The reset link worked.", "Just a quick thank you, the {product} works great now.",
+    "Thanks! The reset link worked.",
+    "Just a quick thank you, the {product} works great now.",
     "Got the new {product} today, thanks so much for the quick replacement!",
 )
 AGENT_THANKED = (
@@ -3641,9 +4173,11 @@ AGENT_THANKED = (
 AGENT_CLOSE = (
     "You're welcome, {name}! Have a great day.",
     "Happy to help! If anything else comes up, we're here 7am–10pm ET every day.",
-    "Glad I could help, {name}. Take care!", "Anytime! Enjoy the rest of your day, {name}.",
+    "Glad I could help, {name}. Take care!",
+    "Anytime! Enjoy the rest of your day, {name}.",
     "Thanks for contacting Nimbus Home, {name}. Bye for now!",
-    "My pleasure. Have a good one, {name}!", "You're welcome! Take care.",
+    "My pleasure. Have a good one, {name}!",
+    "You're welcome! Take care.",
 )
 AGENT_CLOSE_GRUMPY = (
     "I understand, {name}. I'm sorry for the trouble. If anything else comes up, just message "
@@ -3661,30 +4195,44 @@ AGENT_CLOSE_HANDOFF = (
 )
 
 HUMAN_OPENERS = (
-    "Can I talk to a real person?", "I want to speak to a human.", "agent please",
-    "Is this a bot? I'd like a person.", "Transfer me to customer service, please.",
-    "I need to speak with someone from your team.", "Can you connect me to a live agent?",
-    "I'd rather talk to an actual human being.", "representative", "human please",
-    "Get me a real person please.", "Is there a human I can chat with?",
-    "Can I speak to a supervisor?", "I don't want a bot, put me through to someone.",
-    "talk to agent", "Please connect me with a member of staff.",
+    "Can I talk to a real person?",
+    "I want to speak to a human.",
+    "agent please",
+    "Is this a bot? I'd like a person.",
+    "Transfer me to customer service, please.",
+    "I need to speak with someone from your team.",
+    "Can you connect me to a live agent?",
+    "I'd rather talk to an actual human being.",
+    "representative",
+    "human please",
+    "Get me a real person please.",
+    "Is there a human I can chat with?",
+    "Can I speak to a supervisor?",
+    "I don't want a bot, put me through to someone.",
+    "talk to agent",
+    "Please connect me with a member of staff.",
 )
 HUMAN_MID = (
-    "This isn't helping, can I talk to a person?", "I want to speak to someone, please.",
-    "can I just talk to a human", "I've tried all that already. Put me through to an agent.",
-    "Honestly I'd rather speak to a real person about this.", "Can a person look at this?",
-    "Please escalate this to a human.", "I need a real person to sort this out.",
+    "This isn't helping, can I talk to a person?",
+    "I want to speak to someone, please.",
+    "can I just talk to a human",
+    "I've tried all that already. Put me through to an agent.",
+    "Honestly I'd rather speak to a real person about this.",
+    "Can a person look at this?",
+    "Please escalate this to a human.",
+    "I need a real person to sort this out.",
 )
 HUMAN_INSIST = (
-    "I'd rather just talk to someone, please.", "Just get me a person.",
-    "I'll explain it to the human.", "It's complicated, I'd prefer a person.",
+    "I'd rather just talk to someone, please.",
+    "Just get me a person.",
+    "I'll explain it to the human.",
+    "It's complicated, I'd prefer a person.",
     "Rather not say, just connect me please.",
 )
 AGENT_WHY_HUMAN = (
     "Of course, I can get a person for you. So they can help quickly, could you tell me in a "
     "sentence what it's about?",
-    "Sure, {name}. What's it about? I'll pass the details on so you don't have to repeat "
-    "yourself.",
+    "Sure, {name}. What's it about? I'll pass the details on so you don't have to repeat yourself.",
     "Happy to connect you. What's the issue, briefly? That way the right team picks it up.",
 )
 AGENT_TRY_FIRST = (
@@ -3714,40 +4262,74 @@ AGENT_HANDOFF_EMAIL = (
 )
 
 OOS_TEMPLATES = (
-    "What's the weather going to be like in {city} tomorrow?", "will it rain this weekend?",
-    "Can you recommend a recipe for {dish}?", "how long do I boil {food} for?",
-    "Who won the {team_sport} game last night?", "Can you tell me a joke?",
-    "Help me with my {subject} homework please.", "What's the capital of {country}?",
-    "My {other_brand} won't turn on, can you help?", "How do I reset my {other_brand}?",
-    "Can you book me a table for two tonight?", "What's a good movie to watch tonight?",
-    "Write me a poem about {topic}.", "How many calories are in {food}?",
-    "Do you know a good plumber in {city}?", "What time is it in {country}?",
-    "Can you translate 'good morning' into {language}?", "is {food} healthy?",
-    "what's the best pizza place near me", "how do I fix a leaky faucet?",
+    "What's the weather going to be like in {city} tomorrow?",
+    "will it rain this weekend?",
+    "Can you recommend a recipe for {dish}?",
+    "how long do I boil {food} for?",
+    "Who won the {team_sport} game last night?",
+    "Can you tell me a joke?",
+    "Help me with my {subject} homework please.",
+    "What's the capital of {country}?",
+    "My {other_brand} won't turn on, can you help?",
+    "How do I reset my {other_brand}?",
+    "Can you book me a table for two tonight?",
+    "What's a good movie to watch tonight?",
+    "Write me a poem about {topic}.",
+    "How many calories are in {food}?",
+    "Do you know a good plumber in {city}?",
+    "What time is it in {country}?",
+    "Can you translate 'good morning' into {language}?",
+    "is {food} healthy?",
+    "what's the best pizza place near me",
+    "how do I fix a leaky faucet?",
     "Who's going to win the {team_sport} championship this year?",
-    "Can you order me a taxi?", "What's 15% of 240?", "tell me something interesting",
+    "Can you order me a taxi?",
+    "What's 15% of 240?",
+    "tell me something interesting",
     "My internet provider keeps overcharging me, what should I do?",
-    "Are you single? ;)", "How do I get a stain out of a carpet?",
-    "What should I get my {relative} for their birthday?", "Can you explain {subject} to me?",
-    "Is it a good time to buy a house?", "how do i make sourdough starter",
-    "Can you summarise the news today?", "Which is better, {other_brand} or {other_brand2}?",
-    "what's the meaning of life", "Can you help me write a cover letter?",
-    "How tall is Mount Everest?", "Do you like music?", "What's your favourite colour?",
-    "My neighbour's dog barks all night, what can I do?", "How do I unclog a drain?",
+    "Are you single? ;)",
+    "How do I get a stain out of a carpet?",
+    "What should I get my {relative} for their birthday?",
+    "Can you explain {subject} to me?",
+    "Is it a good time to buy a house?",
+    "how do i make sourdough starter",
+    "Can you summarise the news today?",
+    "Which is better, {other_brand} or {other_brand2}?",
+    "what's the meaning of life",
+    "Can you help me write a cover letter?",
+    "How tall is Mount Everest?",
+    "Do you like music?",
+    "What's your favourite colour?",
+    "My neighbour's dog barks all night, what can I do?",
+    "How do I unclog a drain?",
 )
 OOS_SLOTS = {
     "city": ("Chicago", "Denver", "Boston", "Seattle", "Austin", "Atlanta", "Phoenix", "Miami"),
     "dish": (
-        "lasagna", "banana bread", "chicken curry", "vegan chili", "pancakes", "lentil soup",
-        "tacos", "a birthday cake",
+        "lasagna",
+        "banana bread",
+        "chicken curry",
+        "vegan chili",
+        "pancakes",
+        "lentil soup",
+        "tacos",
+        "a birthday cake",
     ),
     "food": ("eggs", "pasta", "rice", "an avocado", "broccoli", "potatoes", "a bagel"),
     "team_sport": ("baseball", "basketball", "football", "hockey", "soccer"),
     "subject": ("math", "chemistry", "history", "physics", "algebra", "biology", "geography"),
     "country": ("Japan", "Portugal", "Kenya", "Canada", "Peru", "Norway", "Vietnam"),
     "other_brand": (
-        "Samsung TV", "Roomba", "PlayStation", "Kindle", "air fryer", "Xbox", "printer",
-        "dishwasher", "Fitbit", "car radio",
+        "Samsung TV",
+        "Roomba",
+        "PlayStation",
+        "Kindle",
+        "air fryer",
+        "Xbox",
+        "printer",
+        "dishwasher",
+        "Fitbit",
+        "car radio",
     ),
     "other_brand2": ("Apple Watch", "Garmin", "Sonos speaker", "Chromecast"),
     "topic": ("autumn", "my cat", "the ocean", "coffee", "Mondays"),
@@ -3767,8 +4349,14 @@ OOS_REPLIES = (
     "about your order, a device or your account, I'm happy to help, {name}.",
 )
 OOS_AFTER = (
-    "haha ok fair enough", "ok never mind then", "oh ok. bye", "fair, thanks anyway",
-    "ok no worries, bye", "worth a try :) thanks", "ok thanks anyway", "alright, bye",
+    "haha ok fair enough",
+    "ok never mind then",
+    "oh ok. bye",
+    "fair, thanks anyway",
+    "ok no worries, bye",
+    "worth a try :) thanks",
+    "ok thanks anyway",
+    "alright, bye",
 )
 OOS_THEN = ("ok fair. actually, ", "Oh ok. Then: ", "haha ok. ", "Ah right. Well, ", "ok then - ")
 EMAIL_SIGNOFF = ("Thanks,", "Best,", "Kind regards,", "Thank you,", "Regards,", "Cheers,")
@@ -3821,12 +4409,19 @@ def _ago(days: int, today: date, rng: random.Random) -> str:
     if days < 7:
         return _pick(rng, (f"{days} days ago", f"on {then:%A}", "a few days ago"))
     if days < 14:
-        return _pick(rng, ("last week", f"{days} days ago", "over a week ago", f"on {then:%A} "
-                           "last week"))
+        return _pick(
+            rng, ("last week", f"{days} days ago", "over a week ago", f"on {then:%A} last week")
+        )
     if days < 35:
         return _pick(rng, ("a few weeks ago", f"on {_short_date(then)}", f"{days // 7} weeks ago"))
-    return _pick(rng, (f"back in {then:%B}", f"about {max(2, days // 30)} months ago",
-                       f"in {then:%B} {then.year}"))
+    return _pick(
+        rng,
+        (
+            f"back in {then:%B}",
+            f"about {max(2, days // 30)} months ago",
+            f"in {then:%B} {then.year}",
+        ),
+    )
 
 
 def _a(noun: str) -> str:
@@ -3837,13 +4432,25 @@ def _person(rng: random.Random) -> dict[str, str]:
     """A customer: first and last name and an email on a reserved example domain."""
     first, last = _pick(rng, FIRST_NAMES), _pick(rng, LAST_NAMES)
     f, l_ = first.lower(), last.lower()
-    local = _pick(rng, (f"{f}.{l_}", f"{f}{l_}{rng.randint(1, 99)}", f"{f[0]}.{l_}",
-                        f"{f}_{rng.randint(70, 99)}", f"{f}.{l_[0]}", f"{l_}.{f}"))
+    local = _pick(
+        rng,
+        (
+            f"{f}.{l_}",
+            f"{f}{l_}{rng.randint(1, 99)}",
+            f"{f[0]}.{l_}",
+            f"{f}_{rng.randint(70, 99)}",
+            f"{f}.{l_[0]}",
+            f"{l_}.{f}",
+        ),
+    )
     return {"name": first, "last": last, "email": f"{local}@{_pick(rng, EMAIL_DOMAINS)}"}
 
 
 def _context(
-    rng: random.Random, today: date, person: dict[str, str], intent: Intent | None,
+    rng: random.Random,
+    today: date,
+    person: dict[str, str],
+    intent: Intent | None,
     outcome: Outcome | None,
 ) -> dict[str, str]:
     """Every slot a template may use, consistent with the outcome (dates, plan, amounts)."""
@@ -3852,7 +4459,8 @@ def _context(
     device, aliases = PRODUCTS[product]
     alias = _pick(rng, aliases)
     lo, hi = (outcome.age if outcome and outcome.age else None) or (
-        intent.age if intent else (2, 9))
+        intent.age if intent else (2, 9)
+    )
     age = rng.randint(lo, hi)
     order_day = today - timedelta(days=age)
     express = rng.random() < 0.25
@@ -3870,13 +4478,16 @@ def _context(
     past_day = today - timedelta(days=rng.randint(2, 5))
     city, state = _pick(rng, CITIES)
     if product == "leak":
-        hub_answer = ("Yes — the Leak Sensor is a Zigbee device, so it connects through the "
-                      "Nimbus Hub.")
+        hub_answer = (
+            "Yes — the Leak Sensor is a Zigbee device, so it connects through the Nimbus Hub."
+        )
     elif product == "hub":
         hub_answer = "The Hub is the bridge itself, so you only need your router and the cable."
     else:
-        hub_answer = (f"No, the {device} connects straight to your Wi-Fi. The Hub is only needed "
-                      "for Zigbee sensors like the Leak Sensor.")
+        hub_answer = (
+            f"No, the {device} connects straight to your Wi-Fi. The Hub is only needed "
+            "for Zigbee sensors like the Leak Sensor."
+        )
     ctx = dict(person)
     ctx.update(
         order=f"NH-{rng.randint(10000, 99999)}",
@@ -3893,8 +4504,17 @@ def _context(
         ago=_ago(age, today, rng),
         month=f"{order_day:%B}",
         months=str(max(3, age // 30)),
-        time_ref=_pick(rng, ("yesterday", "last night", "this morning", "yesterday afternoon",
-                             "earlier today", f"last {past_day:%A}")),
+        time_ref=_pick(
+            rng,
+            (
+                "yesterday",
+                "last night",
+                "this morning",
+                "yesterday afternoon",
+                "earlier today",
+                f"last {past_day:%A}",
+            ),
+        ),
         weekday=f"{weekday_ahead:%A}",
         ship_method="express shipping" if express else "standard shipping",
         carrier=_pick(rng, CARRIERS),
@@ -3983,9 +4603,9 @@ def chat_noise(text: str, rng: random.Random) -> str:
         j = rng.randrange(1, len(word) - 1)
         kind = rng.random()
         if kind < 0.45:
-            word = word[:j] + word[j + 1:]  # dropped letter
+            word = word[:j] + word[j + 1 :]  # dropped letter
         elif kind < 0.85:
-            word = word[:j] + word[j + 1] + word[j] + word[j + 2:]  # swapped letters
+            word = word[:j] + word[j + 1] + word[j] + word[j + 2 :]  # swapped letters
         else:
             word = word[:j] + word[j] + word[j:]  # doubled letter
         tokens[i] = word
@@ -3994,8 +4614,14 @@ def chat_noise(text: str, rng: random.Random) -> str:
 
 
 def _opening(
-    rng: random.Random, intent: Intent, pools: tuple[Sequence[str], Sequence[str]],
-    ctx: dict[str, str], channel: str, *, small_talk: bool = True, anger: float = 0.1,
+    rng: random.Random,
+    intent: Intent,
+    pools: tuple[Sequence[str], Sequence[str]],
+    ctx: dict[str, str],
+    channel: str,
+    *,
+    small_talk: bool = True,
+    anger: float = 0.1,
     styles: tuple[int, int, int, int] = (12, 44, 29, 15),
 ) -> tuple[str, bool, bool]:
     """A customer request from `pools` (full sentences, terse messages), composed in one of four
@@ -4018,8 +4644,17 @@ def _opening(
         if not any(slot in core and slot in context for slot in ("{ago}", "{a_product}")):
             sentences.insert(0, context) if rng.random() < 0.65 else sentences.append(context)
     if style == "long" and intent.detail == "order" and not given and rng.random() < 0.3:
-        sentences.append(_pick(rng, ("The order number is {order}.", "It's order {order}.",
-                                     "Order {order}.", "(order {order})")))
+        sentences.append(
+            _pick(
+                rng,
+                (
+                    "The order number is {order}.",
+                    "It's order {order}.",
+                    "Order {order}.",
+                    "(order {order})",
+                ),
+            )
+        )
         given = True
     if style == "long" and intent.detail == "email" and not given and rng.random() < 0.25:
         sentences.append(_pick(rng, ("My account email is {email}.", "Account: {email}.")))
@@ -4059,8 +4694,20 @@ def _human_opener(rng: random.Random) -> str:
     if not core.endswith((".", "?", "!")):
         return core  # terse: "agent please"
     lead = _pick(rng, ("", "", "", "Hi. ", "Hello, ", "Ok, ", "Honestly, ", "Look, "))
-    tail = _pick(rng, ("", "", "", " Thanks.", " Please.", " It's urgent.", " It's quicker.",
-                       " I've got a few questions.", " I'm not a fan of chatbots."))
+    tail = _pick(
+        rng,
+        (
+            "",
+            "",
+            "",
+            " Thanks.",
+            " Please.",
+            " It's urgent.",
+            " It's quicker.",
+            " I've got a few questions.",
+            " I'm not a fan of chatbots.",
+        ),
+    )
     return (_join(lead, core) if lead else core) + tail
 
 
@@ -4086,7 +4733,8 @@ CLARIFY = (
     "Sure thing. What specifically can I help with?",
 )
 AGENT_EMAIL_SIGNOFF = (
-    "Best regards,\nNimbus Home Support", "Kind regards,\nThe Nimbus Home team",
+    "Best regards,\nNimbus Home Support",
+    "Kind regards,\nThe Nimbus Home team",
     "Best,\nNimbus Home Support",
 )
 EMAIL_SALUTATION = ("Hello,", "Hi,", "Dear Nimbus Home support,", "Hi Nimbus team,", "Hello there,")
@@ -4113,8 +4761,10 @@ class _Dialogue:
             text = chat_noise(text, rng)
         elif self.channel == "email":
             if not self.turns:
-                text = (f"{_pick(rng, EMAIL_SALUTATION)}\n\n{text}\n\n"
-                        f"{_pick(rng, EMAIL_SIGNOFF)}\n{self.person['name']}")
+                text = (
+                    f"{_pick(rng, EMAIL_SALUTATION)}\n\n{text}\n\n"
+                    f"{_pick(rng, EMAIL_SIGNOFF)}\n{self.person['name']}"
+                )
             elif rng.random() < 0.6:
                 text = f"{text}\n\n{self.person['name']}"
         turn = {"role": "customer", "text": text}
@@ -4162,8 +4812,13 @@ def _handoff(d: _Dialogue, ctx: dict[str, str]) -> None:
 
 
 def _topic(
-    d: _Dialogue, intent: Intent, *, prefix: str = "", followups: bool = True,
-    hand_over: bool = False, reserve: int = 1,
+    d: _Dialogue,
+    intent: Intent,
+    *,
+    prefix: str = "",
+    followups: bool = True,
+    hand_over: bool = False,
+    reserve: int = 1,
 ) -> _Topic:
     """One request: opening, detail question and answer, resolution, follow-ups."""
     rng = d.rng
@@ -4176,17 +4831,33 @@ def _topic(
         # the customer wants, or start straight from the outcome's specific phrasings.
         pools = (outcome.openers, outcome.terse or outcome.openers)
         if rng.random() < 0.3 and d.room(2 + reserve) and not hand_over:
-            text, _, angry = _opening(rng, intent, (intent.openers, intent.terse), ctx, d.channel,
-                                      small_talk=not prefix, anger=anger)
+            text, _, angry = _opening(
+                rng,
+                intent,
+                (intent.openers, intent.terse),
+                ctx,
+                d.channel,
+                small_talk=not prefix,
+                anger=anger,
+            )
             d.customer(_join(prefix, text) if prefix else text, intent.name)
             d.agent(_pick(rng, CLARIFY), ctx, _pick(rng, EMPATHY) + " " if angry else "")
             empathy = "done" if angry else ""
-            text, given, _ = _opening(rng, intent, pools, ctx, d.channel, small_talk=False,
-                                      anger=0, styles=(20, 60, 20, 0))
+            text, given, _ = _opening(
+                rng,
+                intent,
+                pools,
+                ctx,
+                d.channel,
+                small_talk=False,
+                anger=0,
+                styles=(20, 60, 20, 0),
+            )
             d.customer(text, intent.name)
         else:
-            text, given, angry = _opening(rng, intent, pools, ctx, d.channel,
-                                          small_talk=not prefix, anger=anger)
+            text, given, angry = _opening(
+                rng, intent, pools, ctx, d.channel, small_talk=not prefix, anger=anger
+            )
             d.customer(_join(prefix, text) if prefix else text, intent.name)
     else:
         use_outcome = outcome.openers and rng.random() < 0.5
@@ -4194,8 +4865,9 @@ def _topic(
             outcome.openers if use_outcome else intent.openers,
             outcome.terse if use_outcome and outcome.terse else intent.terse,
         )
-        text, given, angry = _opening(rng, intent, pools, ctx, d.channel, small_talk=not prefix,
-                                      anger=anger)
+        text, given, angry = _opening(
+            rng, intent, pools, ctx, d.channel, small_talk=not prefix, anger=anger
+        )
         d.customer(_join(prefix, text) if prefix else text, intent.name)
     if hand_over:
         _handoff(d, ctx)
@@ -4204,8 +4876,11 @@ def _topic(
     found = ""
     if intent.detail != "none" and not given:
         if intent.detail == "order" and rng.random() < 0.1 and d.room(2 + reserve):
-            d.agent(_after_empathy(_pick(rng, intent.ask)) if empathy else _pick(rng, intent.ask),
-                    ctx, empathy)
+            d.agent(
+                _after_empathy(_pick(rng, intent.ask)) if empathy else _pick(rng, intent.ask),
+                ctx,
+                empathy,
+            )
             d.customer(_pick(rng, NO_ORDER))
             d.agent(_pick(rng, NO_ORDER_ASK), ctx)
             d.customer(_fill_detail(_pick(rng, EMAIL_ANSWERS), ctx))
@@ -4213,8 +4888,11 @@ def _topic(
         else:
             ask = _pick(rng, intent.ask)
             d.agent(_after_empathy(ask) if empathy else ask, ctx, empathy)
-            answers = outcome.answers or intent.answers or (
-                ORDER_ANSWERS if intent.detail == "order" else EMAIL_ANSWERS)
+            answers = (
+                outcome.answers
+                or intent.answers
+                or (ORDER_ANSWERS if intent.detail == "order" else EMAIL_ANSWERS)
+            )
             d.customer(_fill_detail(_pick(rng, answers), ctx))
         empathy = ""
     reply = _pick(rng, outcome.replies)
@@ -4232,10 +4910,19 @@ def _topic(
 
 SERVICE = tuple(INTENTS)
 # Questions about facts rather than problems: customers asking them are rarely angry.
-CALM = frozenset({
-    "shipping_options", "plan_pricing", "contact_hours", "compatibility", "change_plan",
-    "update_account", "request_invoice", "update_payment", "delete_account",
-})
+CALM = frozenset(
+    {
+        "shipping_options",
+        "plan_pricing",
+        "contact_hours",
+        "compatibility",
+        "change_plan",
+        "update_account",
+        "request_invoice",
+        "update_payment",
+        "delete_account",
+    }
+)
 
 
 def _service_intent(rng: random.Random, exclude: str = "") -> Intent:
@@ -4318,15 +5005,39 @@ def _dialogue(rng: random.Random, opening: str) -> dict:
         d.customer(_fill(_pick(rng, THANKS_OPENERS), ctx), "thanks_goodbye")
         d.agent(_pick(rng, AGENT_THANKED), ctx)
         if rng.random() < 0.6:
-            d.customer(_pick(rng, ("no that's all, bye!", "Nope, that's everything. Bye!",
-                                   "that's all, have a good one", "No, all good. Thanks!",
-                                   "nothing else, thanks", "No thank you, bye")), "thanks_goodbye")
+            d.customer(
+                _pick(
+                    rng,
+                    (
+                        "no that's all, bye!",
+                        "Nope, that's everything. Bye!",
+                        "that's all, have a good one",
+                        "No, all good. Thanks!",
+                        "nothing else, thanks",
+                        "No thank you, bye",
+                    ),
+                ),
+                "thanks_goodbye",
+            )
             d.agent(_pick(rng, AGENT_CLOSE), ctx)
             closing_done = True
         else:
-            topics.append(_topic(d, main, prefix=_pick(rng, (
-                "Actually yes — ", "Now that you mention it, ", "Yes, one thing: ", "Actually, ",
-                "Oh, while I'm here: "))))
+            topics.append(
+                _topic(
+                    d,
+                    main,
+                    prefix=_pick(
+                        rng,
+                        (
+                            "Actually yes — ",
+                            "Now that you mention it, ",
+                            "Yes, one thing: ",
+                            "Actually, ",
+                            "Oh, while I'm here: ",
+                        ),
+                    ),
+                )
+            )
     else:
         raise ValueError(f"unknown opening label {opening!r}: use an intent, 'greeting' or 'oos'")
 
@@ -4337,15 +5048,15 @@ def _dialogue(rng: random.Random, opening: str) -> dict:
             roll = rng.random()
             if roll < 0.14 and d.room(3):
                 second = _service_intent(rng, exclude=main.name)
-                topics.append(_topic(d, second, prefix=_pick(rng, SWITCH_PREFIX),
-                                     followups=False))
+                topics.append(_topic(d, second, prefix=_pick(rng, SWITCH_PREFIX), followups=False))
             elif roll < 0.14 + p_human and d.room(2):
                 d.customer(_pick(rng, HUMAN_MID), "human_agent")
                 _handoff(d, last.ctx)
                 handed_over = True
             elif roll > 0.97 and d.room(2):
-                d.customer(_join(_pick(rng, ("btw ", "Random, but ", "Off topic: ")), _oos(rng)),
-                           "oos")
+                d.customer(
+                    _join(_pick(rng, ("btw ", "Random, but ", "Off topic: ")), _oos(rng)), "oos"
+                )
                 d.agent(_pick(rng, OOS_REPLIES), last.ctx)
         if d.room(1) and (rng.random() < 0.85 or d.n_customer < 2):
             _close(d, topics[-1], handed_over)
@@ -4367,7 +5078,10 @@ TEST_SIZE, TEST_SEED = 300, 2026  # assistant/demo_data/dialogues_test.jsonl
 # How often each label opens a dialogue (relative); every label also gets a floor of openings.
 OPENING_WEIGHTS: dict[str, float] = {
     **{name: intent.weight for name, intent in INTENTS.items()},
-    "greeting": 4, "oos": 4, "human_agent": 2, "thanks_goodbye": 1,
+    "greeting": 4,
+    "oos": 4,
+    "human_agent": 2,
+    "thanks_goodbye": 1,
 }
 LABELS: tuple[str, ...] = tuple(sorted(OPENING_WEIGHTS))  # the 33 intents and "oos"
 
@@ -4434,8 +5148,9 @@ def held_out(n: int, seed: int, exclude: Sequence[dict]) -> list[dict]:
     """
     seen = {_opening_text(d) for d in exclude}
     quota = Counter(opening_schedule(n, random.Random(seed)))
-    pool = [d for d in generate_dialogues(3 * n, seed, id_prefix="test")
-            if _opening_text(d) not in seen]
+    pool = [
+        d for d in generate_dialogues(3 * n, seed, id_prefix="test") if _opening_text(d) not in seen
+    ]
     kept, spare = [], []
     for d in pool:
         label = d["turns"][0]["intent"]
@@ -4456,13 +5171,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     """
     root = Path(__file__).resolve().parents[1]
     parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=root / "assistant" / "demo_data",
-                        help="output folder (default: assistant/demo_data)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=root / "assistant" / "demo_data",
+        help="output folder (default: assistant/demo_data)",
+    )
     parser.add_argument("--train", type=int, default=TRAIN_SIZE, help="training dialogues")
     parser.add_argument("--test", type=int, default=TEST_SIZE, help="held-out dialogues")
     parser.add_argument("--seed", type=int, default=TRAIN_SEED, help="seed of the training file")
-    parser.add_argument("--test-seed", type=int, default=TEST_SEED,
-                        help="seed of the held-out file")
+    parser.add_argument(
+        "--test-seed", type=int, default=TEST_SEED, help="seed of the held-out file"
+    )
     args = parser.parse_args(argv)
     train = generate_dialogues(args.train, args.seed)
     test = held_out(args.test, args.test_seed, train)
@@ -4470,8 +5190,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         path = args.out / name
         write_jsonl(dialogues, path)
         turns = sum(len(d["turns"]) for d in dialogues)
-        print(f"{path}: {len(dialogues)} dialogues, {turns} turns, "
-              f"{path.stat().st_size / 1e6:.2f} MB")
+        print(
+            f"{path}: {len(dialogues)} dialogues, {turns} turns, {path.stat().st_size / 1e6:.2f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -72,8 +72,12 @@ def ranking_tasks(
 
 
 def evaluate_ranker(
-    model_dir: str | Path, data: str | Path, n_candidates: int = 100, seed: int = 0,
-    max_examples: int | None = None, encoder=None,
+    model_dir: str | Path,
+    data: str | Path,
+    n_candidates: int = 100,
+    seed: int = 0,
+    max_examples: int | None = None,
+    encoder=None,
 ) -> dict:
     """`{"recall_at_1", "recall_at_5", "mrr", "n"}` under the 1-of-`n_candidates` protocol."""
     from assistant.ranker import ResponseRanker
@@ -102,4 +106,3 @@ def rank_tasks(ranker, tasks: list[RankingTask]) -> dict:
         # Rank of the true reply (index 0); ties count against it.
         ranks.append(int((scores[1:] >= scores[0]).sum()) + 1)
     return ranking_metrics(ranks)
-

@@ -18,7 +18,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -26,12 +26,12 @@ import numpy as np
 from assistant.errors import ConfigError, DataError
 from assistant.paths import resolve_base_model
 from training import distributed as dist
-from training.distributed import freeze_unused
 from training.data import (
     fingerprint,
     load_intent_examples,
     validate_intent_examples,
 )
+from training.distributed import freeze_unused
 from training.metrics import choose_threshold, intent_metrics
 from training.split import length_grouped_batches, split_examples
 
@@ -87,7 +87,7 @@ def seed_everything(seed: int) -> None:
 
 
 class IntentNet:
-    """Encoder + normalise + linear head, as one torch module (built lazily to keep torch out of import)."""
+    """Encoder + normalise + linear head as one torch module (built lazily: no torch at import)."""
 
     @staticmethod
     def build(encoder, n_classes: int):
@@ -111,7 +111,7 @@ class IntentNet:
 
 def _param_groups(net, cfg: IntentTrainConfig):
     decay, no_decay = [], []
-    for name, p in net.body.named_parameters():
+    for p in net.body.parameters():
         if not p.requires_grad:
             continue
         (no_decay if p.ndim == 1 else decay).append(p)
@@ -176,7 +176,9 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
             "data. Add training examples for them or remove them from validation."
         )
     lab_idx = {lab: i for i, lab in enumerate(labels)}
-    say(f"data: {len(train_ex)} training / {len(val_ex)} validation examples, {len(labels)} classes")
+    say(
+        f"data: {len(train_ex)} training / {len(val_ex)} validation examples, {len(labels)} classes"
+    )
     base = resolve_base_model(cfg.base_model)
     bf16 = bf16_supported() if cfg.bf16 is None else cfg.bf16
     encoder = Encoder(base, max_length=cfg.max_length)
@@ -195,7 +197,11 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
     probe = LogisticRegression(C=cfg.probe_c, max_iter=2000)
     probe.fit(x_tr, tr_y)
     w0 = probe.coef_ if len(labels) > 2 else np.vstack([-probe.coef_[0] / 2, probe.coef_[0] / 2])
-    b0 = probe.intercept_ if len(labels) > 2 else np.array([-probe.intercept_[0] / 2, probe.intercept_[0] / 2])
+    b0 = (
+        probe.intercept_
+        if len(labels) > 2
+        else np.array([-probe.intercept_[0] / 2, probe.intercept_[0] / 2])
+    )
     probe_probs = _softmax(x_va @ w0.T + b0)
     probe_t, probe_m, probe_score = _evaluate_probs(probe_probs, va_gold, labels, cfg)
     probe_time = time.time() - t0
@@ -218,7 +224,10 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
     total = max(1, steps_per_epoch * cfg.epochs)
     warm = int(total * cfg.warmup_ratio)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: (s + 1) / max(1, warm) if s < warm else max(0.0, (total - s) / max(1, total - warm))
+        opt,
+        lambda s: (
+            (s + 1) / max(1, warm) if s < warm else max(0.0, (total - s) / max(1, total - warm))
+        ),
     )
     class_w = torch.ones(len(labels))
     if cfg.oos_label in lab_idx:
@@ -261,7 +270,9 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
         va_probs = _softmax(va_logits)
         t, m, score = _evaluate_probs(va_probs, va_gold, labels, cfg)
         raw = intent_metrics(va_gold, [labels[i] for i in va_probs.argmax(1)], cfg.oos_label)
-        history.append({"epoch": epoch, "loss": run_loss / max(1, len(batches)), "val": m, "threshold": t})
+        history.append(
+            {"epoch": epoch, "loss": run_loss / max(1, len(batches)), "val": m, "threshold": t}
+        )
         say(
             f"epoch {epoch}: loss {run_loss / max(1, len(batches)):.4f}, val accuracy "
             f"{m['accuracy']:.4f}, oos recall {m['oos_recall']}, threshold {t:.3f} "
@@ -269,8 +280,13 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
         )
         improved = score > best["score"] + 1e-6
         if improved:
-            best = {"score": score, "epoch": epoch, "t": t, "m": m,
-                    "state": copy.deepcopy(net.state_dict())}
+            best = {
+                "score": score,
+                "epoch": epoch,
+                "t": t,
+                "m": m,
+                "state": copy.deepcopy(net.state_dict()),
+            }
             bad_epochs = 0
         else:
             bad_epochs += 1
@@ -306,7 +322,10 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
             threshold=best["t"],
             cfg=asdict(cfg),
             base_model=str(base),
-            data_fingerprint={"data": fingerprint(cfg.data), "val": fingerprint(cfg.val) if cfg.val else None},
+            data_fingerprint={
+                "data": fingerprint(cfg.data),
+                "val": fingerprint(cfg.val) if cfg.val else None,
+            },
             metrics={
                 "validation": best["m"],
                 "probe_validation": probe_m,
@@ -316,11 +335,10 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
                 "history": history,
             },
             train_time=train_time,
-            trained_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
             val_examples=val_ex,
         )
         say(f"saved {cfg.out} in {train_time:.0f}s")
     dist.barrier()
     dist.teardown()
     return manifest
-

@@ -15,7 +15,9 @@ class RankExample:
     dialogue_id: str
     context: str  # formatted context, newest turn first (see assistant.context)
     reply: str  # the agent turn that followed
-    intents: tuple[str, ...] = field(default_factory=tuple)  # intents of the customer turns in context
+    intents: tuple[str, ...] = field(
+        default_factory=tuple
+    )  # intents of the customer turns in context
 
 
 def ranking_examples(dialogues: list[Dialogue], context_turns: int) -> list[RankExample]:

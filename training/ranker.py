@@ -6,7 +6,7 @@ The recipe, in order:
   3. baseline  1-of-100 Recall@1 of the untouched encoder on a validation sample
   4. train     multiple-negatives ranking loss: each context against every reply in the batch
                (identical reply texts masked, they are not negatives), AdamW, warm-up/decay
-  5. select    validation Recall@1 after each epoch; keep the best (the base model if nothing beats it)
+  5. select    validation Recall@1 after each epoch; keep the best (or the base model)
   6. save      encoder (safetensors, loadable by sentence-transformers), response bank, manifest
 """
 
@@ -17,14 +17,14 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.errors import ConfigError, DataError
 from assistant.paths import resolve_base_model
 from training import distributed as dist
-from training.distributed import freeze_unused
 from training.data import fingerprint, load_dialogues
+from training.distributed import freeze_unused
 from training.evaluate import rank_tasks, ranking_tasks
 from training.intent import seed_everything
 from training.prepare import ranking_examples
@@ -58,7 +58,9 @@ class RankerTrainConfig:
         if self.context_turns < 1:
             raise ConfigError(f"context_turns must be >= 1, got {self.context_turns}")
         if self.batch_size < 2:
-            raise ConfigError(f"batch_size must be >= 2 (in-batch negatives), got {self.batch_size}")
+            raise ConfigError(
+                f"batch_size must be >= 2 (in-batch negatives), got {self.batch_size}"
+            )
         if self.epochs < 0:
             raise ConfigError(f"epochs must be >= 0, got {self.epochs}")
         if not 0 < self.val_fraction < 0.5:
@@ -119,8 +121,8 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
     pairs = ranking_examples(train_d, cfg.context_turns)
     if len(pairs) < cfg.batch_size:
         raise DataError(
-            f"{cfg.data}: only {len(pairs)} (customer turn, agent reply) pairs; the ranker needs at "
-            f"least {cfg.batch_size}. Add dialogues where an agent answers a customer."
+            f"{cfg.data}: only {len(pairs)} (customer turn, agent reply) pairs; the ranker needs "
+            f"at least {cfg.batch_size}. Add dialogues where an agent answers a customer."
         )
     rng = random.Random(cfg.seed)
     val_tasks = ranking_tasks(val_d, cfg.context_turns, seed=cfg.seed)
@@ -148,7 +150,10 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
     decay = [p for p in encoder.model.parameters() if p.requires_grad and p.ndim > 1]
     no_decay = [p for p in encoder.model.parameters() if p.requires_grad and p.ndim == 1]
     opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        [
+            {"params": decay, "weight_decay": cfg.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
         lr=cfg.lr,
     )
     n_pairs = min(len(pairs), cfg.max_pairs or len(pairs))
@@ -156,7 +161,10 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
     total = max(1, steps_per_epoch * cfg.epochs)
     warm = int(total * cfg.warmup_ratio)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: (s + 1) / max(1, warm) if s < warm else max(0.0, (total - s) / max(1, total - warm))
+        opt,
+        lambda s: (
+            (s + 1) / max(1, warm) if s < warm else max(0.0, (total - s) / max(1, total - warm))
+        ),
     )
     reply_id: dict[str, int] = {}
     history = []
@@ -171,7 +179,10 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
         encoder.model.train()
         order = rng.sample(range(len(pairs)), n_pairs)
         order = dist.shard(order)
-        batches = [order[i : i + cfg.batch_size] for i in range(0, steps_per_epoch * cfg.batch_size, cfg.batch_size)]
+        batches = [
+            order[i : i + cfg.batch_size]
+            for i in range(0, steps_per_epoch * cfg.batch_size, cfg.batch_size)
+        ]
         it = batches
         if main:
             from tqdm import tqdm
@@ -196,10 +207,17 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
         encoder.model.eval()
         m = rank_tasks(view, val_tasks) if val_tasks else {}
         history.append({"epoch": epoch, "loss": run / max(1, len(batches)), "val": m})
-        say(f"epoch {epoch}: loss {run / max(1, len(batches)):.4f}, validation Recall@1 {m.get('recall_at_1')}")
+        say(
+            f"epoch {epoch}: loss {run / max(1, len(batches)):.4f}, "
+            f"validation Recall@1 {m.get('recall_at_1')}"
+        )
         if (m.get("recall_at_1") or 0.0) > best["r1"]:
-            best = {"r1": m["recall_at_1"], "epoch": epoch, "m": m,
-                    "state": copy.deepcopy(encoder.model.state_dict())}
+            best = {
+                "r1": m["recall_at_1"],
+                "epoch": epoch,
+                "m": m,
+                "state": copy.deepcopy(encoder.model.state_dict()),
+            }
 
     # 5. select -----------------------------------------------------------------------------------
     if best["state"] is not None:
@@ -220,14 +238,20 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
             train_dialogues=train_d,
             cfg=asdict(cfg),
             base_model=str(base),
-            data_fingerprint={"data": fingerprint(cfg.data), "val": fingerprint(cfg.val) if cfg.val else None},
-            metrics={"validation": best["m"], "base_validation": base_m, "best_epoch": best["epoch"],
-                     "history": history},
+            data_fingerprint={
+                "data": fingerprint(cfg.data),
+                "val": fingerprint(cfg.val) if cfg.val else None,
+            },
+            metrics={
+                "validation": best["m"],
+                "base_validation": base_m,
+                "best_epoch": best["epoch"],
+                "history": history,
+            },
             train_time=train_time,
-            trained_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         say(f"saved {cfg.out} in {train_time:.0f}s")
     dist.barrier()
     dist.teardown()
     return manifest
-

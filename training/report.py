@@ -1,9 +1,9 @@
 """The evaluation report written next to every intent model.
 
-    metrics.json         headline metrics (validation)
-    per_intent.csv       precision, recall, F1, support per intent
-    confusion.png        confusion matrix (rows: gold, columns: predicted)
-    confused_pairs.json  the most frequent mistakes
+metrics.json         headline metrics (validation)
+per_intent.csv       precision, recall, F1, support per intent
+confusion.png        confusion matrix (rows: gold, columns: predicted)
+confused_pairs.json  the most frequent mistakes
 """
 
 from __future__ import annotations
@@ -42,8 +42,15 @@ def write_confusion_png(path: Path, gold: list[str], pred: list[str], title: str
         for i in range(len(labels)):
             for j in range(len(labels)):
                 if m[i, j]:
-                    ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=6,
-                            color="white" if norm[i, j] > 0.5 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        str(m[i, j]),
+                        ha="center",
+                        va="center",
+                        fontsize=6,
+                        color="white" if norm[i, j] > 0.5 else "black",
+                    )
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -54,7 +54,10 @@ def save_intent_model(
     tmp = _fresh_dir(out)
     encoder.save(tmp, max_length=cfg["max_length"])
     save_file(
-        {"weight": head.weight.detach().float().contiguous(), "bias": head.bias.detach().float().contiguous()},
+        {
+            "weight": head.weight.detach().float().contiguous(),
+            "bias": head.bias.detach().float().contiguous(),
+        },
         str(tmp / "head.safetensors"),
     )
     manifest = write_manifest(
@@ -114,6 +117,8 @@ def save_ranker_model(
         train_time_s=round(train_time, 1),
         trained_at=trained_at,
     )
-    (tmp / "metrics.json").write_text(json.dumps({"validation": metrics.get("validation")}, indent=2))
+    (tmp / "metrics.json").write_text(
+        json.dumps({"validation": metrics.get("validation")}, indent=2)
+    )
     _commit_dir(tmp, out)
     return manifest

@@ -11,14 +11,31 @@ from assistant.cli import cli
 
 @cli.command("ask")
 @click.argument("message")
-@click.option("--conversation", "conversation_id", default=None,
-              help="Continue this conversation id (default: start a new one).")
-@click.option("--models", type=click.Path(file_okay=False), default=None,
-              help="Directory with intent/ and ranker/ (default: the user data directory).")
-@click.option("--kb", "kb_dir", type=click.Path(file_okay=False), default=None,
-              help="Knowledge-base index directory (default: the user data directory's kb/).")
-@click.option("--db", type=click.Path(dir_okay=False), default=None,
-              help="Conversation log SQLite file (default: the user data directory's).")
+@click.option(
+    "--conversation",
+    "conversation_id",
+    default=None,
+    help="Continue this conversation id (default: start a new one).",
+)
+@click.option(
+    "--models",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory with intent/ and ranker/ (default: the user data directory).",
+)
+@click.option(
+    "--kb",
+    "kb_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Knowledge-base index directory (default: the user data directory's kb/).",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Conversation log SQLite file (default: the user data directory's).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def ask_cmd(message, conversation_id, models, kb_dir, db, as_json) -> None:
     """Answer one customer MESSAGE and log the turn.
@@ -35,7 +52,9 @@ def ask_cmd(message, conversation_id, models, kb_dir, db, as_json) -> None:
     from assistant.service import open_service
 
     if not message.strip():
-        raise ConfigError("MESSAGE is empty: type what the customer asks, e.g. \"where is my order?\"")
+        raise ConfigError(
+            'MESSAGE is empty: type what the customer asks, e.g. "where is my order?"'
+        )
     svc = open_service(models, kb_dir, db)
     try:
         cid = conversation_id or svc.new_conversation(channel="cli")

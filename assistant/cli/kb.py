@@ -28,31 +28,75 @@ def kb_group() -> None:
 
 
 @kb_group.command("build")
-@click.option("--docs", required=True, type=click.Path(file_okay=False),
-              help="Folder of articles: Markdown, text, HTML, JSON/JSONL (searched recursively).")
-@click.option("--out", required=True, type=click.Path(file_okay=False),
-              help="Index directory; an index already there is updated incrementally.")
-@click.option("--model", type=click.Path(file_okay=False), default=None,
-              help="Sentence-transformers model directory (default: the bundled MiniLM).")
-@click.option("--index-type", type=click.Choice(["auto", "flat", "hnsw"]), default="auto",
-              show_default=True,
-              help="flat = exact search; hnsw = approximate; auto = hnsw from --hnsw-threshold.")
-@click.option("--hnsw-threshold", type=int, default=20_000, show_default=True,
-              help="With --index-type auto, passages from which HNSW is used.")
-@click.option("--max-words", type=int, default=100, show_default=True,
-              help="Passage size limit in words.")
-@click.option("--overlap-words", type=int, default=20, show_default=True,
-              help="Words of whole trailing sentences repeated in the next passage.")
-@click.option("--precision", type=click.Choice(["auto", "fp32", "autocast", "bf16"]),
-              default="auto", show_default=True,
-              help="Encoding precision for the build (auto: bf16 on CPUs with native bf16).")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="Torch threads while embedding (default: one per core not busy "
-                   "with other processes).")
+@click.option(
+    "--docs",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder of articles: Markdown, text, HTML, JSON/JSONL (searched recursively).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Index directory; an index already there is updated incrementally.",
+)
+@click.option(
+    "--model",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Sentence-transformers model directory (default: the bundled MiniLM).",
+)
+@click.option(
+    "--index-type",
+    type=click.Choice(["auto", "flat", "hnsw"]),
+    default="auto",
+    show_default=True,
+    help="flat = exact search; hnsw = approximate; auto = hnsw from --hnsw-threshold.",
+)
+@click.option(
+    "--hnsw-threshold",
+    type=int,
+    default=20_000,
+    show_default=True,
+    help="With --index-type auto, passages from which HNSW is used.",
+)
+@click.option(
+    "--max-words", type=int, default=100, show_default=True, help="Passage size limit in words."
+)
+@click.option(
+    "--overlap-words",
+    type=int,
+    default=20,
+    show_default=True,
+    help="Words of whole trailing sentences repeated in the next passage.",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["auto", "fp32", "autocast", "bf16"]),
+    default="auto",
+    show_default=True,
+    help="Encoding precision for the build (auto: bf16 on CPUs with native bf16).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Torch threads while embedding (default: one per core not busy with other processes).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @timed
-def build_cmd(docs, out, model, index_type, hnsw_threshold, max_words, overlap_words,
-              precision, threads, as_json) -> None:
+def build_cmd(
+    docs,
+    out,
+    model,
+    index_type,
+    hnsw_threshold,
+    max_words,
+    overlap_words,
+    precision,
+    threads,
+    as_json,
+) -> None:
     """Ingest a docs folder into a searchable index.
 
     Articles are split into passages along headings and paragraphs, embedded and stored in
@@ -68,8 +112,12 @@ def build_cmd(docs, out, model, index_type, hnsw_threshold, max_words, overlap_w
     from kb import BuildConfig, build_index
 
     config = BuildConfig(
-        model_path=model, index_type=index_type, hnsw_threshold=hnsw_threshold,
-        max_words=max_words, overlap_words=overlap_words, precision=precision,
+        model_path=model,
+        index_type=index_type,
+        hnsw_threshold=hnsw_threshold,
+        max_words=max_words,
+        overlap_words=overlap_words,
+        precision=precision,
         num_threads=threads,
     )
     report = build_index(docs, out, config)
@@ -80,16 +128,34 @@ def build_cmd(docs, out, model, index_type, hnsw_threshold, max_words, overlap_w
 
 
 @kb_group.command("search")
-@click.option("--index", "index_dir", required=True, type=click.Path(file_okay=False),
-              help="Index directory written by `assistant kb build`.")
+@click.option(
+    "--index",
+    "index_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Index directory written by `assistant kb build`.",
+)
 @click.argument("question")
-@click.option("-k", "k", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Number of passages to show.")
-@click.option("--model", type=click.Path(file_okay=False), default=None,
-              help="Model directory, if it moved since the build (must be the same model).")
-@click.option("--json", "as_json", is_flag=True,
-              help='Print {"results": [{"score", "article_id", "title", "section", "source", '
-                   '"text"}]}.')
+@click.option(
+    "-k",
+    "k",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Number of passages to show.",
+)
+@click.option(
+    "--model",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Model directory, if it moved since the build (must be the same model).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print {"results": [{"score", "article_id", "title", "section", "source", "text"}]}.',
+)
 @timed
 def search_cmd(index_dir, question, k, model, as_json) -> None:
     """Print the passages that best answer QUESTION, with their sources.
@@ -117,14 +183,30 @@ def search_cmd(index_dir, question, k, model, as_json) -> None:
 
 
 @eval_group.command("kb")
-@click.option("--index", "index_dir", required=True, type=click.Path(file_okay=False),
-              help="Index directory written by `assistant kb build`.")
-@click.option("--data", required=True, type=click.Path(dir_okay=False),
-              help='Questions JSONL, one {"question": ..., "article": ...} a line.')
-@click.option("-k", "k", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Passages retrieved per question to rank articles.")
-@click.option("--json", "as_json", is_flag=True,
-              help='Print {"recall_at_1", "recall_at_5", "mrr", "n"}.')
+@click.option(
+    "--index",
+    "index_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Index directory written by `assistant kb build`.",
+)
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help='Questions JSONL, one {"question": ..., "article": ...} a line.',
+)
+@click.option(
+    "-k",
+    "k",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Passages retrieved per question to rank articles.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help='Print {"recall_at_1", "recall_at_5", "mrr", "n"}.'
+)
 @timed
 def eval_kb_cmd(index_dir, data, k, as_json) -> None:
     """Article-level Recall@1, Recall@5 and MRR of an index on labelled questions.

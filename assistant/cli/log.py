@@ -19,8 +19,12 @@ def _db_path(db):
     return path
 
 
-_db = click.option("--db", type=click.Path(dir_okay=False), default=None,
-                   help="Conversation log (default: the user data directory's conversations.db).")
+_db = click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Conversation log (default: the user data directory's conversations.db).",
+)
 
 
 @cli.group("log")
@@ -46,7 +50,9 @@ def export_cmd(db, out) -> None:
 
     Example:
 
-        assistant log export --out retrain/ && assistant train intent --data retrain/intents.csv --out models/intent-v2
+        assistant log export --out retrain/
+
+        assistant train intent --data retrain/intents.csv --out models/intent-v2
     """
     from assistant.log import ConversationLog
 

@@ -22,24 +22,55 @@ _seed = click.option("--seed", type=int, default=0, show_default=True, help="Ran
 
 
 @train_group.command("intent")
-@click.option("--data", required=True, type=click.Path(dir_okay=False),
-              help="Intent CSV (text,label) or dialogues JSONL.")
-@click.option("--val", type=click.Path(dir_okay=False), default=None,
-              help="Validation file (same formats). Default: hold out 10% of --data.")
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Output model directory.")
-@click.option("--epochs", type=int, default=4, show_default=True, help="Maximum fine-tuning epochs.")
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Intent CSV (text,label) or dialogues JSONL.",
+)
+@click.option(
+    "--val",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Validation file (same formats). Default: hold out 10% of --data.",
+)
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False), help="Output model directory."
+)
+@click.option(
+    "--epochs", type=int, default=4, show_default=True, help="Maximum fine-tuning epochs."
+)
 @_seed
 @_base_model
-@click.option("--text-column", default="text", show_default=True, help="CSV column with the message.")
-@click.option("--label-column", default="label", show_default=True, help="CSV column with the intent.")
+@click.option(
+    "--text-column", default="text", show_default=True, help="CSV column with the message."
+)
+@click.option(
+    "--label-column", default="label", show_default=True, help="CSV column with the intent."
+)
 @click.option("--oos-label", default="oos", show_default=True, help="Label meaning 'out of scope'.")
-@click.option("--oos-mode", type=click.Choice(["both", "class", "threshold"]), default="both",
-              show_default=True,
-              help="Out-of-scope detection: a class, a confidence threshold, or both.")
+@click.option(
+    "--oos-mode",
+    type=click.Choice(["both", "class", "threshold"]),
+    default="both",
+    show_default=True,
+    help="Out-of-scope detection: a class, a confidence threshold, or both.",
+)
 @click.option("--batch-size", type=int, default=32, show_default=True, help="Examples per step.")
 @timed
-def train_intent_cmd(data, val, out, epochs, seed, base_model, text_column, label_column,
-                     oos_label, oos_mode, batch_size) -> None:
+def train_intent_cmd(
+    data,
+    val,
+    out,
+    epochs,
+    seed,
+    base_model,
+    text_column,
+    label_column,
+    oos_label,
+    oos_mode,
+    batch_size,
+) -> None:
     """Fine-tune the intent classifier.
 
     Validates the data first (file, line and value of every problem), trains a frozen-embedding
@@ -54,30 +85,60 @@ def train_intent_cmd(data, val, out, epochs, seed, base_model, text_column, labe
     from training.intent import IntentTrainConfig, train_intent
 
     cfg = IntentTrainConfig(
-        data=data, val=val, out=out, epochs=epochs, seed=seed, base_model=base_model,
-        text_column=text_column, label_column=label_column, oos_label=oos_label,
-        oos_mode=oos_mode, batch_size=batch_size,
+        data=data,
+        val=val,
+        out=out,
+        epochs=epochs,
+        seed=seed,
+        base_model=base_model,
+        text_column=text_column,
+        label_column=label_column,
+        oos_label=oos_label,
+        oos_mode=oos_mode,
+        batch_size=batch_size,
     )
     train_intent(cfg, log=click.echo)
 
 
 @train_group.command("ranker")
 @click.option("--data", required=True, type=click.Path(dir_okay=False), help="Dialogues JSONL.")
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Output model directory.")
-@click.option("--val", type=click.Path(dir_okay=False), default=None,
-              help="Validation dialogues. Default: hold out 10% of dialogues by id.")
-@click.option("--context-turns", type=int, default=3, show_default=True,
-              help="K: turns of conversation before a reply used as its context.")
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False), help="Output model directory."
+)
+@click.option(
+    "--val",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Validation dialogues. Default: hold out 10% of dialogues by id.",
+)
+@click.option(
+    "--context-turns",
+    type=int,
+    default=3,
+    show_default=True,
+    help="K: turns of conversation before a reply used as its context.",
+)
 @_seed
 @_base_model
 @click.option("--epochs", type=int, default=1, show_default=True, help="Passes over the pairs.")
-@click.option("--max-pairs", type=int, default=20000, show_default=True,
-              help="Training pairs sampled per epoch (0: all).")
-@click.option("--batch-size", type=int, default=64, show_default=True,
-              help="Pairs per step (in-batch negatives).")
+@click.option(
+    "--max-pairs",
+    type=int,
+    default=20000,
+    show_default=True,
+    help="Training pairs sampled per epoch (0: all).",
+)
+@click.option(
+    "--batch-size",
+    type=int,
+    default=64,
+    show_default=True,
+    help="Pairs per step (in-batch negatives).",
+)
 @timed
-def train_ranker_cmd(data, out, val, context_turns, seed, base_model, epochs, max_pairs,
-                     batch_size) -> None:
+def train_ranker_cmd(
+    data, out, val, context_turns, seed, base_model, epochs, max_pairs, batch_size
+) -> None:
     """Fine-tune the response ranker and build the response bank.
 
     Trains a bi-encoder on (last K turns, agent reply) pairs with in-batch negatives, selects
@@ -91,8 +152,15 @@ def train_ranker_cmd(data, out, val, context_turns, seed, base_model, epochs, ma
     from training.ranker import RankerTrainConfig, train_ranker
 
     cfg = RankerTrainConfig(
-        data=data, out=out, val=val, context_turns=context_turns, seed=seed,
-        base_model=base_model, epochs=epochs, max_pairs=max_pairs or None, batch_size=batch_size,
+        data=data,
+        out=out,
+        val=val,
+        context_turns=context_turns,
+        seed=seed,
+        base_model=base_model,
+        epochs=epochs,
+        max_pairs=max_pairs or None,
+        batch_size=batch_size,
     )
     train_ranker(cfg, log=click.echo)
 
@@ -103,15 +171,27 @@ def _print_metrics(metrics: dict, as_json: bool, title: str) -> None:
         return
     click.echo(title)
     for k, v in metrics.items():
-        click.echo(f"  {k:>14}: {'n/a' if v is None else (f'{v:.4f}' if isinstance(v, float) else v)}")
+        click.echo(
+            f"  {k:>14}: {'n/a' if v is None else (f'{v:.4f}' if isinstance(v, float) else v)}"
+        )
 
 
 @eval_group.command("intent")
-@click.option("--model", required=True, type=click.Path(file_okay=False), help="Intent model directory.")
-@click.option("--data", required=True, type=click.Path(dir_okay=False),
-              help="Labelled intent CSV or dialogues JSONL.")
-@click.option("--text-column", default="text", show_default=True, help="CSV column with the message.")
-@click.option("--label-column", default="label", show_default=True, help="CSV column with the intent.")
+@click.option(
+    "--model", required=True, type=click.Path(file_okay=False), help="Intent model directory."
+)
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Labelled intent CSV or dialogues JSONL.",
+)
+@click.option(
+    "--text-column", default="text", show_default=True, help="CSV column with the message."
+)
+@click.option(
+    "--label-column", default="label", show_default=True, help="CSV column with the intent."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @timed
 def eval_intent_cmd(model, data, text_column, label_column, as_json) -> None:
@@ -125,13 +205,19 @@ def eval_intent_cmd(model, data, text_column, label_column, as_json) -> None:
     """
     from training.evaluate import evaluate_intent
 
-    _print_metrics(evaluate_intent(model, data, text_column, label_column), as_json, f"intent model {model}")
+    _print_metrics(
+        evaluate_intent(model, data, text_column, label_column), as_json, f"intent model {model}"
+    )
 
 
 @eval_group.command("ranker")
-@click.option("--model", required=True, type=click.Path(file_okay=False), help="Ranker model directory.")
+@click.option(
+    "--model", required=True, type=click.Path(file_okay=False), help="Ranker model directory."
+)
 @click.option("--data", required=True, type=click.Path(dir_okay=False), help="Dialogues JSONL.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for drawing distractors.")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed for drawing distractors."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @timed
 def eval_ranker_cmd(model, data, seed, as_json) -> None:
