@@ -194,3 +194,20 @@ def test_chat_app_against_real_service(models_dir, kb_index, tmp_path):
     assert turns[-1]["source"] == "handoff"
     assert rows(db, "select rating from feedback")[0]["rating"] == 1
     assert rows(db, "select status from conversations where id = ?", [cid])[0]["status"] == "human"
+
+
+def test_log_export_cli_turns_log_into_training_data(models_dir, kb_index, tmp_path):
+    svc = open_service(models_dir, kb_index, tmp_path / "e.db")
+    cid = svc.new_conversation()
+    r = svc.respond(cid, "where is my refund")
+    svc.rate(r.turn_id, good=True)
+    svc.close()
+    out = tmp_path / "export"
+    res = CliRunner().invoke(cli, ["log", "export", "--db", str(tmp_path / "e.db"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    lines = (out / "dialogues.jsonl").read_text().splitlines()
+    d = json.loads(lines[0])
+    assert (d["turns"][0]["role"], d["turns"][0]["text"]) == ("customer", "where is my refund")
+    assert d["turns"][1]["role"] == "agent" and d["turns"][1]["text"] == r.reply
+    res = CliRunner().invoke(cli, ["log", "hand-back", "nope", "--db", str(tmp_path / "e.db")])
+    assert res.exit_code == 1 and "no conversation 'nope'" in res.output
