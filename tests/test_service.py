@@ -203,7 +203,9 @@ def test_log_export_cli_turns_log_into_training_data(models_dir, kb_index, tmp_p
     svc.rate(r.turn_id, good=True)
     svc.close()
     out = tmp_path / "export"
-    res = CliRunner().invoke(cli, ["log", "export", "--db", str(tmp_path / "e.db"), "--out", str(out)])
+    res = CliRunner().invoke(
+        cli, ["log", "export", "--db", str(tmp_path / "e.db"), "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     lines = (out / "dialogues.jsonl").read_text().splitlines()
     d = json.loads(lines[0])
