@@ -48,6 +48,7 @@ class Encoder:
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()  # no 'Loading weights' bar on every start
         path = Path(path)
         if not (path / "config.json").is_file():
             raise ModelError(f"{path}: not a model directory (no config.json).")

@@ -17,6 +17,7 @@ The policy, in order (every reply records its reason):
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,6 +71,8 @@ class DialogueEngine:
         self.config = config or EngineConfig()
         # When the KB was embedded with the ranker's encoder, one forward pass serves both.
         self._kb_shares_ranker = kb is not None and _same_model(kb, ranker)
+        # The intent model runs beside the ranker: two small forward passes on two cores.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intent")
 
     @classmethod
     def load(cls, models_dir, kb_dir=None, config: EngineConfig | None = None) -> DialogueEngine:
@@ -105,9 +108,11 @@ class DialogueEngine:
         ctx_text = format_context(turns[-self.ranker.context_turns :])
         passages = []
         if self.kb is not None and self._kb_shares_ranker:
-            emb = self.ranker.encoder.encode([ctx_text, message])
-            ctx_emb = emb[0]
-            passages = self.kb.search_embedding(emb[1], k=self.config.kb_k, text=message)
+            # The context (newest turn first) is the dense query too, so a follow-up such as
+            # "and how long does that take?" is searched with what it refers to; the keyword
+            # part of the search uses the message alone.
+            ctx_emb = self.ranker.encode_contexts([ctx_text])[0]
+            passages = self.kb.search_embedding(ctx_emb, k=self.config.kb_k, text=message)
         else:
             ctx_emb = self.ranker.encode_contexts([ctx_text])[0]
             if self.kb is not None:
@@ -127,8 +132,9 @@ class DialogueEngine:
     def decide(self, history: list[tuple[str, str]], message: str, low_streak: int = 0) -> Decision:
         """Choose the reply to `message` given earlier (role, text) turns, oldest first."""
         cfg = self.config
-        pred = self.intent.predict([message], k=3)[0]
+        intent = self._pool.submit(self.intent.predict, [message], 3)
         ctx_emb, passages = self._retrieve(history, message)
+        pred = intent.result()[0]
         slots = extract_slots([t for r, t in history if r == "customer"] + [message])
         cands = self._candidates(ctx_emb, slots)
         cites = [

@@ -99,6 +99,9 @@ class Encoder:
             precision = "bf16" if cpu_has_bf16() else "fp32"
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no 'Loading weights' bar on every start
 
         try:
             model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
