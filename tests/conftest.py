@@ -38,36 +38,10 @@ def make_tiny_model(out: Path, hidden: int = 32, seed: int = 0) -> Path:
     for name in TOKENIZER_FILES:
         if (src / name).exists():
             shutil.copy(src / name, out / name)
-    (out / "1_Pooling").mkdir(exist_ok=True)
-    (out / "1_Pooling" / "config.json").write_text(
-        json.dumps({"word_embedding_dimension": hidden, "pooling_mode_mean_tokens": True})
-    )
-    (out / "modules.json").write_text(
-        json.dumps(
-            [
-                {
-                    "idx": 0,
-                    "name": "0",
-                    "path": "",
-                    "type": "sentence_transformers.models.Transformer",
-                },
-                {
-                    "idx": 1,
-                    "name": "1",
-                    "path": "1_Pooling",
-                    "type": "sentence_transformers.models.Pooling",
-                },
-                {
-                    "idx": 2,
-                    "name": "2",
-                    "path": "2_Normalize",
-                    "type": "sentence_transformers.models.Normalize",
-                },
-            ]
-        )
-    )
-    (out / "2_Normalize").mkdir(exist_ok=True)
-    (out / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 128}))
+    from assistant.encoder import Encoder
+
+    # The sentence-transformers module files, written the way trained models write them.
+    Encoder(out, max_length=128).save(out)
     return out
 
 

@@ -31,7 +31,7 @@ from training.data import (
     load_intent_examples,
     validate_intent_examples,
 )
-from training.distributed import freeze_unused
+from training.distributed import freeze_unused, warmup_linear
 from training.metrics import choose_threshold, intent_metrics
 from training.split import length_grouped_batches, split_examples
 
@@ -221,14 +221,7 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
     model = dist.wrap(net)
     opt = torch.optim.AdamW(_param_groups(net, cfg))
     steps_per_epoch = math.ceil(len(dist.shard(list(range(len(tr_text))))) / cfg.batch_size)
-    total = max(1, steps_per_epoch * cfg.epochs)
-    warm = int(total * cfg.warmup_ratio)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt,
-        lambda s: (
-            (s + 1) / max(1, warm) if s < warm else max(0.0, (total - s) / max(1, total - warm))
-        ),
-    )
+    sched = warmup_linear(opt, max(1, steps_per_epoch * cfg.epochs), cfg.warmup_ratio)
     class_w = torch.ones(len(labels))
     if cfg.oos_label in lab_idx:
         class_w[lab_idx[cfg.oos_label]] = cfg.oos_weight

@@ -24,7 +24,7 @@ from assistant.errors import ConfigError, DataError
 from assistant.paths import resolve_base_model
 from training import distributed as dist
 from training.data import fingerprint, load_dialogues
-from training.distributed import freeze_unused
+from training.distributed import freeze_unused, warmup_linear
 from training.evaluate import rank_tasks, ranking_tasks
 from training.intent import seed_everything
 from training.prepare import ranking_examples
@@ -158,14 +158,7 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
     )
     n_pairs = min(len(pairs), cfg.max_pairs or len(pairs))
     steps_per_epoch = len(dist.shard(list(range(n_pairs)))) // cfg.batch_size
-    total = max(1, steps_per_epoch * cfg.epochs)
-    warm = int(total * cfg.warmup_ratio)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt,
-        lambda s: (
-            (s + 1) / max(1, warm) if s < warm else max(0.0, (total - s) / max(1, total - warm))
-        ),
-    )
+    sched = warmup_linear(opt, max(1, steps_per_epoch * cfg.epochs), cfg.warmup_ratio)
     reply_id: dict[str, int] = {}
     history = []
     from assistant.encoder import mean_pool
