@@ -156,6 +156,14 @@ def fill(template: str, slots: dict[str, str]) -> str:
             out = out.replace("{name}", slots["name"])
         else:
             out = re.sub(r",?\s*\{name\}", "", out)
+    if "order_number" not in slots:
+        # "your order {order_number}" / "order {order_number}" read as "your order".
+        out = re.sub(
+            r"\b(?:your )?order \{order_number\}",
+            lambda m: "Your order" if m.group(0)[0].isupper() else "your order",
+            out,
+            flags=re.I,
+        )
     for key, default in _FALLBACK.items():
         out = out.replace("{" + key + "}", slots.get(key, default))
     return out

@@ -54,3 +54,10 @@ def test_bank_dedupes_and_counts():
 def test_dates_become_placeholders():
     t = templatize("It arrives Monday, February 9; it shipped on February 2, 2026 (2026-02-02).")
     assert t == "It arrives {date}; it shipped on {date} ({date})."
+
+
+def test_unknown_order_number_reads_naturally():
+    assert fill("The refund for order {order_number} went out.", {}) == (
+        "The refund for your order went out."
+    )
+    assert fill("Order {order_number} shipped.", {}) == "Your order shipped."
