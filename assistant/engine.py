@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.config import EngineConfig
-from assistant.context import format_context
 from assistant.intent import IntentPrediction
 from assistant.placeholders import extract_slots, fill
 from assistant.reply import Candidate, Citation
@@ -104,20 +103,16 @@ class DialogueEngine:
     # -- the three models ---------------------------------------------------------------------
     def _retrieve(self, history: list[tuple[str, str]], message: str):
         """Context embedding for the ranker and KB passages for the message."""
-        turns = [*history, ("customer", message)]
-        ctx_text = format_context(turns[-self.ranker.context_turns :])
-        passages = []
-        if self.kb is not None and self._kb_shares_ranker:
+        ctx_text = self.ranker.context_text([*history, ("customer", message)])
+        ctx_emb = self.ranker.encode_contexts([ctx_text])[0]
+        if self.kb is None:
+            return ctx_emb, []
+        if self._kb_shares_ranker:
             # The context (newest turn first) is the dense query too, so a follow-up such as
             # "and how long does that take?" is searched with what it refers to; the keyword
             # part of the search uses the message alone.
-            ctx_emb = self.ranker.encode_contexts([ctx_text])[0]
-            passages = self.kb.search_embedding(ctx_emb, k=self.config.kb_k, text=message)
-        else:
-            ctx_emb = self.ranker.encode_contexts([ctx_text])[0]
-            if self.kb is not None:
-                passages = self.kb.search(message, k=self.config.kb_k)
-        return ctx_emb, passages
+            return ctx_emb, self.kb.search_embedding(ctx_emb, k=self.config.kb_k, text=message)
+        return ctx_emb, self.kb.search(message, k=self.config.kb_k)
 
     def _candidates(self, ctx_emb: np.ndarray, slots: dict[str, str]) -> list[Candidate]:
         out = []

@@ -22,7 +22,6 @@ from assistant.reply import Reply
 class _ConversationState:
     history: list[tuple[str, str]] = field(default_factory=list)  # (role, text), oldest first
     low_streak: int = 0  # low-confidence turns in a row
-    last_assistant_turn: str | None = None
 
 
 class AssistantService:
@@ -131,7 +130,6 @@ class AssistantService:
             latency_ms=round(latency, 2),
         )
         st.history += [("customer", text), ("assistant", reply_text)]
-        st.last_assistant_turn = turn_id
         return reply
 
     def rate(self, turn_id: str, good: bool) -> None:

@@ -16,6 +16,7 @@ from assistant.config import EngineConfig
 from assistant.engine import DialogueEngine
 from assistant.errors import ConfigError
 from assistant.intent import decide
+from assistant.ranker import ResponseRanker
 
 
 class StubIntent:
@@ -41,6 +42,7 @@ class StubEncoder:
 
 class StubRanker:
     context_turns = 3
+    context_text = ResponseRanker.context_text  # the real context formatting
     version = "ranker:test"
     path = "/nonexistent"
 

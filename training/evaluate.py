@@ -77,12 +77,11 @@ def evaluate_ranker(
     n_candidates: int = 100,
     seed: int = 0,
     max_examples: int | None = None,
-    encoder=None,
 ) -> dict:
     """`{"recall_at_1", "recall_at_5", "mrr", "n"}` under the 1-of-`n_candidates` protocol."""
     from assistant.ranker import ResponseRanker
 
-    ranker = encoder or ResponseRanker.load(model_dir)
+    ranker = ResponseRanker.load(model_dir)
     tasks = ranking_tasks(
         load_dialogues(data), ranker.context_turns, n_candidates=n_candidates, seed=seed
     )

@@ -128,21 +128,18 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(1, keepdims=True)
 
 
-def _evaluate_probs(probs, gold, labels, cfg) -> tuple[float, dict, float]:
-    """(threshold, metrics at it, selection score) for validation probabilities."""
-    if cfg.oos_mode == "class":
-        pred = [labels[i] for i in probs.argmax(1)]
-        m = intent_metrics(gold, pred, cfg.oos_label)
-        t = 0.0
-    else:
-        t, m = choose_threshold(probs, gold, labels, cfg.oos_label, cfg.max_accuracy_drop)
-        if not m:  # no oos examples in validation: plain argmax
-            pred = [labels[i] for i in probs.argmax(1)]
-            m = intent_metrics(gold, pred, cfg.oos_label)
-    # Model selection uses in-scope accuracy without the threshold: out-of-scope recall on a
-    # small validation set moves in steps of whole examples and would make the choice noisy.
+def _evaluate_probs(probs, gold, labels, cfg) -> tuple[float, dict, dict]:
+    """(threshold, metrics at it, metrics of the plain argmax) for validation probabilities.
+
+    Model selection uses the argmax in-scope accuracy: out-of-scope recall on a small
+    validation set moves in steps of whole examples and would make the choice noisy.
+    """
     raw = intent_metrics(gold, [labels[i] for i in probs.argmax(1)], cfg.oos_label)
-    return t, m, raw["accuracy"] or 0.0
+    if cfg.oos_mode == "class":
+        return 0.0, raw, raw
+    t, m = choose_threshold(probs, gold, labels, cfg.oos_label, cfg.max_accuracy_drop)
+    # Without oos examples in validation the threshold stays 0: plain argmax.
+    return t, (m or raw), raw
 
 
 def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> dict:
@@ -203,7 +200,8 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
         else np.array([-probe.intercept_[0] / 2, probe.intercept_[0] / 2])
     )
     probe_probs = _softmax(x_va @ w0.T + b0)
-    probe_t, probe_m, probe_score = _evaluate_probs(probe_probs, va_gold, labels, cfg)
+    probe_t, probe_m, probe_raw = _evaluate_probs(probe_probs, va_gold, labels, cfg)
+    probe_score = probe_raw["accuracy"] or 0.0
     probe_time = time.time() - t0
     say(
         f"probe: val accuracy {probe_m['accuracy']:.4f}, oos recall {probe_m['oos_recall']}, "
@@ -261,8 +259,8 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
         with torch.no_grad():
             va_logits = net.head(torch.tensor(x_va)).numpy()
         va_probs = _softmax(va_logits)
-        t, m, score = _evaluate_probs(va_probs, va_gold, labels, cfg)
-        raw = intent_metrics(va_gold, [labels[i] for i in va_probs.argmax(1)], cfg.oos_label)
+        t, m, raw = _evaluate_probs(va_probs, va_gold, labels, cfg)
+        score = raw["accuracy"] or 0.0
         history.append(
             {"epoch": epoch, "loss": run_loss / max(1, len(batches)), "val": m, "threshold": t}
         )
