@@ -111,7 +111,8 @@ class DialogueEngine:
             # The context (newest turn first) is the dense query too, so a follow-up such as
             # "and how long does that take?" is searched with what it refers to; the keyword
             # part of the search uses the message alone.
-            return ctx_emb, self.kb.search_embedding(ctx_emb, k=self.config.kb_k, text=message)
+            query = self.ranker.dense_part(ctx_emb)
+            return ctx_emb, self.kb.search_embedding(query, k=self.config.kb_k, text=message)
         return ctx_emb, self.kb.search(message, k=self.config.kb_k)
 
     def _candidates(self, ctx_emb: np.ndarray, slots: dict[str, str]) -> list[Candidate]:

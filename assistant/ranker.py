@@ -1,8 +1,15 @@
 """Response ranker at run time: a bi-encoder scoring candidate agent replies for a context.
 
 The context (last K turns, see `assistant.context`) and each reply are embedded by the same
-fine-tuned encoder; the score is their cosine similarity. A model directory also carries the
-response bank built from the training dialogues (`bank.jsonl`, see `assistant.bank`).
+fine-tuned encoder; the score is their cosine similarity. A ranker trained with lexical
+towers (`assistant.lexical`) adds their cosine with the weight chosen on validation data:
+
+    score = (1 - w) * cos(transformer) + w * cos(lexical)
+
+Both are folded into one vector per text, [sqrt(1-w) * dense, sqrt(w) * lexical], still of
+unit length, so the score stays a dot product: the response bank's precomputed embeddings
+and every caller work unchanged. A model directory also carries the response bank built from
+the training dialogues (`bank.jsonl`, see `assistant.bank`).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.context import format_context
+from assistant.lexical import LexicalEncoder
 from assistant.manifest import read_manifest
 
 
@@ -23,8 +31,13 @@ class ResponseRanker:
     array([0.71, 0.08], dtype=float32)
     """
 
-    def __init__(self, encoder, manifest: dict, path: Path) -> None:
+    def __init__(
+        self, encoder, manifest: dict, path: Path, lexical: LexicalEncoder | None = None
+    ) -> None:
         self.encoder = encoder
+        self.lexical = lexical
+        # weight of the lexical score; 0 without lexical towers
+        self.lexical_weight = float(manifest.get("lexical_weight", 0.0)) if lexical else 0.0
         self.manifest = manifest
         self.path = path
         cfg = manifest.get("config", {})
@@ -38,19 +51,32 @@ class ResponseRanker:
 
         path = Path(model_dir)
         manifest = read_manifest(path, "ranker")
-        return cls(Encoder(path), manifest, path)
+        return cls(Encoder(path), manifest, path, LexicalEncoder.load(path))
 
     @property
     def version(self) -> str:
         return f"ranker:{self.manifest.get('trained_at', '?')}"
 
     def encode_contexts(self, contexts: list[str], progress: bool = False) -> np.ndarray:
-        """Embed formatted contexts (see `format_context`): (N, H), normalised."""
-        return self.encoder.encode(contexts, max_length=self.max_context_length, progress=progress)
+        """Embed formatted contexts (see `format_context`): (N, H [+ lexical]), unit length."""
+        dense = self.encoder.encode(contexts, max_length=self.max_context_length, progress=progress)
+        if self.lexical is None:
+            return dense
+        return fuse(dense, self.lexical.encode_contexts(contexts), self.lexical_weight)
 
     def encode_replies(self, replies: list[str], progress: bool = False) -> np.ndarray:
-        """Embed candidate replies: (N, H), normalised."""
-        return self.encoder.encode(replies, max_length=self.max_reply_length, progress=progress)
+        """Embed candidate replies: (N, H [+ lexical]), unit length."""
+        dense = self.encoder.encode(replies, max_length=self.max_reply_length, progress=progress)
+        if self.lexical is None:
+            return dense
+        return fuse(dense, self.lexical.encode_replies(replies), self.lexical_weight)
+
+    def dense_part(self, embedding: np.ndarray) -> np.ndarray:
+        """The transformer's own unit vector inside a vector from `encode_contexts` (what a
+        knowledge base built with this ranker's encoder is searched with)."""
+        dense = np.asarray(embedding[..., : self.encoder.dim], dtype=np.float32)
+        norm = np.linalg.norm(dense, axis=-1, keepdims=True)
+        return dense / np.maximum(norm, 1e-12)
 
     def context_text(self, turns: list[tuple[str, str]]) -> str:
         """The last `context_turns` (role, text) turns as one text."""
@@ -60,3 +86,17 @@ class ResponseRanker:
         """Cosine similarity of each candidate reply to the conversation so far."""
         ctx = self.encode_contexts([self.context_text(turns)])[0]
         return self.encode_replies(candidates) @ ctx
+
+
+def fuse(dense: np.ndarray, lexical: np.ndarray, weight: float) -> np.ndarray:
+    """[sqrt(1-w) * dense, sqrt(w) * lexical]: dot products of fused vectors are the weighted
+    sums of the two cosines.
+
+    >>> a = fuse(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]]), 0.25)
+    >>> b = fuse(np.array([[1.0, 0.0]]), np.array([[1.0, 0.0]]), 0.25)
+    >>> float((a @ b.T)[0, 0])  # 0.75 * 1 + 0.25 * 0
+    0.75
+    """
+    return np.concatenate(
+        [np.sqrt(1.0 - weight) * dense, np.sqrt(weight) * lexical], axis=-1
+    ).astype(np.float32)

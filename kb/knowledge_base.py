@@ -8,7 +8,9 @@ that weight. Candidates are the best `candidates` passages of each retriever.
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -56,7 +58,7 @@ class KnowledgeBase:
         store: PassageStore,
         embeddings: np.ndarray,
         keywords: KeywordIndex,
-        encoder: Encoder,
+        model: Path | Encoder,
         config: SearchConfig,
     ) -> None:
         self.index_dir = index_dir
@@ -66,7 +68,11 @@ class KnowledgeBase:
         self._store = store
         self._embeddings = embeddings  # (n, d) float32, memory-mapped
         self._keywords = keywords
-        self._encoder = encoder
+        # The query encoder loads on the first text query: a caller that passes embeddings of
+        # its own (the chat engine shares the ranker's) never pays for a second model.
+        self._model_path = model.path if isinstance(model, Encoder) else Path(model)
+        self._loaded: Encoder | None = model if isinstance(model, Encoder) else None
+        self._load_lock = threading.Lock()
         self._article_ids: set[str] | None = None
 
     @classmethod
@@ -135,18 +141,32 @@ class KnowledgeBase:
                 f"keyword index {index_dir / artifacts['keywords']} covers {keywords.count} "
                 f"passages but {manifest_path} says {count}: rebuild the index"
             )
-        encoder = Encoder.load(model, precision="fp32")
-        if encoder.dimension != dimension:
+        declared = _declared_dimension(model)
+        if declared is not None and declared != dimension:
             raise KBIndexError(
                 f"{manifest_path}: the index has dimension {dimension} but model {model} "
-                f"produces {encoder.dimension}: rebuild the index with this model"
+                f"produces {declared}: rebuild the index with this model"
             )
-        return cls(index_dir, manifest, index, store, embeddings, keywords, encoder, config)
+        return cls(index_dir, manifest, index, store, embeddings, keywords, model, config)
 
     @property
     def model_path(self) -> Path:
         """Directory of the model that encodes queries (the one the index was built with)."""
-        return self._encoder.path
+        return self._model_path
+
+    @property
+    def _encoder(self) -> Encoder:
+        with self._load_lock:
+            if self._loaded is None:
+                encoder = Encoder.load(self._model_path, precision="fp32")
+                if encoder.dimension != self.dimension:
+                    raise KBIndexError(
+                        f"{self.index_dir / MANIFEST_FILE}: the index has dimension "
+                        f"{self.dimension} but model {self._model_path} produces "
+                        f"{encoder.dimension}: rebuild the index with this model"
+                    )
+                self._loaded = encoder
+            return self._loaded
 
     @property
     def path(self) -> Path:
@@ -283,6 +303,22 @@ def _check_query(text: str) -> str:
 def _check_k(k: int) -> None:
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise KBInputError(f"k must be a positive integer, got {k!r}")
+
+
+def _declared_dimension(model: Path) -> int | None:
+    """The embedding size a model directory declares, read from its config files without
+    loading weights: the last Dense module's `out_features`, else the transformer's
+    `hidden_size`. None when the files do not say."""
+    try:
+        modules_file = model / "modules.json"
+        modules = json.loads(modules_file.read_text()) if modules_file.is_file() else []
+        dense = [m for m in modules if "Dense" in str(m.get("type", ""))]
+        if dense:
+            cfg = json.loads((model / dense[-1]["path"] / "config.json").read_text())
+            return int(cfg["out_features"])
+        return int(json.loads((model / "config.json").read_text())["hidden_size"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _model_directory(

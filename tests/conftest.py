@@ -134,6 +134,8 @@ def ranker_dir(tmp_path_factory, dialogues, tiny_st_model):
             batch_size=8,
             max_pairs=64,
             val_samples=20,
+            lexical_buckets=1 << 12,
+            lexical_dim=16,
         ),
         log=lambda m: None,
     )

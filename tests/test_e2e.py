@@ -48,7 +48,9 @@ def test_ranker_learns_demo_replies(tmp_path):
     (tmp_path / "test.jsonl").write_text("\n".join(lines[1800:1900]) + "\n")
     base = tmp_path / "base"
     cfg = dict(data=str(tmp_path / "train.jsonl"), seed=0, val_samples=200, batch_size=32)
-    train_ranker(RankerTrainConfig(out=str(base), epochs=0, **cfg), log=lambda m: None)
+    train_ranker(  # the untouched MiniLM alone
+        RankerTrainConfig(out=str(base), epochs=0, lexical=False, **cfg), log=lambda m: None
+    )
     tuned = tmp_path / "tuned"
     train_ranker(
         RankerTrainConfig(out=str(tuned), epochs=1, max_pairs=1280, **cfg), log=lambda m: None

@@ -11,6 +11,7 @@ import pytest
 from kb_fixtures import SAMPLE_ARTICLES, build_config
 
 from kb import KBIndexError, KBInputError, KnowledgeBase, Passage, SearchConfig, build_index
+from kb.encoder import model_fingerprint
 
 pytest_plugins = ("kb_fixtures",)
 
@@ -194,3 +195,27 @@ def test_index_whose_model_is_gone_asks_for_one(kb_docs, tiny_st_model, tmp_path
     kb = KnowledgeBase.load(out, model_path=tiny_st_model)  # same weights elsewhere: fine
     assert len(kb) > 0
     kb.close()
+
+
+def test_query_encoder_loads_only_for_a_text_query(tiny_index):
+    kb = KnowledgeBase.load(tiny_index)
+    try:
+        assert kb._loaded is None  # loading the index does not load a model
+        by_vector = kb.search_embedding(np.ones(32, dtype=np.float32), k=2)
+        assert len(by_vector) == 2 and kb._loaded is None
+        assert kb.search("refund", k=1) and kb._loaded is not None
+    finally:
+        kb.close()
+
+
+def test_model_of_another_dimension_is_reported_on_load(index_copy, tmp_path, tiny_st_model):
+    other = Path(shutil.copytree(tiny_st_model, tmp_path / "wide"))
+    config = json.loads((other / "config.json").read_text())
+    config["hidden_size"] = 48
+    (other / "config.json").write_text(json.dumps(config))
+    # A manifest that names this model (same fingerprint) but the index's dimension.
+    manifest = json.loads((index_copy / "manifest.json").read_text())
+    manifest["model"]["fingerprint"] = model_fingerprint(other)
+    (index_copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(KBIndexError, match="dimension 32 but model .* produces 48"):
+        KnowledgeBase.load(index_copy, model_path=other)

@@ -74,10 +74,37 @@ def test_ranker_artifacts_and_bank(ranker_dir):
     bank = ResponseBank.load(ranker_dir)
     texts = [e.text for e in bank.entries]
     assert "Could you share your order number, {name}?" in texts
-    assert bank.embeddings.shape == (len(bank), 32)
+    # transformer (32) and lexical (16) parts, fused into one unit vector per reply
+    assert bank.embeddings.shape == (len(bank), 32 + 16)
+    assert np.allclose(np.linalg.norm(bank.embeddings, axis=1), 1.0, atol=1e-3)
     r = ResponseRanker.load(ranker_dir)
+    assert r.lexical is not None and 0.0 <= r.lexical_weight <= 1.0
+    assert m["lexical_weight"] == r.lexical_weight
     s = r.score([("customer", "where is my order")], ["a", "b", "c"])
     assert s.shape == (3,) and np.all(np.abs(s) <= 1.0001)
+    # the bank was embedded exactly as the loaded ranker embeds replies
+    assert np.allclose(r.encode_replies(texts[:3]), bank.embeddings[:3], atol=1e-4)
+    # the transformer's own part is what a KB built with this encoder is searched with
+    ctx = r.encode_contexts(["customer: where is my order"])
+    dense = r.encoder.encode(["customer: where is my order"], max_length=r.max_context_length)
+    assert np.allclose(r.dense_part(ctx), dense, atol=1e-5)
+
+
+def test_ranker_without_lexical_towers(tmp_path, dialogues, tiny_st_model):
+    from training.ranker import RankerTrainConfig, train_ranker
+
+    out = tmp_path / "dense"
+    train_ranker(
+        RankerTrainConfig(
+            data=str(dialogues), out=str(out), epochs=0, lexical=False,
+            base_model=str(tiny_st_model), batch_size=8, val_samples=20,
+        ),
+        log=lambda m: None,
+    )
+    r = ResponseRanker.load(out)
+    assert r.lexical is None and r.lexical_weight == 0.0
+    assert not (out / "lexical.json").exists()
+    assert ResponseBank.load(out).embeddings.shape[1] == 32
 
 
 def test_wrong_kind_and_missing_dir(intent_dir, ranker_dir, tmp_path):

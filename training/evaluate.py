@@ -6,6 +6,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from training.data import Dialogue, IntentExample, load_dialogues, load_intent_examples
 from training.metrics import intent_metrics, ranking_metrics
 from training.prepare import ranking_examples
@@ -90,18 +92,27 @@ def evaluate_ranker(
     return rank_tasks(ranker, tasks)
 
 
-def rank_tasks(ranker, tasks: list[RankingTask]) -> dict:
-    """Rank every task's candidates with `ranker.encode_contexts` / `ranker.encode_replies`."""
-    if not tasks:
-        return ranking_metrics([])
+def task_scores(ranker, tasks: list[RankingTask]) -> np.ndarray:
+    """(n_tasks, n_candidates) scores; column 0 is the true reply, the rest its distractors."""
     replies = sorted({t.reply for t in tasks} | {d for t in tasks for d in t.distractors})
     r_index = {r: i for i, r in enumerate(replies)}
     r_emb = ranker.encode_replies(replies, progress=True)
     c_emb = ranker.encode_contexts([t.context for t in tasks], progress=True)
-    ranks = []
-    for i, t in enumerate(tasks):
-        cand = [r_index[t.reply]] + [r_index[d] for d in t.distractors]
-        scores = r_emb[cand] @ c_emb[i]
-        # Rank of the true reply (index 0); ties count against it.
-        ranks.append(int((scores[1:] >= scores[0]).sum()) + 1)
-    return ranking_metrics(ranks)
+    return np.stack(
+        [
+            r_emb[[r_index[t.reply]] + [r_index[d] for d in t.distractors]] @ c_emb[i]
+            for i, t in enumerate(tasks)
+        ]
+    )
+
+
+def ranks_of(scores: np.ndarray) -> list[int]:
+    """Rank of the true reply (column 0) in each row; ties count against it."""
+    return [int(r) for r in (scores[:, 1:] >= scores[:, :1]).sum(axis=1) + 1]
+
+
+def rank_tasks(ranker, tasks: list[RankingTask]) -> dict:
+    """Rank every task's candidates with `ranker.encode_contexts` / `ranker.encode_replies`."""
+    if not tasks:
+        return ranking_metrics([])
+    return ranking_metrics(ranks_of(task_scores(ranker, tasks)))

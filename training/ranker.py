@@ -7,7 +7,10 @@ The recipe, in order:
   4. train     multiple-negatives ranking loss: each context against every reply in the batch
                (identical reply texts masked, they are not negatives), AdamW, warm-up/decay
   5. select    validation Recall@1 after each epoch; keep the best (or the base model)
-  6. save      encoder (safetensors, loadable by sentence-transformers), response bank, manifest
+  6. lexical   lexical towers on every training pair (seconds), and the weight of their score
+               in the fused score, chosen on validation Recall@1 (0 keeps the transformer alone)
+  7. save      encoder (safetensors, loadable by sentence-transformers), lexical towers,
+               response bank (embedded with the fused ranker), manifest
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from assistant.paths import resolve_base_model
 from training import distributed as dist
 from training.data import fingerprint, load_dialogues
 from training.distributed import freeze_unused, warmup_linear
-from training.evaluate import rank_tasks, ranking_tasks
+from training.evaluate import rank_tasks, ranking_tasks, ranks_of, task_scores
 from training.intent import seed_everything
+from training.lexical import LexicalTrainConfig, train_lexical
+from training.metrics import ranking_metrics
 from training.prepare import ranking_examples
 from training.split import split_dialogues
 
@@ -52,6 +57,11 @@ class RankerTrainConfig:
     val_fraction: float = 0.1  # held-out share of dialogues when `val` is None
     val_samples: int = 500  # 1-of-100 items used for model selection during training
     freeze_embeddings: bool = True  # keep the word-embedding matrix fixed
+    length_chunks: int = 4  # each side of a batch is encoded in this many length-sorted chunks
+    lexical: bool = True  # also train lexical towers and fuse their score (assistant.lexical)
+    lexical_epochs: int = 4  # passes of the lexical towers over all training pairs
+    lexical_buckets: int = 1 << 17  # hashed feature buckets of each lexical table
+    lexical_dim: int = 64  # lexical embedding size
     bf16: bool | None = None  # bfloat16 autocast; None: on when the CPU supports it natively
 
     def __post_init__(self) -> None:
@@ -85,6 +95,21 @@ def _mnrl_loss(torch, ctx, rep, reply_ids, scale: float, symmetric: bool = False
     if symmetric:
         loss = (loss + torch.nn.functional.cross_entropy(logits.T, target)) / 2
     return loss
+
+
+def choose_lexical_weight(dense_view, lexical, tasks, grid: int = 20) -> tuple[float, dict]:
+    """The weight w in (1-w) * dense + w * lexical with the best Recall@1 on `tasks` (the
+    smallest such w), and the metrics there."""
+    import numpy as np
+
+    dense = task_scores(dense_view, tasks)
+    lex = task_scores(lexical, tasks)
+    best_w, best_r1 = 0.0, -1.0
+    for w in np.linspace(0.0, 1.0, grid + 1):
+        r1 = float(np.mean(np.array(ranks_of((1 - w) * dense + w * lex)) == 1))
+        if r1 > best_r1 + 1e-9:
+            best_w, best_r1 = float(w), r1
+    return best_w, ranking_metrics(ranks_of((1 - best_w) * dense + best_w * lex))
 
 
 class _RankerView:
@@ -164,14 +189,22 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
     from assistant.encoder import mean_pool
 
     def embed(texts, max_length):
-        b = encoder.tokenize(texts, max_length)
-        out = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"])
-        return mean_pool(out.last_hidden_state, b["attention_mask"])
+        # Length-sorted chunks pad less than one batch padded to its longest text.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        size = -(-len(texts) // cfg.length_chunks)
+        parts = [order[j : j + size] for j in range(0, len(order), size)]
+        embs = []
+        for part in parts:
+            b = encoder.tokenize([texts[i] for i in part], max_length)
+            out = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"])
+            embs.append(mean_pool(out.last_hidden_state, b["attention_mask"]))
+        back = torch.empty(len(texts), dtype=torch.long)
+        back[torch.tensor([i for part in parts for i in part])] = torch.arange(len(texts))
+        return torch.cat(embs)[back]
 
     for epoch in range(1, cfg.epochs + 1):
         encoder.model.train()
-        order = rng.sample(range(len(pairs)), n_pairs)
-        order = dist.shard(order)
+        order = dist.shard(rng.sample(range(len(pairs)), n_pairs))
         batches = [
             order[i : i + cfg.batch_size]
             for i in range(0, steps_per_epoch * cfg.batch_size, cfg.batch_size)
@@ -219,7 +252,31 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
         say("no epoch beat the base model on validation; keeping the base encoder")
         encoder = Encoder(base)
 
-    # 6. save -------------------------------------------------------------------------------------
+    # 6. lexical towers and their weight -----------------------------------------------------------
+    lexical, weight, fused_m = None, 0.0, best["m"]
+    if cfg.lexical and main:
+        lexical = train_lexical(
+            [p.context for p in pairs],
+            [p.reply for p in pairs],
+            LexicalTrainConfig(
+                buckets=cfg.lexical_buckets,
+                dim=cfg.lexical_dim,
+                epochs=cfg.lexical_epochs,
+                seed=cfg.seed,
+            ),
+            log=say,
+        )
+        if val_tasks:
+            weight, fused_m = choose_lexical_weight(view, lexical, val_tasks)
+            say(
+                f"lexical weight {weight:.2f}: validation Recall@1 {fused_m['recall_at_1']} "
+                f"(transformer alone {best['m'].get('recall_at_1')})"
+            )
+        else:
+            weight = 0.5
+            say("no validation items: lexical weight 0.5")
+
+    # 7. save -------------------------------------------------------------------------------------
     manifest = {}
     if main:
         from training.save import save_ranker_model
@@ -228,6 +285,8 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
         manifest = save_ranker_model(
             out=Path(cfg.out),
             encoder=encoder,
+            lexical=lexical,
+            lexical_weight=weight,
             train_dialogues=train_d,
             cfg=asdict(cfg),
             base_model=str(base),
@@ -236,7 +295,8 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
                 "val": fingerprint(cfg.val) if cfg.val else None,
             },
             metrics={
-                "validation": best["m"],
+                "validation": fused_m,
+                "transformer_validation": best["m"],
                 "base_validation": base_m,
                 "best_epoch": best["epoch"],
                 "history": history,

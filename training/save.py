@@ -82,6 +82,8 @@ def save_intent_model(
 def save_ranker_model(
     out: Path,
     encoder,
+    lexical,
+    lexical_weight: float,
     train_dialogues,
     cfg: dict,
     base_model: str,
@@ -90,7 +92,8 @@ def save_ranker_model(
     train_time: float,
     trained_at: str,
 ) -> dict:
-    """Save encoder + response bank (with its embeddings) + manifest atomically."""
+    """Save encoder + lexical towers (None: none) + response bank (with its embeddings,
+    fused as `assistant.ranker.ResponseRanker` scores) + manifest atomically."""
     import json
 
     import numpy as np
@@ -103,7 +106,13 @@ def save_ranker_model(
     with open(tmp / "bank.jsonl", "w") as fh:
         for e in bank:
             fh.write(json.dumps(e) + "\n")
-    emb = encoder.encode([e["text"] for e in bank], max_length=cfg["max_reply_length"])
+    texts = [e["text"] for e in bank]
+    emb = encoder.encode(texts, max_length=cfg["max_reply_length"])
+    if lexical is not None:
+        from assistant.ranker import fuse
+
+        lexical.save(tmp)
+        emb = fuse(emb, lexical.encode_replies(texts), lexical_weight)
     np.save(tmp / "bank_embeddings.npy", emb.astype(np.float32), allow_pickle=False)
     manifest = write_manifest(
         tmp,
@@ -111,6 +120,7 @@ def save_ranker_model(
         base_model=base_model,
         config=cfg,
         bank_size=len(bank),
+        lexical_weight=lexical_weight if lexical is not None else 0.0,
         data_fingerprint=data_fingerprint,
         metrics=metrics,
         libraries=library_versions(),
