@@ -67,6 +67,7 @@ class Encoder:
             raise ModelError(f"{path}: cannot load the model: {exc}") from None
         self.model.eval()
         self.max_length = max_length or self._configured_max_length()
+        self.precision = "fp32"
         self._torch = torch
 
     def _configured_max_length(self) -> int:
@@ -78,6 +79,28 @@ class Encoder:
     @property
     def dim(self) -> int:
         return int(self.model.config.hidden_size)
+
+    def set_precision(self, precision: str = "auto") -> Encoder:
+        """Weights in "fp32" or "bf16" for inference; "auto" picks bf16 where the CPU computes
+        it natively (`bf16_supported`) unless the environment sets ASSISTANT_PRECISION=fp32.
+
+        On this project's 2-core reference CPU a single-message encode takes 1.5x less time in
+        bf16, and embeddings keep a cosine >= 0.9999 to float32 ones (docs/benchmarks.md).
+        For loaded models only: training keeps float32 weights (with bf16 autocast).
+        """
+        import os
+
+        if precision == "auto":
+            forced = os.environ.get("ASSISTANT_PRECISION", "").strip().lower()
+            if forced and forced not in ("fp32", "bf16"):
+                raise ModelError(f"ASSISTANT_PRECISION must be fp32 or bf16, got {forced!r}")
+            precision = forced or ("bf16" if bf16_supported() else "fp32")
+        if precision not in ("fp32", "bf16"):
+            raise ModelError(f"precision must be auto, fp32 or bf16, got {precision!r}")
+        dtype = self._torch.bfloat16 if precision == "bf16" else self._torch.float32
+        self.model.to(dtype)
+        self.precision = precision
+        return self
 
     def tokenize(self, texts: list[str], max_length: int | None = None) -> dict:
         return self.tokenizer(

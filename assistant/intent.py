@@ -71,7 +71,8 @@ class IntentClassifier:
         self.threshold: float = float(manifest.get("threshold", 0.0))
 
     @classmethod
-    def load(cls, model_dir: str | Path) -> IntentClassifier:
+    def load(cls, model_dir: str | Path, precision: str = "auto") -> IntentClassifier:
+        """Load a model directory; `precision` as in `Encoder.set_precision`."""
         from safetensors.torch import load_file
 
         from assistant.encoder import Encoder
@@ -89,6 +90,7 @@ class IntentClassifier:
                 f"{len(manifest['labels'])} labels. The directory is inconsistent; retrain."
             )
         encoder = Encoder(path, max_length=manifest.get("config", {}).get("max_length"))
+        encoder.set_precision(precision)
         if weight.shape[1] != encoder.dim:
             raise ModelError(
                 f"{head_file}: head width {weight.shape[1]} != encoder width {encoder.dim}."

@@ -46,12 +46,14 @@ class ResponseRanker:
         self.max_reply_length: int = int(cfg.get("max_reply_length", 64))
 
     @classmethod
-    def load(cls, model_dir: str | Path) -> ResponseRanker:
+    def load(cls, model_dir: str | Path, precision: str = "auto") -> ResponseRanker:
+        """Load a model directory; `precision` as in `Encoder.set_precision`."""
         from assistant.encoder import Encoder
 
         path = Path(model_dir)
         manifest = read_manifest(path, "ranker")
-        return cls(Encoder(path), manifest, path, LexicalEncoder.load(path))
+        encoder = Encoder(path).set_precision(precision)
+        return cls(encoder, manifest, path, LexicalEncoder.load(path))
 
     @property
     def version(self) -> str:

@@ -21,7 +21,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("../shared/datasets/sgd/train.jsonl"))
     ap.add_argument("--out", type=Path, default=Path("runs/sgd"))
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--max-pairs", type=int, default=20000)
+    ap.add_argument("--max-pairs", type=int, default=24000)
     ap.add_argument("--context-turns", type=int, default=3)
     ap.add_argument("--skip-base", action="store_true", help="do not evaluate the untuned model")
     args = ap.parse_args()

@@ -40,7 +40,13 @@ def test_load_round_trip(tiny_kb, tiny_index, tiny_st_model):
     first = results[0]
     assert first.article_id in SAMPLE_ARTICLES and first.text and first.position >= 0
     assert set(first.to_dict()) == {
-        "score", "article_id", "title", "section", "source", "text", "position",
+        "score",
+        "article_id",
+        "title",
+        "section",
+        "source",
+        "text",
+        "position",
     }
 
 
@@ -50,7 +56,9 @@ def test_passages_carry_their_citation(tiny_kb):
     assert {p.title for p in refunds} == {"Refunds"}
     assert {p.source for p in refunds} == {"billing/refunds.md"}
     assert {p.section for p in refunds} == {
-        "", "How long a refund takes", "Refunds for cancelled orders",
+        "",
+        "How long a refund takes",
+        "Refunds for cancelled orders",
     }
     table = [p for p in refunds if p.section == "How long a refund takes"][0]
     assert "| Credit card | 5 to 10 business days |" in table.text.splitlines()

@@ -63,7 +63,7 @@ def test_sentence_transformers_loads_the_encoder(intent_dir):
     from sentence_transformers import SentenceTransformer
 
     st = SentenceTransformer(str(intent_dir), device="cpu")
-    ours = IntentClassifier.load(intent_dir).encoder.encode(["where is my order"])
+    ours = IntentClassifier.load(intent_dir, precision="fp32").encoder.encode(["where is my order"])
     theirs = st.encode(["where is my order"], normalize_embeddings=True)
     assert np.allclose(ours, theirs, atol=1e-4)
 
@@ -77,7 +77,7 @@ def test_ranker_artifacts_and_bank(ranker_dir):
     # transformer (32) and lexical (16) parts, fused into one unit vector per reply
     assert bank.embeddings.shape == (len(bank), 32 + 16)
     assert np.allclose(np.linalg.norm(bank.embeddings, axis=1), 1.0, atol=1e-3)
-    r = ResponseRanker.load(ranker_dir)
+    r = ResponseRanker.load(ranker_dir, precision="fp32")  # the bank is embedded in fp32
     assert r.lexical is not None and 0.0 <= r.lexical_weight <= 1.0
     assert m["lexical_weight"] == r.lexical_weight
     s = r.score([("customer", "where is my order")], ["a", "b", "c"])
@@ -96,8 +96,13 @@ def test_ranker_without_lexical_towers(tmp_path, dialogues, tiny_st_model):
     out = tmp_path / "dense"
     train_ranker(
         RankerTrainConfig(
-            data=str(dialogues), out=str(out), epochs=0, lexical=False,
-            base_model=str(tiny_st_model), batch_size=8, val_samples=20,
+            data=str(dialogues),
+            out=str(out),
+            epochs=0,
+            lexical=False,
+            base_model=str(tiny_st_model),
+            batch_size=8,
+            val_samples=20,
         ),
         log=lambda m: None,
     )

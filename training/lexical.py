@@ -20,7 +20,7 @@ from assistant.lexical import LexicalEncoder, context_features, reply_features
 class LexicalTrainConfig:
     buckets: int = 1 << 17  # hashed feature buckets per table
     dim: int = 64  # embedding size
-    epochs: int = 4
+    epochs: int = 3
     batch_size: int = 256
     lr: float = 0.01
     scale: float = 20.0  # inverse temperature of the similarity logits

@@ -59,7 +59,7 @@ class RankerTrainConfig:
     freeze_embeddings: bool = True  # keep the word-embedding matrix fixed
     length_chunks: int = 4  # each side of a batch is encoded in this many length-sorted chunks
     lexical: bool = True  # also train lexical towers and fuse their score (assistant.lexical)
-    lexical_epochs: int = 4  # passes of the lexical towers over all training pairs
+    lexical_epochs: int = 3  # passes of the lexical towers over all training pairs
     lexical_buckets: int = 1 << 17  # hashed feature buckets of each lexical table
     lexical_dim: int = 64  # lexical embedding size
     bf16: bool | None = None  # bfloat16 autocast; None: on when the CPU supports it natively
@@ -97,15 +97,18 @@ def _mnrl_loss(torch, ctx, rep, reply_ids, scale: float, symmetric: bool = False
     return loss
 
 
-def choose_lexical_weight(dense_view, lexical, tasks, grid: int = 20) -> tuple[float, dict]:
+def choose_lexical_weight(
+    dense_view, lexical, tasks, step: float = 0.05, max_weight: float = 0.9
+) -> tuple[float, dict]:
     """The weight w in (1-w) * dense + w * lexical with the best Recall@1 on `tasks` (the
-    smallest such w), and the metrics there."""
+    smallest such w), and the metrics there. w stays <= `max_weight`: the transformer's part
+    of a fused context vector is the dense query of a KB built with this encoder."""
     import numpy as np
 
     dense = task_scores(dense_view, tasks)
     lex = task_scores(lexical, tasks)
     best_w, best_r1 = 0.0, -1.0
-    for w in np.linspace(0.0, 1.0, grid + 1):
+    for w in np.arange(0.0, max_weight + 1e-9, step):
         r1 = float(np.mean(np.array(ranks_of((1 - w) * dense + w * lex)) == 1))
         if r1 > best_r1 + 1e-9:
             best_w, best_r1 = float(w), r1
