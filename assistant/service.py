@@ -7,7 +7,9 @@ handoffs, and hands every write to a background `LogWriter` so a reply never wai
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,11 +30,24 @@ class AssistantService:
     """Engine + log behind one small interface (the chat UI's backend)."""
 
     def __init__(self, engine, log: ConversationLog, info: dict | None = None) -> None:
-        self.engine = engine
+        # A DialogueEngine, or a Future of one still loading (`open_service(background=True)`):
+        # then the log is usable at once and the first reply waits for the models.
+        self._engine = engine
         self.log = log
         self.writer = LogWriter(log)
         self.info = dict(info or {})
         self._state: dict[str, _ConversationState] = {}
+
+    @property
+    def engine(self):
+        """The dialogue engine (waits for it while it is loading in the background)."""
+        if isinstance(self._engine, Future):
+            self._engine = self._engine.result()
+        return self._engine
+
+    def wait_ready(self) -> None:
+        """Block until the models are loaded; raises what loading raised."""
+        _ = self.engine
 
     # -- conversations --------------------------------------------------------------------------
     def new_conversation(self, channel: str = "chat") -> str:
@@ -187,17 +202,18 @@ def open_service(
     db_path: str | Path | None = None,
     config: EngineConfig | None = None,
     threads: int = 1,
+    background: bool = False,
 ) -> AssistantService:
     """Load models, KB and log; defaults come from the user data directory (`assistant demo`).
 
     `threads` is torch's intra-op thread count. One message is a tiny batch: a second thread
     saves ~15% of an encode on an idle machine, but makes every encode several times slower
     as soon as another thread (the log writer, the UI) wants the CPU.
-    """
-    import torch
 
-    torch.set_num_threads(threads)
-    from assistant.engine import DialogueEngine
+    With `background`, the models load in a background thread (importing torch and
+    transformers alone takes seconds): the service returns once the paths are checked and the
+    log is open, and the first `respond` waits for the models. The chat opens at once this way.
+    """
     from assistant.paths import user_home
 
     home = user_home()
@@ -215,7 +231,26 @@ def open_service(
     db = Path(db_path) if db_path else home / "conversations.db"
     if config is None and (home / "config.json").is_file():
         config = EngineConfig.from_file(home / "config.json")
-    engine = DialogueEngine.load(models, kb, config)
+
+    def load():
+        import torch
+
+        torch.set_num_threads(threads)
+        from assistant.engine import DialogueEngine
+
+        return DialogueEngine.load(models, kb, config)
+
     log = ConversationLog(db)
     info = {"models": str(models), "kb": str(kb) if kb else "(none)", "db": str(db)}
-    return AssistantService(engine, log, info)
+    if not background:
+        return AssistantService(load(), log, info)
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(load())
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the engine
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="load-models", daemon=True).start()
+    return AssistantService(future, log, info)

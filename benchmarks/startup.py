@@ -1,13 +1,15 @@
 """How long the chat takes to open once the demo is prepared (`assistant demo` on later runs).
 
 Each trial starts a fresh Python process that does what `assistant demo` does after the first
-run (import the CLI, load the intent model, ranker, response bank and KB, open the log, start
-the Textual app) and prints a line once the app has mounted its screen and is ready for
-typing. The time is taken in this parent process, from spawning the child to reading that
-line, so interpreter start-up and imports count. Textual runs headless (Pilot) here; in a
-real terminal the first paint follows within a frame. Prints one JSON object:
+run: import the CLI, check the paths and open the log, start loading the intent model, ranker,
+response bank and KB in the background, and start the Textual app. The child prints "ui" once
+the app has mounted its screen with the input focused (the chat is open: you can type), then
+"models" once the models are loaded (the first reply can be computed). Times are taken in this
+parent process from spawning the child, so interpreter start-up and imports count. Textual
+runs headless (Pilot) here; in a real terminal the first paint follows within a frame.
+Prints one JSON object:
 
-    {"n", "median_s", "max_s", "times_s"}
+    {"n", "open_median_s", "open_max_s", "models_median_s", "models_max_s", "open_s", "models_s"}
 
     assistant demo --no-chat                # once, to prepare the demo
     python benchmarks/startup.py --n 5
@@ -35,47 +37,55 @@ paths = demo_paths(home)
 from assistant.service import open_service
 from assistant.tui.app import ChatApp
 
-svc = open_service(paths["intent"].parent, paths["kb"], paths["db"])
+svc = open_service(paths["intent"].parent, paths["kb"], paths["db"], background=True)
 
 async def main():
     app = ChatApp(svc)
     async with app.run_test() as pilot:
         await pilot.pause()
-        print("ready", flush=True)
+        assert app.focused is not None and app.focused.id == "prompt"
+        print("ui", flush=True)
+        await asyncio.to_thread(svc.wait_ready)
+        print("models", flush=True)
 
 asyncio.run(main())
 svc.close()
 """
 
 
-def trial() -> float:
+def trial() -> dict[str, float]:
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    seen = {}
     for line in proc.stdout:
-        if line.strip() == "ready":
-            elapsed = time.perf_counter() - t0
+        seen[line.strip()] = time.perf_counter() - t0
+        if "models" in seen:
             break
-    else:
-        proc.wait()
-        raise SystemExit(f"the chat did not start:\n{proc.stderr.read()}")
     proc.wait()
-    return elapsed
+    if "ui" not in seen or "models" not in seen:
+        raise SystemExit(f"the chat did not start:\n{proc.stderr.read()}")
+    return seen
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=5, help="trials (the first also warms the disk)")
     args = ap.parse_args()
-    times = [trial() for _ in range(args.n)]
+    trials = [trial() for _ in range(args.n)]
+    opened = [t["ui"] for t in trials]
+    loaded = [t["models"] for t in trials]
     print(
         json.dumps(
             {
-                "n": len(times),
-                "median_s": round(statistics.median(times), 2),
-                "max_s": round(max(times), 2),
-                "times_s": [round(t, 2) for t in times],
+                "n": len(trials),
+                "open_median_s": round(statistics.median(opened), 2),
+                "open_max_s": round(max(opened), 2),
+                "models_median_s": round(statistics.median(loaded), 2),
+                "models_max_s": round(max(loaded), 2),
+                "open_s": [round(t, 2) for t in opened],
+                "models_s": [round(t, 2) for t in loaded],
             }
         )
     )

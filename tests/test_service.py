@@ -167,14 +167,15 @@ def test_ask_without_models_is_a_clean_error(tmp_path, monkeypatch):
 def test_chat_app_against_real_service(models_dir, kb_index, tmp_path):
     from assistant.tui.app import AssistantMessage, ChatApp
 
-    svc = open_service(models_dir, kb_index, tmp_path / "chat.db")
+    # as `assistant chat` opens it: the models load in the background while the chat opens
+    svc = open_service(models_dir, kb_index, tmp_path / "chat.db", background=True)
 
     async def drive():
         app = ChatApp(svc)
         async with app.run_test(size=(110, 34)) as pilot:
             await pilot.press(*"where is my order")
             await pilot.press("enter")
-            for _ in range(100):
+            for _ in range(400):
                 await pilot.pause(0.05)
                 if app.query(AssistantMessage):
                     break

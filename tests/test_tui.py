@@ -431,6 +431,56 @@ async def test_input_stays_responsive_and_messages_are_answered_in_order():
         assert responds == [("respond", "c1", "first"), ("respond", "c1", "second")]
 
 
+class LoadingBackend(FakeBackend):
+    """A backend whose models load in the background: `respond` waits for them."""
+
+    def __init__(self, loaded: threading.Event, error: Exception | None = None) -> None:
+        super().__init__()
+        self.loaded, self.error = loaded, error
+
+    def wait_ready(self) -> None:
+        self.loaded.wait(5)
+        if self.error is not None:
+            raise self.error
+
+    def respond(self, conversation_id, text):
+        self.wait_ready()
+        return super().respond(conversation_id, text)
+
+
+@asynchronous
+async def test_chat_opens_while_the_models_load_and_answers_once_they_are_ready():
+    loaded = threading.Event()
+    app = ChatApp(LoadingBackend(loaded))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.focused is app.query_one("#prompt", Input)  # typing works at once
+        thinking = app.query_one("#thinking", Static)
+        assert thinking.display and "Loading the assistant's models" in str(thinking.render())
+        await send(pilot, "early question")
+        await pilot.pause()
+        assert "answered in a moment" in str(thinking.render())
+        loaded.set()
+        await settle(pilot)
+        assert not thinking.display
+        (reply,) = messages(app, AssistantMessage)
+        assert "(re: early question)" in reply._text
+
+
+@asynchronous
+async def test_a_model_loading_failure_is_shown():
+    loaded = threading.Event()
+    loaded.set()
+    app = ChatApp(LoadingBackend(loaded, error=RuntimeError("ranker/manifest.json is damaged")))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        (error,) = messages(app, ErrorMessage)
+        assert "Could not load the assistant's models: ranker/manifest.json is damaged" in str(
+            error.render()
+        )
+        assert not app.query_one("#thinking", Static).display
+
+
 @asynchronous
 async def test_a_late_reply_does_not_land_in_a_new_conversation():
     gate = threading.Event()

@@ -48,7 +48,7 @@ def chat(models_dir: Path | None, kb_dir: Path | None, db_path: Path | None) -> 
     from assistant.service import open_service
     from assistant.tui.app import ChatApp
 
-    backend = open_service(models_dir, kb_dir, db_path)
+    backend = open_service(models_dir, kb_dir, db_path, background=True)
     try:
         ChatApp(backend).run()
     finally:

@@ -40,7 +40,7 @@ def demo_cmd(no_chat: bool, force: bool) -> None:
     from assistant.service import open_service
     from assistant.tui.app import ChatApp
 
-    svc = open_service(paths["intent"].parent, paths["kb"], paths["db"])
+    svc = open_service(paths["intent"].parent, paths["kb"], paths["db"], background=True)
     try:
         ChatApp(svc).run()
     finally:

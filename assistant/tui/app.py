@@ -8,6 +8,9 @@ time in thread workers, fed from a queue, so the input stays responsive and mess
 while the assistant is thinking are answered in order. The quick calls (`new_conversation`,
 `rate`, `conversations`, `transcript`) run on the UI thread.
 
+A backend may also have `wait_ready()`: the chat then opens at once while it loads its models
+(see `open_service(background=True)`), and says so until they are ready.
+
 `assistant chat` runs it over the real backend; `tests/test_tui.py` has an in-memory fake.
 """
 
@@ -404,6 +407,8 @@ class ChatApp(App[None]):
         self._in_flight: _Job | None = None  # the call in the worker thread now
         self._last_turn_id: str | None = None  # the assistant turn that ctrl+g / ctrl+b rate
         self._last_message: AssistantMessage | None = None
+        # A backend with `wait_ready` may still be loading its models when the chat opens.
+        self._loading = callable(getattr(backend, "wait_ready", None))
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -419,6 +424,23 @@ class ChatApp(App[None]):
         self.query_one("#transcript", VerticalScroll).anchor()
         self._start_conversation()
         self.query_one("#prompt", Input).focus()
+        if self._loading:
+            self._wait_for_models()
+
+    @work(thread=True, group="load", exit_on_error=False)
+    def _wait_for_models(self) -> None:
+        try:
+            self.backend.wait_ready()
+        except Exception as exc:  # shown in the chat; replies will fail with the same error
+            self.call_from_thread(self._models_loaded, exc)
+        else:
+            self.call_from_thread(self._models_loaded, None)
+
+    def _models_loaded(self, error: Exception | None) -> None:
+        self._loading = False
+        if error is not None:
+            self._add(ErrorMessage(f"Could not load the assistant's models: {error}"))
+        self._update_thinking()
 
     # -- reactive state ------------------------------------------------------------------------
 
@@ -504,7 +526,11 @@ class ChatApp(App[None]):
         jobs = [self._in_flight, *self._pending] if self._in_flight else list(self._pending)
         mine = sum(job.conversation_id == self.conversation_id for job in jobs)
         thinking = self.query_one("#thinking", Static)
-        thinking.display = mine > 0
+        thinking.display = mine > 0 or self._loading
+        if self._loading:
+            waiting = " — your message will be answered in a moment" if mine else ""
+            thinking.update(f"Loading the assistant's models…{waiting}")
+            return
         queued = f" ({mine - 1} more queued)" if mine > 1 else ""
         thinking.update(f"Assistant is thinking…{queued}")
 
@@ -634,6 +660,23 @@ class ChatApp(App[None]):
         """Clear the screen and start a new conversation."""
         self._start_conversation()
         self.query_one("#prompt", Input).focus()
+        if self._loading:
+            self._wait_for_models()
+
+    @work(thread=True, group="load", exit_on_error=False)
+    def _wait_for_models(self) -> None:
+        try:
+            self.backend.wait_ready()
+        except Exception as exc:  # shown in the chat; replies will fail with the same error
+            self.call_from_thread(self._models_loaded, exc)
+        else:
+            self.call_from_thread(self._models_loaded, None)
+
+    def _models_loaded(self, error: Exception | None) -> None:
+        self._loading = False
+        if error is not None:
+            self._add(ErrorMessage(f"Could not load the assistant's models: {error}"))
+        self._update_thinking()
 
     def action_browse(self) -> None:
         """Open the list of past conversations."""
