@@ -79,6 +79,7 @@ class AssistantService:
     # -- one turn ---------------------------------------------------------------------------------
     def respond(self, conversation_id: str, text: str) -> Reply:
         """Answer one customer message and log both turns."""
+        engine = self.engine  # waits here if the models are still loading (not turn latency)
         t0 = time.perf_counter()
         cid = conversation_id
         st = self._conversation(cid)
@@ -95,7 +96,7 @@ class AssistantService:
                 latency_ms=(time.perf_counter() - t0) * 1000,
                 redacted_text=shown,
             )
-        d = self.engine.decide(st.history, text, st.low_streak)
+        d = engine.decide(st.history, text, st.low_streak)
         st.low_streak = st.low_streak + 1 if d.low_confidence else 0
         ticket_id = None
         reply_text = d.reply
