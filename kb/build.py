@@ -203,7 +203,9 @@ def idle_threads() -> int:
         busy = os.getloadavg()[0]
     except OSError:  # pragma: no cover - platforms without a load average
         busy = 0.0
-    return max(1, min(cores, cores - int(busy + 0.5)))
+    # A core counts as taken only when the load average says a whole one is (a quiet machine
+    # still shows 0.3-0.7 from what ran a minute ago).
+    return max(1, min(cores, cores - int(busy)))
 
 
 def _embed(chunks: list[Chunk], encoder: Encoder, config: BuildConfig, threads: int) -> np.ndarray:

@@ -76,8 +76,8 @@ def cpu_has_bf16() -> bool:
 class Encoder:
     """A loaded sentence-transformers model that returns float32, L2-normalised embeddings.
 
-    `precision` is "fp32" (queries), "autocast" (bf16 autocast) or "bf16" (bf16 weights);
-    the last two are for bulk encoding on a CPU with native bf16.
+    `precision` is "fp32", "autocast" (bf16 autocast) or "bf16" (bf16 weights); the last two
+    pay off on a CPU with native bf16, where `load(precision="auto")` picks "bf16".
     """
 
     def __init__(self, model: SentenceTransformer, path: Path, precision: str = "fp32") -> None:

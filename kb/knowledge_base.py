@@ -158,7 +158,7 @@ class KnowledgeBase:
     def _encoder(self) -> Encoder:
         with self._load_lock:
             if self._loaded is None:
-                encoder = Encoder.load(self._model_path, precision="fp32")
+                encoder = Encoder.load(self._model_path, precision=self.config.query_precision)
                 if encoder.dimension != self.dimension:
                     raise KBIndexError(
                         f"{self.index_dir / MANIFEST_FILE}: the index has dimension "

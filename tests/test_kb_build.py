@@ -210,5 +210,10 @@ def test_embedding_threads_leave_busy_cores_alone(monkeypatch):
     cores = min(os.cpu_count() or 1, torch.get_num_threads())
     monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.1, 0.1))
     assert idle_threads() == cores
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.7, 0.1, 0.1))  # what a quiet minute leaves
+    assert idle_threads() == cores
+    if cores >= 2:
+        monkeypatch.setattr(os, "getloadavg", lambda: (1.2, 1.0, 1.0))  # one busy process
+        assert idle_threads() == cores - 1
     monkeypatch.setattr(os, "getloadavg", lambda: (50.0, 50.0, 50.0))
     assert idle_threads() == 1

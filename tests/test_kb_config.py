@@ -32,6 +32,10 @@ def test_search_config_rejects_bad_values():
         SearchConfig(candidates=0)
     with pytest.raises(KBInputError, match="query_threads must be positive or None, got 0"):
         SearchConfig(query_threads=0)
+    with pytest.raises(
+        KBInputError, match="query_precision must be auto, fp32 or bf16, got 'int8'"
+    ):
+        SearchConfig(query_precision="int8")
 
 
 def test_defaults_are_valid():

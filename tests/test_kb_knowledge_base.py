@@ -216,6 +216,20 @@ def test_query_encoder_loads_only_for_a_text_query(tiny_index):
         kb.close()
 
 
+def test_query_precision_is_configurable(tiny_index):
+    kbs = [
+        KnowledgeBase.load(tiny_index, config=SearchConfig(query_precision=p))
+        for p in ("fp32", "bf16")
+    ]
+    try:
+        fp32, bf16 = (kb.encode(["How long does a refund take?"])[0] for kb in kbs)
+        assert kbs[0]._loaded.precision == "fp32" and kbs[1]._loaded.precision == "bf16"
+        assert float(fp32 @ bf16) > 0.99
+    finally:
+        for kb in kbs:
+            kb.close()
+
+
 def test_model_of_another_dimension_is_reported_on_load(index_copy, tmp_path, tiny_st_model):
     other = Path(shutil.copytree(tiny_st_model, tmp_path / "wide"))
     config = json.loads((other / "config.json").read_text())
