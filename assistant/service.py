@@ -244,7 +244,11 @@ def open_service(
     log = ConversationLog(db)
     info = {"models": str(models), "kb": str(kb) if kb else "(none)", "db": str(db)}
     if not background:
-        return AssistantService(load(), log, info)
+        try:
+            return AssistantService(load(), log, info)
+        except BaseException:
+            log.close()
+            raise
     future: Future = Future()
 
     def run() -> None:

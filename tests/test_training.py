@@ -126,3 +126,28 @@ def test_failed_training_writes_nothing(tmp_path, tiny_st_model):
     with pytest.raises(DataError):
         train_intent(IntentTrainConfig(data=str(bad), out=str(out), base_model=str(tiny_st_model)))
     assert not out.exists() and not (tmp_path / "out.partial").exists()
+
+
+def test_lexical_towers_that_do_not_help_are_not_kept(
+    tmp_path, dialogues, tiny_st_model, monkeypatch
+):
+    import training.ranker as tr
+
+    monkeypatch.setattr(tr, "choose_lexical_weight", lambda view, lex, tasks: (0.0, {"recall_at_1": 0.0, "n": 0}))
+    out = tmp_path / "r"
+    tr.train_ranker(
+        tr.RankerTrainConfig(
+            data=str(dialogues),
+            out=str(out),
+            epochs=0,
+            base_model=str(tiny_st_model),
+            batch_size=8,
+            val_samples=20,
+            lexical_buckets=1 << 10,
+            lexical_dim=8,
+        ),
+        log=lambda m: None,
+    )
+    assert not (out / "lexical.json").exists()
+    r = ResponseRanker.load(out)
+    assert r.lexical is None and r.lexical_weight == 0.0

@@ -256,6 +256,7 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
         encoder = Encoder(base)
 
     # 6. lexical towers and their weight -----------------------------------------------------------
+    view = _RankerView(encoder, cfg)  # the selected encoder (the base one may have replaced it)
     lexical, weight, fused_m = None, 0.0, best["m"]
     if cfg.lexical and main:
         lexical = train_lexical(
@@ -275,6 +276,9 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
                 f"lexical weight {weight:.2f}: validation Recall@1 {fused_m['recall_at_1']} "
                 f"(transformer alone {best['m'].get('recall_at_1')})"
             )
+            if weight == 0.0:
+                say("the lexical towers did not help on validation: not kept")
+                lexical = None
         else:
             weight = 0.5
             say("no validation items: lexical weight 0.5")
