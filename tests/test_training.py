@@ -133,7 +133,8 @@ def test_lexical_towers_that_do_not_help_are_not_kept(
 ):
     import training.ranker as tr
 
-    monkeypatch.setattr(tr, "choose_lexical_weight", lambda view, lex, tasks: (0.0, {"recall_at_1": 0.0, "n": 0}))
+    no_help = (0.0, {"recall_at_1": 0.0, "n": 0})
+    monkeypatch.setattr(tr, "choose_lexical_weight", lambda view, lex, tasks: no_help)
     out = tmp_path / "r"
     tr.train_ranker(
         tr.RankerTrainConfig(

@@ -660,23 +660,6 @@ class ChatApp(App[None]):
         """Clear the screen and start a new conversation."""
         self._start_conversation()
         self.query_one("#prompt", Input).focus()
-        if self._loading:
-            self._wait_for_models()
-
-    @work(thread=True, group="load", exit_on_error=False)
-    def _wait_for_models(self) -> None:
-        try:
-            self.backend.wait_ready()
-        except Exception as exc:  # shown in the chat; replies will fail with the same error
-            self.call_from_thread(self._models_loaded, exc)
-        else:
-            self.call_from_thread(self._models_loaded, None)
-
-    def _models_loaded(self, error: Exception | None) -> None:
-        self._loading = False
-        if error is not None:
-            self._add(ErrorMessage(f"Could not load the assistant's models: {error}"))
-        self._update_thinking()
 
     def action_browse(self) -> None:
         """Open the list of past conversations."""
