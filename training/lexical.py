@@ -1,8 +1,9 @@
 """Train the ranker's lexical towers (see `assistant.lexical`) with in-batch negatives.
 
 Both tables start random and are trained together with sparse Adam: each step scores every
-context of a batch against every reply in it, like the transformer's loss, so a batch of 256
-gives 255 negatives per pair for almost no compute. Seconds per epoch on a laptop CPU.
+context of a batch against every reply in it, with the transformer's loss (`training.losses`),
+so a batch of 256 gives 255 negatives per pair for almost no compute. Seconds per epoch on a
+laptop CPU.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.lexical import LexicalEncoder, context_features, reply_features
+from training.losses import in_batch_loss
 
 
 @dataclass
@@ -65,15 +67,7 @@ def train_lexical(
             idx = order[s : s + bs]
             c = bag(ctx_tower, [c_feats[i] for i in idx])
             r = bag(rep_tower, [r_feats[i] for i in idx])
-            b_ids = torch.tensor([ids[i] for i in idx])
-            same = b_ids[:, None] == b_ids[None, :]
-            same.fill_diagonal_(False)
-            logits = (cfg.scale * c @ r.T).masked_fill(same, float("-inf"))
-            target = torch.arange(len(idx))
-            loss = (
-                torch.nn.functional.cross_entropy(logits, target)
-                + torch.nn.functional.cross_entropy(logits.T, target)
-            ) / 2
+            loss = in_batch_loss(torch, c, r, [ids[i] for i in idx], cfg.scale, symmetric=True)
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -31,6 +31,7 @@ from training.distributed import freeze_unused, warmup_linear
 from training.evaluate import rank_tasks, ranking_tasks, ranks_of, task_scores
 from training.intent import seed_everything
 from training.lexical import LexicalTrainConfig, train_lexical
+from training.losses import in_batch_loss
 from training.metrics import ranking_metrics
 from training.prepare import ranking_examples
 from training.split import split_dialogues
@@ -77,24 +78,6 @@ class RankerTrainConfig:
             raise ConfigError(f"val_fraction must be in (0, 0.5), got {self.val_fraction}")
         if self.max_pairs is not None and self.max_pairs < self.batch_size:
             raise ConfigError(f"max_pairs must be >= batch_size, got {self.max_pairs}")
-
-
-def _mnrl_loss(torch, ctx, rep, reply_ids, scale: float, symmetric: bool = False):
-    """Cross-entropy of each context against all replies in the batch; ctx, rep: (B, H).
-
-    With `symmetric`, the mean with the reply-to-context direction."""
-    ctx = torch.nn.functional.normalize(ctx.float(), dim=-1)
-    rep = torch.nn.functional.normalize(rep.float(), dim=-1)
-    logits = scale * ctx @ rep.T  # (B, B)
-    ids = torch.tensor(reply_ids)
-    same = ids[:, None] == ids[None, :]
-    same.fill_diagonal_(False)
-    logits = logits.masked_fill(same, float("-inf"))
-    target = torch.arange(len(ctx))
-    loss = torch.nn.functional.cross_entropy(logits, target)
-    if symmetric:
-        loss = (loss + torch.nn.functional.cross_entropy(logits.T, target)) / 2
-    return loss
 
 
 def choose_lexical_weight(
@@ -224,7 +207,7 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 c = embed([e.context for e in ex], cfg.max_context_length)
                 r = embed([e.reply for e in ex], cfg.max_reply_length)
-            loss = _mnrl_loss(torch, c, r, ids, cfg.scale, cfg.symmetric)
+            loss = in_batch_loss(torch, c, r, ids, cfg.scale, cfg.symmetric)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(encoder.model.parameters(), 1.0)
             opt.step()
