@@ -134,7 +134,7 @@ def test_lexical_towers_that_do_not_help_are_not_kept(
     import training.ranker as tr
 
     no_help = (0.0, {"recall_at_1": 0.0, "n": 0})
-    monkeypatch.setattr(tr, "choose_lexical_weight", lambda view, lex, tasks: no_help)
+    monkeypatch.setattr(tr, "choose_lexical_weight", lambda dense, lex, tasks: no_help)
     out = tmp_path / "r"
     tr.train_ranker(
         tr.RankerTrainConfig(

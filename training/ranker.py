@@ -28,7 +28,7 @@ from assistant.paths import resolve_base_model
 from training import distributed as dist
 from training.data import fingerprint, load_dialogues
 from training.distributed import freeze_unused, warmup_linear
-from training.evaluate import rank_tasks, ranking_tasks, ranks_of, task_scores
+from training.evaluate import ranking_tasks, ranks_of, task_scores
 from training.intent import seed_everything
 from training.lexical import LexicalTrainConfig, train_lexical
 from training.losses import in_batch_loss
@@ -81,14 +81,14 @@ class RankerTrainConfig:
 
 
 def choose_lexical_weight(
-    dense_view, lexical, tasks, step: float = 0.05, max_weight: float = 0.9
+    dense, lexical, tasks, step: float = 0.05, max_weight: float = 0.9
 ) -> tuple[float, dict]:
     """The weight w in (1-w) * dense + w * lexical with the best Recall@1 on `tasks` (the
-    smallest such w), and the metrics there. w stays <= `max_weight`: the transformer's part
-    of a fused context vector is the dense query of a KB built with this encoder."""
+    smallest such w), and the metrics there. `dense` is the transformer's `task_scores` matrix
+    for `tasks`. w stays <= `max_weight`: the transformer's part of a fused context vector is
+    the dense query of a KB built with this encoder."""
     import numpy as np
 
-    dense = task_scores(dense_view, tasks)
     lex = task_scores(lexical, tasks)
     best_w, best_r1 = 0.0, -1.0
     for w in np.arange(0.0, max_weight + 1e-9, step):
@@ -99,7 +99,7 @@ def choose_lexical_weight(
 
 
 class _RankerView:
-    """Adapts a training-time encoder to the interface `rank_tasks` expects."""
+    """Adapts a training-time encoder to the interface `task_scores` expects."""
 
     def __init__(self, encoder, cfg: RankerTrainConfig) -> None:
         self.encoder, self.cfg = encoder, cfg
@@ -149,9 +149,22 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
     view = _RankerView(encoder, cfg)
 
     # 3. baseline -------------------------------------------------------------------------------
-    base_m = rank_tasks(view, val_tasks) if val_tasks else {}
+    def validate():
+        """Metrics and the score matrix (kept for the lexical weight) on the validation items."""
+        if not val_tasks:
+            return {}, None
+        scores = task_scores(view, val_tasks)
+        return ranking_metrics(ranks_of(scores)), scores
+
+    base_m, base_scores = validate()
     say(f"base model: validation Recall@1 {base_m.get('recall_at_1')}")
-    best = {"r1": base_m.get("recall_at_1") or 0.0, "epoch": 0, "state": None, "m": base_m}
+    best = {
+        "r1": base_m.get("recall_at_1") or 0.0,
+        "epoch": 0,
+        "state": None,
+        "m": base_m,
+        "scores": base_scores,
+    }
 
     # 4. train ------------------------------------------------------------------------------------
     if cfg.freeze_embeddings:
@@ -217,7 +230,7 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
             if main and bi % 10 == 0:
                 it.set_postfix(loss=f"{run / (bi + 1):.3f}")
         encoder.model.eval()
-        m = rank_tasks(view, val_tasks) if val_tasks else {}
+        m, scores = validate()
         history.append({"epoch": epoch, "loss": run / max(1, len(batches)), "val": m})
         say(
             f"epoch {epoch}: loss {run / max(1, len(batches)):.4f}, "
@@ -228,6 +241,7 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
                 "r1": m["recall_at_1"],
                 "epoch": epoch,
                 "m": m,
+                "scores": scores,
                 "state": copy.deepcopy(encoder.model.state_dict()),
             }
 
@@ -239,7 +253,6 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
         encoder = Encoder(base)
 
     # 6. lexical towers and their weight -----------------------------------------------------------
-    view = _RankerView(encoder, cfg)  # the selected encoder (the base one may have replaced it)
     lexical, weight, fused_m = None, 0.0, best["m"]
     if cfg.lexical and main:
         lexical = train_lexical(
@@ -254,7 +267,7 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
             log=say,
         )
         if val_tasks:
-            weight, fused_m = choose_lexical_weight(view, lexical, val_tasks)
+            weight, fused_m = choose_lexical_weight(best["scores"], lexical, val_tasks)
             say(
                 f"lexical weight {weight:.2f}: validation Recall@1 {fused_m['recall_at_1']} "
                 f"(transformer alone {best['m'].get('recall_at_1')})"
