@@ -142,11 +142,8 @@ class KnowledgeBase:
                 f"passages but {manifest_path} says {count}: rebuild the index"
             )
         declared = _declared_dimension(model)
-        if declared is not None and declared != dimension:
-            raise KBIndexError(
-                f"{manifest_path}: the index has dimension {dimension} but model {model} "
-                f"produces {declared}: rebuild the index with this model"
-            )
+        if declared is not None:
+            _check_dimension(manifest_path, dimension, model, declared)
         return cls(index_dir, manifest, index, store, embeddings, keywords, model, config)
 
     @property
@@ -159,12 +156,12 @@ class KnowledgeBase:
         with self._load_lock:
             if self._loaded is None:
                 encoder = Encoder.load(self._model_path, precision=self.config.query_precision)
-                if encoder.dimension != self.dimension:
-                    raise KBIndexError(
-                        f"{self.index_dir / MANIFEST_FILE}: the index has dimension "
-                        f"{self.dimension} but model {self._model_path} produces "
-                        f"{encoder.dimension}: rebuild the index with this model"
-                    )
+                _check_dimension(
+                    self.index_dir / MANIFEST_FILE,
+                    self.dimension,
+                    self._model_path,
+                    encoder.dimension,
+                )
                 self._loaded = encoder
             return self._loaded
 
@@ -303,6 +300,14 @@ def _check_query(text: str) -> str:
 def _check_k(k: int) -> None:
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise KBInputError(f"k must be a positive integer, got {k!r}")
+
+
+def _check_dimension(manifest_path: Path, dimension: int, model: Path, produced: int) -> None:
+    if produced != dimension:
+        raise KBIndexError(
+            f"{manifest_path}: the index has dimension {dimension} but model {model} "
+            f"produces {produced}: rebuild the index with this model"
+        )
 
 
 def _declared_dimension(model: Path) -> int | None:
