@@ -34,6 +34,26 @@ def bf16_supported() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def resolve_precision(precision: str = "auto") -> str:
+    """ "fp32" or "bf16" for a loaded model's weights; "auto" picks bf16 where the CPU computes
+    it natively (`bf16_supported`) unless the environment sets ASSISTANT_PRECISION=fp32.
+
+    On this project's 2-core reference CPU a single-message encode takes 1.5x less time in
+    bf16, and embeddings keep a cosine >= 0.9999 to float32 ones (docs/benchmarks.md).
+    For inference only: training keeps float32 weights (with bf16 autocast).
+    """
+    import os
+
+    if precision == "auto":
+        forced = os.environ.get("ASSISTANT_PRECISION", "").strip().lower()
+        if forced and forced not in ("fp32", "bf16"):
+            raise ModelError(f"ASSISTANT_PRECISION must be fp32 or bf16, got {forced!r}")
+        precision = forced or ("bf16" if bf16_supported() else "fp32")
+    if precision not in ("fp32", "bf16"):
+        raise ModelError(f"precision must be auto, fp32 or bf16, got {precision!r}")
+    return precision
+
+
 class Encoder:
     """Tokenizer + transformer + mean pooling.
 
@@ -42,7 +62,10 @@ class Encoder:
     (1, 384)
     """
 
-    def __init__(self, path: str | Path, max_length: int | None = None) -> None:
+    def __init__(
+        self, path: str | Path, max_length: int | None = None, precision: str = "fp32"
+    ) -> None:
+        """Load `path`; `precision` is "fp32", "bf16" or "auto" (see `resolve_precision`)."""
         import torch
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -58,16 +81,17 @@ class Encoder:
                 "(re-save the model with safe_serialization=True)."
             )
         self.path = path
+        self.precision = resolve_precision(precision)
+        dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
             self.model = AutoModel.from_pretrained(
-                str(path), local_files_only=True, use_safetensors=True
+                str(path), local_files_only=True, use_safetensors=True, dtype=dtype
             )
         except (OSError, ValueError) as exc:
             raise ModelError(f"{path}: cannot load the model: {exc}") from None
         self.model.eval()
         self.max_length = max_length or self._configured_max_length()
-        self.precision = "fp32"
         self._torch = torch
 
     def _configured_max_length(self) -> int:
@@ -79,28 +103,6 @@ class Encoder:
     @property
     def dim(self) -> int:
         return int(self.model.config.hidden_size)
-
-    def set_precision(self, precision: str = "auto") -> Encoder:
-        """Weights in "fp32" or "bf16" for inference; "auto" picks bf16 where the CPU computes
-        it natively (`bf16_supported`) unless the environment sets ASSISTANT_PRECISION=fp32.
-
-        On this project's 2-core reference CPU a single-message encode takes 1.5x less time in
-        bf16, and embeddings keep a cosine >= 0.9999 to float32 ones (docs/benchmarks.md).
-        For loaded models only: training keeps float32 weights (with bf16 autocast).
-        """
-        import os
-
-        if precision == "auto":
-            forced = os.environ.get("ASSISTANT_PRECISION", "").strip().lower()
-            if forced and forced not in ("fp32", "bf16"):
-                raise ModelError(f"ASSISTANT_PRECISION must be fp32 or bf16, got {forced!r}")
-            precision = forced or ("bf16" if bf16_supported() else "fp32")
-        if precision not in ("fp32", "bf16"):
-            raise ModelError(f"precision must be auto, fp32 or bf16, got {precision!r}")
-        dtype = self._torch.bfloat16 if precision == "bf16" else self._torch.float32
-        self.model.to(dtype)
-        self.precision = precision
-        return self
 
     def tokenize(self, texts: list[str], max_length: int | None = None) -> dict:
         return self.tokenizer(

@@ -72,7 +72,7 @@ class IntentClassifier:
 
     @classmethod
     def load(cls, model_dir: str | Path, precision: str = "auto") -> IntentClassifier:
-        """Load a model directory; `precision` as in `Encoder.set_precision`."""
+        """Load a model directory; `precision` as in `assistant.encoder.resolve_precision`."""
         from safetensors.torch import load_file
 
         from assistant.encoder import Encoder
@@ -89,8 +89,8 @@ class IntentClassifier:
                 f"{head_file}: head has {weight.shape[0]} classes but the manifest lists "
                 f"{len(manifest['labels'])} labels. The directory is inconsistent; retrain."
             )
-        encoder = Encoder(path, max_length=manifest.get("config", {}).get("max_length"))
-        encoder.set_precision(precision)
+        max_length = manifest.get("config", {}).get("max_length")
+        encoder = Encoder(path, max_length=max_length, precision=precision)
         if weight.shape[1] != encoder.dim:
             raise ModelError(
                 f"{head_file}: head width {weight.shape[1]} != encoder width {encoder.dim}."

@@ -47,12 +47,12 @@ class ResponseRanker:
 
     @classmethod
     def load(cls, model_dir: str | Path, precision: str = "auto") -> ResponseRanker:
-        """Load a model directory; `precision` as in `Encoder.set_precision`."""
+        """Load a model directory; `precision` as in `assistant.encoder.resolve_precision`."""
         from assistant.encoder import Encoder
 
         path = Path(model_dir)
         manifest = read_manifest(path, "ranker")
-        encoder = Encoder(path).set_precision(precision)
+        encoder = Encoder(path, precision=precision)
         return cls(encoder, manifest, path, LexicalEncoder.load(path))
 
     @property

@@ -11,8 +11,8 @@ from assistant.errors import ModelError
 
 def test_bf16_weights_give_nearly_the_same_embeddings(tiny_st_model):
     texts = ["where is my order", "my camera is offline and the light blinks red"]
-    fp32 = Encoder(tiny_st_model).set_precision("fp32")
-    bf16 = Encoder(tiny_st_model).set_precision("bf16")
+    fp32 = Encoder(tiny_st_model, precision="fp32")
+    bf16 = Encoder(tiny_st_model, precision="bf16")
     assert fp32.precision == "fp32" and bf16.precision == "bf16"
     import torch
 
@@ -24,12 +24,12 @@ def test_bf16_weights_give_nearly_the_same_embeddings(tiny_st_model):
 
 def test_auto_follows_the_cpu_and_the_environment(tiny_st_model, monkeypatch):
     monkeypatch.delenv("ASSISTANT_PRECISION", raising=False)
-    enc = Encoder(tiny_st_model).set_precision("auto")
+    enc = Encoder(tiny_st_model, precision="auto")
     assert enc.precision == ("bf16" if bf16_supported() else "fp32")
     monkeypatch.setenv("ASSISTANT_PRECISION", "fp32")
-    assert Encoder(tiny_st_model).set_precision("auto").precision == "fp32"
+    assert Encoder(tiny_st_model, precision="auto").precision == "fp32"
     monkeypatch.setenv("ASSISTANT_PRECISION", "fp16")
     with pytest.raises(ModelError, match="ASSISTANT_PRECISION must be fp32 or bf16, got 'fp16'"):
-        Encoder(tiny_st_model).set_precision("auto")
+        Encoder(tiny_st_model, precision="auto")
     with pytest.raises(ModelError, match="precision must be auto, fp32 or bf16"):
-        Encoder(tiny_st_model).set_precision("int8")
+        Encoder(tiny_st_model, precision="int8")
