@@ -14,6 +14,7 @@ import re
 import sys
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -208,6 +209,14 @@ def idle_threads() -> int:
     return max(1, min(cores, cores - int(busy)))
 
 
+def _start_loading(model_path: Path, precision: str) -> Future:
+    """Load the encoder in a background thread; `.result()` waits for it (and re-raises)."""
+    loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-model-load")
+    future = loader.submit(Encoder.load, model_path, precision, chunked_attention=True)
+    loader.shutdown(wait=False)  # the thread ends when the load does
+    return future
+
+
 def _embed(chunks: list[Chunk], encoder: Encoder, config: BuildConfig, threads: int) -> np.ndarray:
     import torch
 
@@ -220,7 +229,10 @@ def _embed(chunks: list[Chunk], encoder: Encoder, config: BuildConfig, threads: 
         bar = tqdm(total=len(chunks), unit="passage", desc="embedding", file=sys.stderr)
     try:
         texts = [c.embed_text() for c in chunks]
-        return encoder.encode(texts, batch_size=config.batch_size, progress=bar)
+        # large builds: one single-threaded process per core (see Encoder.encode)
+        return encoder.encode(
+            texts, batch_size=config.batch_size, progress=bar, processes=threads
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -255,6 +267,16 @@ def build_index(
     previous, full_reason = _load_previous(out_dir, settings)
     old_files = _previous_files(out_dir)  # for the report, even when nothing can be reused
 
+    def reusable(src) -> bool:
+        old = old_files.get(src.rel)
+        same = isinstance(old, dict) and old.get("sha256") == src.sha256
+        return bool(previous and same and src.rel in previous.chunks)
+
+    # The model loads in a thread while this one parses, chunks and writes the passage store
+    # and keyword index (loading is mostly importing torch and sentence-transformers, ~6 s
+    # of one core, which would otherwise leave the other core idle).
+    loading = _start_loading(model_path, precision) if not all(map(reusable, sources)) else None
+
     # 1. Decide per file: reuse its passages and embedding rows, or parse and chunk it again.
     report = BuildReport(out_dir, 0, 0, 0, "flat", None, full_rebuild_reason=full_reason)
     per_file: list[tuple[str, str, list[tuple[Chunk, int | None]]]] = []  # (rel, sha, chunks)
@@ -263,7 +285,7 @@ def build_index(
     for src in sources:
         old = old_files.get(src.rel)
         same = isinstance(old, dict) and old.get("sha256") == src.sha256
-        if previous and same and src.rel in previous.chunks:
+        if reusable(src):
             chunks: list[tuple[Chunk, int | None]] = list(previous.chunks[src.rel])
         else:
             docs, bad = parse_file(src)
@@ -300,38 +322,8 @@ def build_index(
             "files" + (f" (skipped: {detail})" if detail else "")
         )
 
-    # 2. Embed the new passages; copy the reused rows.
-    rows = [item for _, _, kept in per_file for item in kept]  # (passage, previous row)
-    to_embed = [(i, chunk) for i, (chunk, row) in enumerate(rows) if row is None]
-    encoder: Encoder | None = None
-    vectors = None
-    if to_embed:
-        encoder = Encoder.load(model_path, precision)
-        report.threads = config.num_threads or idle_threads()
-        t0 = time.perf_counter()
-        vectors = _embed([c for _, c in to_embed], encoder, config, report.threads)
-        report.embed_seconds = time.perf_counter() - t0
-        report.embedded = len(to_embed)
-        dimension = encoder.dimension
-    else:  # every passage is reused, so there is a previous build
-        dimension = int(previous.manifest["dimension"])  # type: ignore[union-attr]
-    embeddings = np.zeros((len(all_chunks), dimension), dtype=np.float32)
-    if previous is not None:
-        for i, (_, row) in enumerate(rows):
-            if row is not None:
-                embeddings[i] = previous.embeddings[row]
-    if vectors is not None:
-        embeddings[[i for i, _ in to_embed]] = vectors
-
-    # 3. Index: exact for small collections, HNSW above the threshold (with measured recall).
-    index_type = choose_index_type(config.index_type, len(all_chunks), config.hnsw_threshold)
-    index = build_faiss_index(
-        embeddings, index_type, config.hnsw_m, config.hnsw_ef_construction, config.hnsw_ef_search
-    )
-    if index_type == "hnsw":
-        report.recall_at_10 = recall_at_10(index, embeddings, config.recall_sample, config.seed)
-
-    # 4. Write new data files, then the manifest (the commit point), then drop old files.
+    # 2. Write the passage store and the keyword index (BM25 statistics depend on every
+    #    passage, so it is always rebuilt) while the model loads.
     out_dir.mkdir(parents=True, exist_ok=True)
     build_id = uuid.uuid4().hex[:12]
     artifacts = {
@@ -342,15 +334,52 @@ def build_index(
     }
     try:
         write_store(out_dir / artifacts["passages"], all_chunks)
+        KeywordIndex.build([c.embed_text() for c in all_chunks]).save(
+            out_dir / artifacts["keywords"]
+        )
+
+        # 3. Embed the new passages; copy the reused rows.
+        rows = [item for _, _, kept in per_file for item in kept]  # (passage, previous row)
+        to_embed = [(i, chunk) for i, (chunk, row) in enumerate(rows) if row is None]
+        encoder: Encoder | None = None
+        vectors = None
+        if to_embed:
+            encoder = (loading or _start_loading(model_path, precision)).result()
+            report.threads = config.num_threads or idle_threads()
+            t0 = time.perf_counter()
+            vectors = _embed([c for _, c in to_embed], encoder, config, report.threads)
+            report.embed_seconds = time.perf_counter() - t0
+            report.embedded = len(to_embed)
+            dimension = encoder.dimension
+        else:  # every passage is reused, so there is a previous build
+            dimension = int(previous.manifest["dimension"])  # type: ignore[union-attr]
+        embeddings = np.zeros((len(all_chunks), dimension), dtype=np.float32)
+        if previous is not None:
+            for i, (_, row) in enumerate(rows):
+                if row is not None:
+                    embeddings[i] = previous.embeddings[row]
+        if vectors is not None:
+            embeddings[[i for i, _ in to_embed]] = vectors
+
+        # 4. Index: exact for small collections, HNSW above the threshold (measured recall).
+        index_type = choose_index_type(config.index_type, len(all_chunks), config.hnsw_threshold)
+        index = build_faiss_index(
+            embeddings,
+            index_type,
+            config.hnsw_m,
+            config.hnsw_ef_construction,
+            config.hnsw_ef_search,
+        )
+        if index_type == "hnsw":
+            report.recall_at_10 = recall_at_10(index, embeddings, config.recall_sample, config.seed)
+
+        # 5. Write the embeddings and the index, then the manifest (the commit point), then
+        #    drop the previous build's files.
         with open(out_dir / artifacts["embeddings"], "wb") as handle:
             np.save(handle, embeddings, allow_pickle=False)
             handle.flush()
             os.fsync(handle.fileno())
         write_faiss_index(index, out_dir / artifacts["index"])
-        # BM25 statistics depend on every passage, so the keyword index is always rebuilt
-        KeywordIndex.build([c.embed_text() for c in all_chunks]).save(
-            out_dir / artifacts["keywords"]
-        )
         report.count = len(all_chunks)
         report.articles = len({c.article_id for c in all_chunks})
         report.dimension = dimension

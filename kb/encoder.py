@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,10 +91,21 @@ class Encoder:
         self.dimension = int(dim())
         self.max_seq_length = int(model.max_seq_length or 512)
         self._tokenize = getattr(model, "preprocess", None) or model.tokenize
+        self.attention = "default"  # or "chunked" (see `chunked_attention`)
 
     @classmethod
-    def load(cls, model_path: str | os.PathLike | None = None, precision: str = "fp32") -> Encoder:
-        """Load a model directory (None = bundled MiniLM) on the CPU, offline."""
+    def load(
+        cls,
+        model_path: str | os.PathLike | None = None,
+        precision: str = "fp32",
+        chunked_attention: bool = False,
+    ) -> Encoder:
+        """Load a model directory (None = bundled MiniLM) on the CPU, offline.
+
+        `chunked_attention` switches a transformers model that supports it to
+        `chunked_attention` (faster on padded batches of many texts; see there), after
+        checking on two probe texts that it gives the same embeddings as the default.
+        """
         path = resolve_model_path(model_path)
         if precision == "auto":
             precision = "bf16" if cpu_has_bf16() else "fp32"
@@ -110,21 +122,33 @@ class Encoder:
         model.eval()
         if precision == "bf16":
             model.to(torch.bfloat16)
-        return cls(model, path, precision)
+        encoder = cls(model, path, precision)
+        if chunked_attention:
+            encoder.attention = _switch_to_chunked_attention(encoder)
+        return encoder
 
     @property
     def fingerprint(self) -> str:
         """`model_fingerprint` of the directory this encoder was loaded from."""
         return model_fingerprint(self.path)
 
-    def encode(self, texts: list[str], batch_size: int = 32, progress=None) -> np.ndarray:
+    def encode(
+        self, texts: list[str], batch_size: int = 32, progress=None, processes: int = 1
+    ) -> np.ndarray:
         """Embeddings of `texts`, shape (len(texts), dimension), float32, unit length.
 
-        Texts are processed longest first so each batch pads little; inputs longer than the
-        model limit are truncated. `progress` is an optional tqdm bar, advanced per text.
-        """
-        import torch
+        Texts are taken in windows of similar character length, and each window is cut into
+        batches of similar token length, so batches carry almost no padding; inputs longer
+        than the model limit are truncated. `progress` is an optional tqdm bar, advanced per
+        text.
 
+        `processes` > 1 encodes windows in that many forked worker processes of one torch
+        thread each (Linux, from `PARALLEL_MIN_TEXTS` texts on; otherwise this process does
+        the work with the torch threads it has). On a 2-core CPU two single-threaded
+        processes embed 13-17% faster than one process with two threads, whose threads wait
+        on each other at every operator. The workers inherit the loaded model from this
+        process, so they start in milliseconds.
+        """
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
@@ -132,21 +156,184 @@ class Encoder:
         limit = self.max_seq_length * 12
         clipped = [t[:limit] for t in texts]
         order = np.argsort([-len(t) for t in clipped], kind="stable")
+        size = batch_size * WINDOW_BATCHES
+        tasks = [
+            (rows, [clipped[i] for i in rows], batch_size)
+            for rows in (order[s : s + size] for s in range(0, len(order), size))
+        ]
+        if processes > 1 and len(texts) >= PARALLEL_MIN_TEXTS and _can_fork():
+            results = _encode_forked(self, tasks, processes)
+        else:
+            results = (_encode_task(task, self) for task in tasks)
+        for rows, emb in results:
+            out[rows] = emb
+            if progress is not None:
+                progress.update(len(rows))
+        return out
+
+    def _encode_window(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """Encode one window: tokenise it once, then run batches of similar token length."""
+        import torch
+
+        features = self._tokenize(texts)
+        mask = features["attention_mask"]
+        lengths = mask.sum(dim=1)
+        order = torch.argsort(lengths, descending=True, stable=True)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         autocast = (
             torch.autocast("cpu", dtype=torch.bfloat16)
             if self.precision == "autocast"
             else nullcontext()
         )
         with torch.inference_mode(), autocast:
-            for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
-                features = self._tokenize([clipped[i] for i in idx])
-                emb = self.model(features)["sentence_embedding"].float()
-                emb = torch.nn.functional.normalize(emb, dim=-1)
-                out[idx] = emb.numpy()
-                if progress is not None:
-                    progress.update(len(idx))
+            for start in range(0, len(texts), batch_size):
+                rows = order[start : start + batch_size]
+                batch = _select(features, rows, int(lengths[rows].max()), len(texts))
+                emb = self.model(batch)["sentence_embedding"].float()
+                out[rows.numpy()] = torch.nn.functional.normalize(emb, dim=-1).numpy()
         return out
+
+
+CHUNKED_ATTENTION = "kb_chunked"  # the name under which transformers knows the function below
+ATTENTION_CHUNK = 2  # sequences per attention step
+
+
+def chunked_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **_):
+    """Bidirectional attention computed `ATTENTION_CHUNK` sequences at a time.
+
+    A transformers attention function: query, key and value are (batch, heads, length,
+    head_dim); the mask is the boolean (batch, 1, length, length) mask of `sdpa_mask`
+    (True = attend) or None; returns ((batch, length, heads, head_dim), None). On the CPU
+    torch's fused attention kernel is slow for MiniLM's 32-dimensional heads; plain batched
+    matrix products on two sequences at a time, whose scores stay in the core's cache, with
+    the softmax in float32, measured 6% faster for the whole model on batches of 32
+    passages of ~120 tokens (bf16, one thread).
+    """
+    import torch
+
+    scaling = query.size(-1) ** -0.5 if scaling is None else scaling
+    bias = None
+    if attention_mask is not None:
+        if attention_mask.dtype == torch.bool:
+            bias = torch.zeros(attention_mask.shape, dtype=torch.float32)
+            bias.masked_fill_(~attention_mask, float("-inf"))
+        else:  # an additive mask
+            bias = attention_mask.float()
+    batch, heads, length, head_dim = query.shape
+    out = torch.empty((batch, length, heads, head_dim), dtype=query.dtype)
+    query = query * scaling
+    for start in range(0, batch, ATTENTION_CHUNK):
+        part = slice(start, start + ATTENTION_CHUNK)
+        scores = torch.matmul(query[part], key[part].transpose(-1, -2)).float()
+        if bias is not None:
+            scores = scores + (bias if bias.shape[0] == 1 else bias[part])
+        weights = torch.softmax(scores, dim=-1).to(value.dtype)
+        if dropout and module.training:
+            weights = torch.nn.functional.dropout(weights, p=dropout)
+        out[part] = torch.matmul(weights, value[part]).transpose(1, 2)
+    return out, None
+
+
+def _switch_to_chunked_attention(encoder: Encoder) -> str:
+    """Make the encoder's transformer use `chunked_attention` when it supports attention
+    functions and gives the same embeddings with it; return the attention now in use."""
+    inner = getattr(encoder.model[0], "auto_model", None)
+    config = getattr(inner, "config", None)
+    if config is None or getattr(config, "_attn_implementation", None) != "sdpa":
+        return "default"
+    if getattr(config, "is_decoder", False):
+        return "default"
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+
+    AttentionInterface.register(CHUNKED_ATTENTION, chunked_attention)
+    AttentionMaskInterface.register(CHUNKED_ATTENTION, sdpa_mask)
+    probe = ["How do I reset it?", "My parcel never arrived and the tracking page shows nothing."]
+    before = encoder._encode_window(probe, len(probe))
+    try:
+        inner.set_attn_implementation(CHUNKED_ATTENTION)
+    except Exception:  # noqa: BLE001 - a model that cannot switch keeps its own attention
+        return "default"
+    if config._attn_implementation == CHUNKED_ATTENTION:
+        after = encoder._encode_window(probe, len(probe))
+        if float(np.min(np.sum(before * after, axis=1))) >= 0.999:
+            return "chunked"
+    inner.set_attn_implementation("sdpa")
+    return "default"
+
+
+WINDOW_BATCHES = 4  # batches per window: tokenised together, sorted by token length
+PARALLEL_MIN_TEXTS = 1024  # fewer texts are encoded in this process (forking is not worth it)
+
+
+def _select(features: dict, rows, width: int, n: int) -> dict:
+    """The features of `rows`, without the padding columns past `width` tokens.
+
+    Columns are cut only when they are padding for every selected row (right padding);
+    with a left-padding tokenizer the batch keeps the window's width.
+    """
+    import torch
+
+    mask = features["attention_mask"][rows]
+    cut = width < mask.shape[1] and not bool(mask[:, width:].any())
+    batch = {}
+    for key, value in features.items():
+        if isinstance(value, torch.Tensor) and value.dim() >= 1 and value.shape[0] == n:
+            value = value[rows]
+            if cut and value.dim() == 2 and value.shape[1] == mask.shape[1]:
+                value = value[:, :width]
+        batch[key] = value
+    return batch
+
+
+# The encoder that forked workers inherit (set only while a pool is running).
+_FORKED_ENCODER: Encoder | None = None
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _worker_init() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    # the tokenizer's own thread pool would compete with the other workers for the cores
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+
+
+def _encode_task(task: tuple, encoder: Encoder | None = None) -> tuple[np.ndarray, np.ndarray]:
+    rows, texts, batch_size = task
+    encoder = encoder or _FORKED_ENCODER
+    assert encoder is not None, "worker started without an encoder"
+    return rows, encoder._encode_window(texts, batch_size)
+
+
+def _encode_forked(encoder: Encoder, tasks: list[tuple], processes: int):
+    """Yield (rows, embeddings) per task, as `processes` forked workers finish them.
+
+    A worker that dies (killed, out of memory) fails the whole call with BrokenProcessPool
+    instead of leaving it waiting.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    global _FORKED_ENCODER
+    _FORKED_ENCODER = encoder
+    context = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(processes, mp_context=context, initializer=_worker_init) as pool:
+            futures = [pool.submit(_encode_task, task) for task in tasks]
+            try:
+                for future in as_completed(futures):
+                    yield future.result()
+            finally:
+                for future in futures:
+                    future.cancel()
+    finally:
+        _FORKED_ENCODER = None
 
 
 __all__ = [

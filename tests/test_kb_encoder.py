@@ -1,0 +1,97 @@
+"""The passage encoder: token-length batching and the forked worker processes."""
+
+from __future__ import annotations
+
+import random
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import kb.encoder as kb_encoder
+from kb.encoder import Encoder
+
+
+@pytest.fixture(scope="module")
+def encoder(tiny_st_model) -> Encoder:
+    return Encoder.load(tiny_st_model, "fp32")
+
+
+def _texts(n: int, seed: int = 0) -> list[str]:
+    """Texts of 1 to 60 words, so batches mix very different token lengths."""
+    rng = random.Random(seed)
+    words = "refund order parcel invoice doorbell thermostat battery reset password".split()
+    return [" ".join(rng.choice(words) for _ in range(rng.randint(1, 60))) for _ in range(n)]
+
+
+def test_batching_does_not_change_embeddings(encoder):
+    texts = _texts(70)
+    together = encoder.encode(texts, batch_size=8)
+    alone = np.stack([encoder.encode([t])[0] for t in texts])
+    assert together.shape == (70, encoder.dimension) and together.dtype == np.float32
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+
+
+def test_batches_are_cut_to_their_longest_text(encoder, monkeypatch):
+    widths = []
+    forward = encoder.model.forward
+
+    def spy(features):
+        widths.append(features["input_ids"].shape[1])
+        return forward(features)
+
+    monkeypatch.setattr(encoder.model, "forward", spy)
+    texts = ["short"] * 8 + [" ".join(["word"] * 50)] * 8
+    encoder.encode(texts, batch_size=8)
+    assert sorted(widths) == [3, 52]  # [CLS] short [SEP], and 50 words + 2 special tokens
+
+
+def test_left_padded_features_keep_their_width():
+    mask = torch.tensor([[0, 0, 1, 1], [0, 1, 1, 1], [1, 1, 1, 1]])
+    features = {"input_ids": mask * 7, "attention_mask": mask, "text_keys": ["a"]}
+    batch = kb_encoder._select(features, torch.tensor([0, 1]), 3, 3)
+    assert batch["input_ids"].shape == (2, 4)  # cutting at 3 would drop real tokens
+    assert batch["text_keys"] == ["a"]
+    right = {"input_ids": mask.flip(1), "attention_mask": mask.flip(1)}
+    assert kb_encoder._select(right, torch.tensor([0, 1]), 3, 3)["input_ids"].shape == (2, 3)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers: Linux only")
+def test_forked_workers_give_the_same_embeddings(encoder, monkeypatch):
+    calls = []
+    forked = kb_encoder._encode_forked
+
+    def spy(*args):
+        calls.append(args[2])
+        yield from forked(*args)
+
+    monkeypatch.setattr(kb_encoder, "_encode_forked", spy)
+    monkeypatch.setattr(kb_encoder, "PARALLEL_MIN_TEXTS", 50)
+    texts = _texts(300, seed=1)
+
+    class Bar:
+        n = 0
+
+        def update(self, k):
+            self.n += k
+
+    bar = Bar()
+    parallel = encoder.encode(texts, batch_size=8, progress=bar, processes=2)
+    assert calls == [2]  # the pool ran, with two workers
+    assert bar.n == 300
+    np.testing.assert_allclose(parallel, encoder.encode(texts, batch_size=8), atol=1e-6)
+    assert kb_encoder._FORKED_ENCODER is None
+
+
+def test_few_texts_stay_in_this_process(encoder, monkeypatch):
+    def fail(*args):
+        raise AssertionError("forked for a handful of texts")
+
+    monkeypatch.setattr(kb_encoder, "_encode_forked", fail)
+    assert encoder.encode(_texts(20), processes=2).shape == (20, encoder.dimension)
+
+
+def test_empty_input(encoder):
+    assert encoder.encode([], processes=2).shape == (0, encoder.dimension)
