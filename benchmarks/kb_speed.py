@@ -13,6 +13,7 @@ Prints one JSON object. Takes a few minutes on 2 cores.
 
     python benchmarks/kb_speed.py
     python benchmarks/kb_speed.py --passages 2000 --queries 200
+    python benchmarks/kb_speed.py --build-only      # build timings only (repeat in new processes)
 """
 
 from __future__ import annotations
@@ -194,7 +195,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--precision", default="auto", help="build precision")
     parser.add_argument("--batch-size", type=int, default=None, help="build batch size")
-    parser.add_argument("--threads", type=int, default=None, help="build torch threads")
+    parser.add_argument("--threads", type=int, default=None, help="build cores (one embedding process each)")
+    parser.add_argument("--build-only", action="store_true",
+                        help="stop after the first build (to repeat build timings quickly)")
     parser.add_argument("--search-worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.search_worker:
@@ -239,6 +242,10 @@ def main() -> None:
             "passages_per_cpu_second": round(report.count / build_cpu_seconds, 1),
         }
         print(json.dumps(result["build"]), file=sys.stderr)
+        if args.build_only:
+            result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+            print(json.dumps(result, indent=2))
+            return
         result["flat_search"] = _run_worker(out, args.queries)
         print(json.dumps(result["flat_search"]), file=sys.stderr)
 

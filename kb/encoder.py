@@ -156,12 +156,17 @@ class Encoder:
         limit = self.max_seq_length * 12
         clipped = [t[:limit] for t in texts]
         order = np.argsort([-len(t) for t in clipped], kind="stable")
+        parallel = processes > 1 and len(texts) >= PARALLEL_MIN_TEXTS and _can_fork()
+        # Windows of WINDOW_BATCHES batches; in parallel, the last ones are single batches,
+        # so no worker waits long at the end for the other to finish a big window.
         size = batch_size * WINDOW_BATCHES
+        head = len(order) - (min(len(order), processes * size) if parallel else 0)
+        starts = [*range(0, head, size), *range(head, len(order), batch_size)]
         tasks = [
-            (rows, [clipped[i] for i in rows], batch_size)
-            for rows in (order[s : s + size] for s in range(0, len(order), size))
+            (order[a:b], [clipped[i] for i in order[a:b]], batch_size)
+            for a, b in zip(starts, [*starts[1:], len(order)])
         ]
-        if processes > 1 and len(texts) >= PARALLEL_MIN_TEXTS and _can_fork():
+        if parallel:
             results = _encode_forked(self, tasks, processes)
         else:
             results = (_encode_task(task, self) for task in tasks)
@@ -224,10 +229,13 @@ def chunked_attention(module, query, key, value, attention_mask, scaling=None, d
     query = query * scaling
     for start in range(0, batch, ATTENTION_CHUNK):
         part = slice(start, start + ATTENTION_CHUNK)
-        scores = torch.matmul(query[part], key[part].transpose(-1, -2)).float()
-        if bias is not None:
-            scores = scores + (bias if bias.shape[0] == 1 else bias[part])
-        weights = torch.softmax(scores, dim=-1).to(value.dtype)
+        scores = torch.matmul(query[part], key[part].transpose(-1, -2))
+        if bias is None:  # the softmax reads bf16 and computes in float32 in one pass
+            weights = torch.softmax(scores, dim=-1, dtype=torch.float32)
+        else:
+            scores = scores.float().add_(bias if bias.shape[0] == 1 else bias[part])
+            weights = torch.softmax(scores, dim=-1)
+        weights = weights.to(value.dtype)
         if dropout and module.training:
             weights = torch.nn.functional.dropout(weights, p=dropout)
         out[part] = torch.matmul(weights, value[part]).transpose(1, 2)
