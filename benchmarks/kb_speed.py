@@ -3,7 +3,7 @@
 1. Generate N/10 Markdown articles of 10 sections each (one passage per section) in a temp dir.
 2. Build the index with the default settings (flat below 20k passages): build throughput.
    Also the build's CPU time: passages per CPU-second is what contention on a shared machine
-   distorts least (an idle 2-core machine can at best double it with 2 threads).
+   distorts least (an idle 2-core machine can at best double it with 2 workers).
 3. In a fresh process: import + load time, resident memory after load, search latency
    (p50/p95 over the queries, query encoding included) for hybrid and dense-only scoring.
 4. Rebuild the same folder with --index-type hnsw (no re-embedding): HNSW recall@10 against
@@ -195,7 +195,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--precision", default="auto", help="build precision")
     parser.add_argument("--batch-size", type=int, default=None, help="build batch size")
-    parser.add_argument("--threads", type=int, default=None, help="build cores (one embedding process each)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="build embedding processes (default: one per core)")
     parser.add_argument("--build-only", action="store_true",
                         help="stop after the first build (to repeat build timings quickly)")
     parser.add_argument("--search-worker", default=None, help=argparse.SUPPRESS)
@@ -216,7 +217,7 @@ def main() -> None:
         docs, out = Path(tmp) / "docs", Path(tmp) / "index"
         generated = generate_kb(docs, args.passages)
         options = {"precision": args.precision, "show_progress": False,
-                   "num_threads": args.threads}
+                   "workers": args.workers}
         if args.batch_size:
             options["batch_size"] = args.batch_size
         config = BuildConfig(**options)
@@ -232,7 +233,7 @@ def main() -> None:
             "articles": report.articles,
             "precision": manifest["embedding"]["precision"],
             "batch_size": config.batch_size,
-            "threads": report.threads,
+            "workers": report.workers,
             "index_type": report.index_type,
             "embed_seconds": round(report.embed_seconds, 1),
             "total_seconds": round(report.seconds, 1),

@@ -29,7 +29,10 @@ class BuildConfig:
     recall_sample: int = 500  # passages used as queries to measure HNSW recall@10 against exact
     precision: str = "auto"  # build encoding: fp32, autocast (bf16 autocast), bf16 (bf16 weights)
     batch_size: int = 32  # passages per forward pass (batches are length-sorted)
-    num_threads: int | None = None  # torch threads to embed; None = cores left idle by others
+    # embedding processes of one torch thread each (one per core); None = every core this
+    # process may use. Fewer than PARALLEL_MIN_TEXTS passages are embedded in-process with
+    # this many torch threads.
+    workers: int | None = None
     show_progress: bool = True  # tqdm progress bar on stderr while embedding
     seed: int = 0  # seed of the recall sample
 
@@ -56,8 +59,8 @@ class BuildConfig:
             raise KBInputError(
                 f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
             )
-        if self.num_threads is not None and self.num_threads < 1:
-            raise KBInputError(f"num_threads must be positive or None, got {self.num_threads!r}")
+        if self.workers is not None and self.workers < 1:
+            raise KBInputError(f"workers must be positive or None, got {self.workers!r}")
 
     def chunking(self) -> dict:
         """The settings that decide passage boundaries (a change re-embeds every file)."""

@@ -44,7 +44,7 @@ def test_build_writes_a_self_describing_index(kb_docs, tiny_st_model, tmp_path):
     assert manifest["files"]["billing/refunds.md"]["articles"] == ["billing/refunds"]
     assert len(manifest["files"]["billing/refunds.md"]["sha256"]) == 64
     assert manifest["built_at"].endswith("+00:00")
-    assert manifest["embedding"]["threads"] == report.threads >= 1
+    assert manifest["embedding"]["workers"] == report.workers >= 1
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(["manifest.json", *manifest["artifacts"].values()])
     assert not any(name.endswith(".pkl") for name in names)
@@ -202,18 +202,10 @@ def test_bad_model_directory_is_an_error(kb_docs, tmp_path):
         build_index(kb_docs, tmp_path / "out", build_config(tmp_path))
 
 
-def test_embedding_threads_leave_busy_cores_alone(monkeypatch):
-    import torch
+def test_embedding_uses_every_available_core(monkeypatch):
+    from kb.build import available_cores
 
-    from kb.build import idle_threads
-
-    cores = min(os.cpu_count() or 1, torch.get_num_threads())
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.1, 0.1))
-    assert idle_threads() == cores
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.7, 0.1, 0.1))  # what a quiet minute leaves
-    assert idle_threads() == cores
-    if cores >= 2:
-        monkeypatch.setattr(os, "getloadavg", lambda: (1.2, 1.0, 1.0))  # one busy process
-        assert idle_threads() == cores - 1
-    monkeypatch.setattr(os, "getloadavg", lambda: (50.0, 50.0, 50.0))
-    assert idle_threads() == 1
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 2, 5})
+    assert available_cores() == 3
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set())
+    assert available_cores() == 1

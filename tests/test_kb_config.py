@@ -16,7 +16,7 @@ from kb import BuildConfig, KBInputError, SearchConfig
         ("precision", "fp8"),
         ("batch_size", 0),
         ("hnsw_threshold", 0),
-        ("num_threads", 0),
+        ("workers", 0),
     ],
 )
 def test_build_config_rejects_bad_values(field, value):

@@ -78,10 +78,10 @@ def kb_group() -> None:
     help="Encoding precision for the build (auto: bf16 on CPUs with native bf16).",
 )
 @click.option(
-    "--threads",
+    "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Torch threads while embedding (default: one per core not busy with other processes).",
+    help="Embedding processes, one core each (default: every core).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @timed
@@ -94,7 +94,7 @@ def build_cmd(
     max_words,
     overlap_words,
     precision,
-    threads,
+    workers,
     as_json,
 ) -> None:
     """Ingest a docs folder into a searchable index.
@@ -118,7 +118,7 @@ def build_cmd(
         max_words=max_words,
         overlap_words=overlap_words,
         precision=precision,
-        num_threads=threads,
+        workers=workers,
     )
     report = build_index(docs, out, config)
     if as_json:
