@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -26,8 +25,8 @@ from kb.bm25 import KeywordIndex
 from kb.chunking import EMBED_TEMPLATE, Chunk, chunk_document
 from kb.config import BuildConfig
 from kb.documents import Skipped, parse_file, scan_folder
+from kb.embedder import Embedder
 from kb.encoder import (
-    Encoder,
     bundled_model_path,
     cpu_has_bf16,
     model_fingerprint,
@@ -204,37 +203,6 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _start_loading(model_path: Path, precision: str) -> Future:
-    """Load the encoder in a background thread; `.result()` waits for it (and re-raises)."""
-    loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-model-load")
-    future = loader.submit(Encoder.load, model_path, precision, chunked_attention=True)
-    loader.shutdown(wait=False)  # the thread ends when the load does
-    return future
-
-
-def _embed(chunks: list[Chunk], encoder: Encoder, config: BuildConfig, workers: int) -> np.ndarray:
-    """Embed in `workers` forked single-threaded processes (or, for few passages, in this
-    process with `workers` torch threads)."""
-    import torch
-
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(workers)
-    bar = None
-    if config.show_progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(chunks), unit="passage", desc="embedding", file=sys.stderr)
-    try:
-        texts = [c.embed_text() for c in chunks]
-        return encoder.encode(
-            texts, batch_size=config.batch_size, progress=bar, processes=workers
-        )
-    finally:
-        if bar is not None:
-            bar.close()
-        torch.set_num_threads(previous_threads)
-
-
 def build_index(
     docs_dir: str | os.PathLike, out_dir: str | os.PathLike, config: BuildConfig | None = None
 ) -> BuildReport:
@@ -268,146 +236,164 @@ def build_index(
         same = isinstance(old, dict) and old.get("sha256") == src.sha256
         return bool(previous and same and src.rel in previous.chunks)
 
-    # The model loads in a thread while this one parses, chunks and writes the passage store
-    # and keyword index (loading is mostly importing torch and sentence-transformers, ~6 s
-    # of one core, which would otherwise leave the other core idle).
-    loading = _start_loading(model_path, precision) if not all(map(reusable, sources)) else None
-
-    # 1. Decide per file: reuse its passages and embedding rows, or parse and chunk it again.
-    report = BuildReport(out_dir, 0, 0, 0, "flat", None, full_rebuild_reason=full_reason)
-    per_file: list[tuple[str, str, list[tuple[Chunk, int | None]]]] = []  # (rel, sha, chunks)
-    owner: dict[str, str] = {}  # article id -> file that holds it
-    duplicates: set[tuple[str, str]] = set()  # (file, article id) already reported
-    for src in sources:
-        old = old_files.get(src.rel)
-        same = isinstance(old, dict) and old.get("sha256") == src.sha256
-        if reusable(src):
-            chunks: list[tuple[Chunk, int | None]] = list(previous.chunks[src.rel])
-        else:
-            docs, bad = parse_file(src)
-            skipped.extend(bad)
-            chunks = [
-                (c, None)
-                for doc in docs
-                for c in chunk_document(doc, config.max_words, config.overlap_words)
-            ]
-        status = report.unchanged if same else report.changed if old else report.added
-        kept = []
-        for chunk, row in chunks:
-            holder = owner.setdefault(chunk.article_id, src.rel)
-            if holder == src.rel:
-                kept.append((chunk, row))
-            elif (src.rel, chunk.article_id) not in duplicates:
-                duplicates.add((src.rel, chunk.article_id))
-                skipped.append(
-                    Skipped(
-                        src.rel, f"duplicate article id {chunk.article_id!r}, already in {holder}"
+    # The encoder loads in its own process while this one parses, chunks and writes the
+    # passage store and keyword index (see kb.embedder); the process ends with the build.
+    embedder = Embedder(model_path, precision) if not all(map(reusable, sources)) else None
+    with embedder or nullcontext():
+        # 1. Decide per file: reuse its passages and embedding rows, or parse and chunk it again.
+        report = BuildReport(out_dir, 0, 0, 0, "flat", None, full_rebuild_reason=full_reason)
+        per_file: list[tuple[str, str, list[tuple[Chunk, int | None]]]] = []  # (rel, sha, chunks)
+        owner: dict[str, str] = {}  # article id -> file that holds it
+        duplicates: set[tuple[str, str]] = set()  # (file, article id) already reported
+        for src in sources:
+            old = old_files.get(src.rel)
+            same = isinstance(old, dict) and old.get("sha256") == src.sha256
+            if reusable(src):
+                chunks: list[tuple[Chunk, int | None]] = list(previous.chunks[src.rel])
+            else:
+                docs, bad = parse_file(src)
+                skipped.extend(bad)
+                chunks = [
+                    (c, None)
+                    for doc in docs
+                    for c in chunk_document(doc, config.max_words, config.overlap_words)
+                ]
+            status = report.unchanged if same else report.changed if old else report.added
+            kept = []
+            for chunk, row in chunks:
+                holder = owner.setdefault(chunk.article_id, src.rel)
+                if holder == src.rel:
+                    kept.append((chunk, row))
+                elif (src.rel, chunk.article_id) not in duplicates:
+                    duplicates.add((src.rel, chunk.article_id))
+                    skipped.append(
+                        Skipped(
+                            src.rel,
+                            f"duplicate article id {chunk.article_id!r}, already in {holder}",
+                        )
                     )
+            if kept:
+                status.append(src.rel)
+                per_file.append((src.rel, src.sha256, kept))
+        report.skipped = sorted(skipped, key=lambda s: s.path)
+        report.removed = sorted(set(old_files) - {rel for rel, _, _ in per_file})
+
+        all_chunks = [chunk for _, _, kept in per_file for chunk, _ in kept]
+        if not all_chunks:
+            detail = "; ".join(f"{s.path} ({s.reason})" for s in skipped[:_NAMES_SHOWN])
+            raise KBInputError(
+                f"no readable documents in {docs_dir}: add Markdown, text, HTML or JSON/JSONL "
+                "files" + (f" (skipped: {detail})" if detail else "")
+            )
+
+        # 2. Write the passage store and the keyword index (BM25 statistics depend on every
+        #    passage, so it is always rebuilt) while the model loads.
+        out_dir.mkdir(parents=True, exist_ok=True)
+        build_id = uuid.uuid4().hex[:12]
+        artifacts = {
+            "passages": f"passages.{build_id}.sqlite",
+            "embeddings": f"embeddings.{build_id}.npy",
+            "index": f"index.{build_id}.faiss",
+            "keywords": f"keywords.{build_id}.npz",
+        }
+        try:
+            write_store(out_dir / artifacts["passages"], all_chunks)
+            KeywordIndex.build([c.embed_text() for c in all_chunks]).save(
+                out_dir / artifacts["keywords"]
+            )
+
+            # 3. Embed the new passages; copy the reused rows.
+            rows = [item for _, _, kept in per_file for item in kept]  # (passage, previous row)
+            to_embed = [(i, chunk) for i, (chunk, row) in enumerate(rows) if row is None]
+            encoder_info: dict | None = None
+            vectors = None
+            if to_embed:
+                assert embedder is not None, "a file to embed implies a file to parse"
+                encoder_info = embedder.info()
+                report.workers = config.workers or available_cores()
+                t0 = time.perf_counter()
+                vectors = embedder.embed(
+                    [c.embed_text() for _, c in to_embed],
+                    config.batch_size,
+                    report.workers,
+                    config.show_progress,
                 )
-        if kept:
-            status.append(src.rel)
-            per_file.append((src.rel, src.sha256, kept))
-    report.skipped = sorted(skipped, key=lambda s: s.path)
-    report.removed = sorted(set(old_files) - {rel for rel, _, _ in per_file})
+                report.embed_seconds = time.perf_counter() - t0
+                report.embedded = len(to_embed)
+                dimension = encoder_info["dimension"]
+            else:  # every passage is reused, so there is a previous build
+                dimension = int(previous.manifest["dimension"])  # type: ignore[union-attr]
+            embeddings = np.zeros((len(all_chunks), dimension), dtype=np.float32)
+            if previous is not None:
+                for i, (_, row) in enumerate(rows):
+                    if row is not None:
+                        embeddings[i] = previous.embeddings[row]
+            if vectors is not None:
+                embeddings[[i for i, _ in to_embed]] = vectors
 
-    all_chunks = [chunk for _, _, kept in per_file for chunk, _ in kept]
-    if not all_chunks:
-        detail = "; ".join(f"{s.path} ({s.reason})" for s in skipped[:_NAMES_SHOWN])
-        raise KBInputError(
-            f"no readable documents in {docs_dir}: add Markdown, text, HTML or JSON/JSONL "
-            "files" + (f" (skipped: {detail})" if detail else "")
-        )
+            # 4. Index: exact for small collections, HNSW above the threshold (measured recall).
+            index_type = choose_index_type(
+                config.index_type, len(all_chunks), config.hnsw_threshold
+            )
+            index = build_faiss_index(
+                embeddings,
+                index_type,
+                config.hnsw_m,
+                config.hnsw_ef_construction,
+                config.hnsw_ef_search,
+            )
+            if index_type == "hnsw":
+                report.recall_at_10 = recall_at_10(
+                    index, embeddings, config.recall_sample, config.seed
+                )
 
-    # 2. Write the passage store and the keyword index (BM25 statistics depend on every
-    #    passage, so it is always rebuilt) while the model loads.
-    out_dir.mkdir(parents=True, exist_ok=True)
-    build_id = uuid.uuid4().hex[:12]
-    artifacts = {
-        "passages": f"passages.{build_id}.sqlite",
-        "embeddings": f"embeddings.{build_id}.npy",
-        "index": f"index.{build_id}.faiss",
-        "keywords": f"keywords.{build_id}.npz",
-    }
-    try:
-        write_store(out_dir / artifacts["passages"], all_chunks)
-        KeywordIndex.build([c.embed_text() for c in all_chunks]).save(
-            out_dir / artifacts["keywords"]
-        )
-
-        # 3. Embed the new passages; copy the reused rows.
-        rows = [item for _, _, kept in per_file for item in kept]  # (passage, previous row)
-        to_embed = [(i, chunk) for i, (chunk, row) in enumerate(rows) if row is None]
-        encoder: Encoder | None = None
-        vectors = None
-        if to_embed:
-            encoder = (loading or _start_loading(model_path, precision)).result()
-            report.workers = config.workers or available_cores()
-            t0 = time.perf_counter()
-            vectors = _embed([c for _, c in to_embed], encoder, config, report.workers)
-            report.embed_seconds = time.perf_counter() - t0
-            report.embedded = len(to_embed)
-            dimension = encoder.dimension
-        else:  # every passage is reused, so there is a previous build
-            dimension = int(previous.manifest["dimension"])  # type: ignore[union-attr]
-        embeddings = np.zeros((len(all_chunks), dimension), dtype=np.float32)
-        if previous is not None:
-            for i, (_, row) in enumerate(rows):
-                if row is not None:
-                    embeddings[i] = previous.embeddings[row]
-        if vectors is not None:
-            embeddings[[i for i, _ in to_embed]] = vectors
-
-        # 4. Index: exact for small collections, HNSW above the threshold (measured recall).
-        index_type = choose_index_type(config.index_type, len(all_chunks), config.hnsw_threshold)
-        index = build_faiss_index(
-            embeddings,
-            index_type,
-            config.hnsw_m,
-            config.hnsw_ef_construction,
-            config.hnsw_ef_search,
-        )
-        if index_type == "hnsw":
-            report.recall_at_10 = recall_at_10(index, embeddings, config.recall_sample, config.seed)
-
-        # 5. Write the embeddings and the index, then the manifest (the commit point), then
-        #    drop the previous build's files.
-        with open(out_dir / artifacts["embeddings"], "wb") as handle:
-            np.save(handle, embeddings, allow_pickle=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        write_faiss_index(index, out_dir / artifacts["index"])
-        report.count = len(all_chunks)
-        report.articles = len({c.article_id for c in all_chunks})
-        report.dimension = dimension
-        report.index_type = index_type
-        report.seconds = time.perf_counter() - start
-        manifest = _manifest(
-            config, model_path, settings, encoder, previous, report, per_file, artifacts, build_id
-        )
-        write_json_atomic(out_dir / MANIFEST_FILE, manifest)
-    except BaseException:
-        for name in artifacts.values():
-            (out_dir / name).unlink(missing_ok=True)
-        raise
-    for path in out_dir.iterdir():
-        if _ARTIFACT.match(path.name) and path.name not in artifacts.values():
-            path.unlink(missing_ok=True)
-    return report
+            # 5. Write the embeddings and the index, then the manifest (the commit point), then
+            #    drop the previous build's files.
+            with open(out_dir / artifacts["embeddings"], "wb") as handle:
+                np.save(handle, embeddings, allow_pickle=False)
+                handle.flush()
+                os.fsync(handle.fileno())
+            write_faiss_index(index, out_dir / artifacts["index"])
+            report.count = len(all_chunks)
+            report.articles = len({c.article_id for c in all_chunks})
+            report.dimension = dimension
+            report.index_type = index_type
+            report.seconds = time.perf_counter() - start
+            manifest = _manifest(
+                config,
+                model_path,
+                settings,
+                encoder_info,
+                previous,
+                report,
+                per_file,
+                artifacts,
+                build_id,
+            )
+            write_json_atomic(out_dir / MANIFEST_FILE, manifest)
+        except BaseException:
+            for name in artifacts.values():
+                (out_dir / name).unlink(missing_ok=True)
+            raise
+        for path in out_dir.iterdir():
+            if _ARTIFACT.match(path.name) and path.name not in artifacts.values():
+                path.unlink(missing_ok=True)
+        return report
 
 
 def _manifest(
     config: BuildConfig,
     model_path: Path,
     settings: dict,
-    encoder: Encoder | None,
+    encoder_info: dict | None,
     previous: _Previous | None,
     report: BuildReport,
     per_file: list,
     artifacts: dict,
     build_id: str,
 ) -> dict:
-    if encoder is not None:
-        max_seq_length = encoder.max_seq_length
+    if encoder_info is not None:
+        max_seq_length = encoder_info["max_seq_length"]
     elif previous is not None:
         max_seq_length = previous.manifest["model"].get("max_seq_length")
     else:  # pragma: no cover - nothing embedded implies a previous build

@@ -1,8 +1,8 @@
 """Exceptions raised by the knowledge base (kb/ imports nothing from assistant/ or training/).
 
-    KBError                 base class; the CLI prints its message without a traceback
-    ├── KBInputError        the docs folder or a query is unusable (names the file / value)
-    └── KBIndexError        an index directory is missing, corrupted or built with another model
+KBError                 base class; the CLI prints its message without a traceback
+├── KBInputError        the docs folder or a query is unusable (names the file / value)
+└── KBIndexError        an index directory is missing, corrupted or built with another model
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from kb.errors import KBIndexError
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 
+
 def write_json_atomic(path: Path, data: dict) -> None:
     """Write JSON to a temporary file in the same folder, then rename it over `path`."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
