@@ -104,9 +104,9 @@ class Embedder:
         return _embed(texts, batch_size, workers, show_progress, self._loaded.result())
 
     def close(self) -> None:
-        """Let the encoder process end: at once when idle, else when its load is done (a
-        build that found nothing to embed does not wait for it)."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """End the encoder process: now when it is idle; when its load is done if it is
+        still loading (a build that found nothing to embed does not wait for the load)."""
+        self._pool.shutdown(wait=self._loaded.done(), cancel_futures=True)
 
     def __enter__(self) -> Embedder:
         return self
