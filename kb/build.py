@@ -288,6 +288,7 @@ def build_index(
 
         # 2. Write the passage store and the keyword index (BM25 statistics depend on every
         #    passage, so it is always rebuilt) while the model loads.
+        created = not out_dir.exists()
         out_dir.mkdir(parents=True, exist_ok=True)
         build_id = uuid.uuid4().hex[:12]
         artifacts = {
@@ -374,6 +375,8 @@ def build_index(
         except BaseException:
             for name in artifacts.values():
                 (out_dir / name).unlink(missing_ok=True)
+            if created and not any(out_dir.iterdir()):
+                out_dir.rmdir()  # leave no empty index folder behind
             raise
         for path in out_dir.iterdir():
             if _ARTIFACT.match(path.name) and path.name not in artifacts.values():

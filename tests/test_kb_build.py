@@ -176,6 +176,17 @@ def test_a_failed_build_leaves_the_previous_index_intact(
     assert "billing/invoices" in _all_articles(out)
 
 
+def test_failed_first_build_leaves_no_folder(kb_docs, tiny_st_model, tmp_path, monkeypatch):
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt  # as when the user presses ctrl+c while passages embed
+
+    monkeypatch.setattr(kb.build.Embedder, "embed", fail)
+    out = tmp_path / "new" / "index"
+    with pytest.raises(KeyboardInterrupt):
+        build_index(kb_docs, out, build_config(tiny_st_model))
+    assert not out.exists()
+
+
 def test_missing_docs_folder_is_an_error(tmp_path, tiny_st_model):
     with pytest.raises(KBInputError, match="does not exist"):
         build_index(tmp_path / "nope", tmp_path / "out", build_config(tiny_st_model))
