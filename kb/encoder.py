@@ -145,8 +145,9 @@ class Encoder:
         `processes` > 1 encodes windows in that many forked worker processes of one torch
         thread each (Linux, from `PARALLEL_MIN_TEXTS` texts on; otherwise this process does
         the work with the torch threads it has). On a 2-core CPU two single-threaded
-        processes embed 13-17% faster than one process with two threads, whose threads wait
-        on each other at every operator. The workers inherit the loaded model from this
+        processes embed ~10% faster than one process with two threads, whose threads wait
+        on each other at every operator, and twice as fast when another process keeps one
+        core busy. The workers inherit the loaded model from this
         process, so they start in milliseconds.
         """
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -211,8 +212,8 @@ def chunked_attention(module, query, key, value, attention_mask, scaling=None, d
     (True = attend) or None; returns ((batch, length, heads, head_dim), None). On the CPU
     torch's fused attention kernel is slow for MiniLM's 32-dimensional heads; plain batched
     matrix products on two sequences at a time, whose scores stay in the core's cache, with
-    the softmax in float32, measured 6% faster for the whole model on batches of 32
-    passages of ~120 tokens (bf16, one thread).
+    the softmax in float32, measured 5-6% faster for the whole model on batches of 32
+    passages of ~120 tokens (bf16).
     """
     import torch
 
