@@ -18,21 +18,13 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from kb.encoder import Encoder
-
-# The encoder of the encoder process (set there by `_load`).
-_ENCODER: Encoder | None = None
-
-
-def _load(model_path: Path, precision: str) -> dict:
-    global _ENCODER
-    _ENCODER = Encoder.load(model_path, precision, chunked_attention=True)
-    return _info(_ENCODER)
+from kb.errors import KBError
 
 
 def _info(encoder: Encoder) -> dict:
@@ -44,14 +36,12 @@ def _embed(
     batch_size: int,
     workers: int,
     show_progress: bool,
-    encoder: Encoder | None = None,
+    encoder: Encoder,
 ) -> np.ndarray:
     """Embed `texts` in `workers` forked single-threaded processes (few texts: here, with
     `workers` torch threads), with a tqdm bar on stderr when asked."""
     import torch
 
-    encoder = encoder or _ENCODER
-    assert encoder is not None, "the encoder process has no encoder"
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(workers)
     bar = None
@@ -67,46 +57,103 @@ def _embed(
         torch.set_num_threads(previous_threads)
 
 
+def _serve(conn, model_path: Path, precision: str) -> None:
+    """The encoder process: load, report the encoder's info, then embed each job received
+    until told to stop (None) or the pipe closes. Errors go back to the building process."""
+    try:
+        encoder = Encoder.load(model_path, precision, chunked_attention=True)
+        conn.send(("ok", _info(encoder)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the building process
+        _send_error(conn, exc)
+        return
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        try:
+            conn.send(("ok", _embed(*job, encoder=encoder)))
+        except BaseException as exc:  # noqa: BLE001 - reported to the building process
+            _send_error(conn, exc)
+
+
+def _send_error(conn, exc: BaseException) -> None:
+    try:
+        conn.send(("error", exc))
+    except Exception:  # noqa: BLE001 - an exception that cannot be pickled
+        conn.send(("error", KBError(f"the encoder process failed: {exc!r}")))
+
+
 class Embedder:
     """A build's encoder, loading from construction on; `info()` waits for the load."""
 
     def __init__(self, model_path: Path, precision: str) -> None:
-        self._process = (
+        self._in_process = not (
             sys.platform.startswith("linux")
             and "fork" in multiprocessing.get_all_start_methods()
             and "torch" not in sys.modules
         )
-        if self._process:
-            context = multiprocessing.get_context("fork")
-            self._pool: ProcessPoolExecutor | ThreadPoolExecutor = ProcessPoolExecutor(
-                1, mp_context=context
-            )
-            self._loaded: Future = self._pool.submit(_load, model_path, precision)
-        else:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="kb-encoder")
-            self._loaded = self._pool.submit(
+        self._info: dict | None = None
+        if self._in_process:
+            self._loader = ThreadPoolExecutor(1, thread_name_prefix="kb-encoder")
+            self._loaded: Future = self._loader.submit(
                 Encoder.load, model_path, precision, chunked_attention=True
             )
+            self._loader.shutdown(wait=False)
+        else:
+            context = multiprocessing.get_context("fork")
+            self._conn, child = context.Pipe()
+            self._process = context.Process(
+                target=_serve, args=(child, model_path, precision), name="kb-encoder"
+            )
+            self._process.start()
+            child.close()
+
+    def _receive(self):
+        try:
+            kind, value = self._conn.recv()
+        except EOFError:
+            self._process.join()
+            raise KBError(
+                f"the encoder process ended unexpectedly (exit code {self._process.exitcode})"
+            ) from None
+        if kind == "error":
+            raise value
+        return value
 
     def info(self) -> dict:
         """{"dimension", "max_seq_length"} of the loaded encoder; re-raises a load error."""
-        loaded = self._loaded.result()
-        return loaded if self._process else _info(loaded)
+        if self._info is None:
+            self._info = _info(self._loaded.result()) if self._in_process else self._receive()
+        return self._info
 
     def embed(
         self, texts: list[str], batch_size: int, workers: int, show_progress: bool
     ) -> np.ndarray:
         """Unit-length float32 embeddings of `texts` (see `_embed`)."""
-        if self._process:
-            self.info()
-            return self._pool.submit(_embed, texts, batch_size, workers, show_progress).result()
-        # in this process: embed from the calling thread (workers are forked from it)
-        return _embed(texts, batch_size, workers, show_progress, self._loaded.result())
+        if self._in_process:  # embed from the calling thread (workers are forked from it)
+            return _embed(texts, batch_size, workers, show_progress, self._loaded.result())
+        self.info()
+        self._conn.send((texts, batch_size, workers, show_progress))
+        return self._receive()
 
     def close(self) -> None:
-        """End the encoder process: now when it is idle; when its load is done if it is
-        still loading (a build that found nothing to embed does not wait for the load)."""
-        self._pool.shutdown(wait=self._loaded.done(), cancel_futures=True)
+        """End the encoder process: it stops when idle, and is terminated when still loading
+        (a build that found nothing to embed does not wait for the load)."""
+        if self._in_process:
+            return
+        if self._process.is_alive():
+            try:
+                self._conn.send(None)
+            except OSError:  # the process closed its end
+                pass
+            self._process.join(timeout=5.0 if self._info is not None else 0.0)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join()
+        self._conn.close()
 
     def __enter__(self) -> Embedder:
         return self
