@@ -231,10 +231,12 @@ def build_index(
     previous, full_reason = _load_previous(out_dir, settings)
     old_files = _previous_files(out_dir)  # for the report, even when nothing can be reused
 
-    def reusable(src) -> bool:
+    def same_content(src) -> bool:
         old = old_files.get(src.rel)
-        same = isinstance(old, dict) and old.get("sha256") == src.sha256
-        return bool(previous and same and src.rel in previous.chunks)
+        return isinstance(old, dict) and old.get("sha256") == src.sha256
+
+    def reusable(src) -> bool:
+        return bool(previous and same_content(src) and src.rel in previous.chunks)
 
     # The encoder loads in its own process while this one parses, chunks and writes the
     # passage store and keyword index (see kb.embedder); the process ends with the build.
@@ -246,8 +248,7 @@ def build_index(
         owner: dict[str, str] = {}  # article id -> file that holds it
         duplicates: set[tuple[str, str]] = set()  # (file, article id) already reported
         for src in sources:
-            old = old_files.get(src.rel)
-            same = isinstance(old, dict) and old.get("sha256") == src.sha256
+            same = same_content(src)
             if reusable(src):
                 chunks: list[tuple[Chunk, int | None]] = list(previous.chunks[src.rel])
             else:
@@ -258,7 +259,8 @@ def build_index(
                     for doc in docs
                     for c in chunk_document(doc, config.max_words, config.overlap_words)
                 ]
-            status = report.unchanged if same else report.changed if old else report.added
+            known = bool(old_files.get(src.rel))
+            status = report.unchanged if same else report.changed if known else report.added
             kept = []
             for chunk, row in chunks:
                 holder = owner.setdefault(chunk.article_id, src.rel)
@@ -299,9 +301,8 @@ def build_index(
         }
         try:
             write_store(out_dir / artifacts["passages"], all_chunks)
-            KeywordIndex.build([c.embed_text() for c in all_chunks]).save(
-                out_dir / artifacts["keywords"]
-            )
+            texts = [c.embed_text() for c in all_chunks]  # what is keyword-indexed and embedded
+            KeywordIndex.build(texts).save(out_dir / artifacts["keywords"])
 
             # 3. Embed the new passages; copy the reused rows.
             rows = [item for _, _, kept in per_file for item in kept]  # (passage, previous row)
@@ -314,7 +315,7 @@ def build_index(
                 report.workers = config.workers or available_cores()
                 t0 = time.perf_counter()
                 vectors = embedder.embed(
-                    [c.embed_text() for _, c in to_embed],
+                    [texts[i] for i, _ in to_embed],
                     config.batch_size,
                     report.workers,
                     config.show_progress,

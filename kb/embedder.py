@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.encoder import Encoder
+from kb.encoder import Encoder, can_fork
 from kb.errors import KBError
 
 
@@ -90,11 +90,7 @@ class Embedder:
     """A build's encoder, loading from construction on; `info()` waits for the load."""
 
     def __init__(self, model_path: Path, precision: str) -> None:
-        self._in_process = not (
-            sys.platform.startswith("linux")
-            and "fork" in multiprocessing.get_all_start_methods()
-            and "torch" not in sys.modules
-        )
+        self._in_process = not can_fork() or "torch" in sys.modules
         self._info: dict | None = None
         if self._in_process:
             self._loader = ThreadPoolExecutor(1, thread_name_prefix="kb-encoder")

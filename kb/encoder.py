@@ -147,8 +147,8 @@ class Encoder:
         the work with the torch threads it has). On a 2-core CPU two single-threaded
         processes embed ~10% faster than one process with two threads, whose threads wait
         on each other at every operator, and twice as fast when another process keeps one
-        core busy. The workers inherit the loaded model from this
-        process, so they start in milliseconds.
+        core busy. The workers inherit the loaded model from this process, so they start in
+        milliseconds.
         """
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
@@ -157,7 +157,7 @@ class Encoder:
         limit = self.max_seq_length * 12
         clipped = [t[:limit] for t in texts]
         order = np.argsort([-len(t) for t in clipped], kind="stable")
-        parallel = processes > 1 and len(texts) >= PARALLEL_MIN_TEXTS and _can_fork()
+        parallel = processes > 1 and len(texts) >= PARALLEL_MIN_TEXTS and can_fork()
         # Windows of WINDOW_BATCHES batches; in parallel, the last ones are single batches,
         # so no worker waits long at the end for the other to finish a big window.
         size = batch_size * WINDOW_BATCHES
@@ -299,7 +299,8 @@ def _select(features: dict, rows, width: int, n: int) -> dict:
 _FORKED_ENCODER: Encoder | None = None
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
+    """True where child processes can be forked (Linux), as the encoders here rely on."""
     import multiprocessing
 
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
@@ -351,4 +352,5 @@ __all__ = [
     "resolve_model_path",
     "model_fingerprint",
     "cpu_has_bf16",
+    "can_fork",
 ]

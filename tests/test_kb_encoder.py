@@ -95,3 +95,16 @@ def test_few_texts_stay_in_this_process(encoder, monkeypatch):
 
 def test_empty_input(encoder):
     assert encoder.encode([], processes=2).shape == (0, encoder.dimension)
+
+
+def test_chunked_attention_embeds_as_the_default_attention(tiny_st_model):
+    chunked = Encoder.load(tiny_st_model, "fp32", chunked_attention=True)
+    assert chunked.attention == "chunked"
+    config = chunked.model[0].auto_model.config
+    assert config._attn_implementation == kb_encoder.CHUNKED_ATTENTION
+    texts = _texts(40, seed=2)  # padded batches of very different lengths: the mask matters
+    default = Encoder.load(tiny_st_model, "fp32")
+    assert default.attention == "default"
+    np.testing.assert_allclose(
+        chunked.encode(texts, batch_size=8), default.encode(texts, batch_size=8), atol=1e-5
+    )
