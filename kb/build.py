@@ -1,10 +1,16 @@
 """Building (and incrementally rebuilding) an index directory from a docs folder.
 
-Steps: scan the folder and hash every file; reuse the passages and embeddings of files whose
-hash is unchanged since the previous build in `out_dir` (same model, chunking and precision);
-parse, chunk and embed the rest; rebuild the FAISS index from the full embedding matrix;
-rebuild the BM25 keyword index; write the new data files, then atomically replace
-`manifest.json`.
+`build_index` runs these steps, one function each:
+
+0. scan the folder and hash every file; read what the previous build in `out_dir` offers
+   (`_Before`: reusable when the model, chunking, template and precision are the same);
+1. `_collect_passages`: reuse the passages and embedding rows of files whose hash is
+   unchanged, parse and chunk the rest; an article id belongs to the first file that has it;
+2. `_write_passages`: write the passage store and the BM25 keyword index;
+3. `_embeddings`: embed the new passages, copy the reused rows;
+4. `_faiss_index`: build the FAISS index from the full embedding matrix;
+5. `_write_vectors`, then `manifest.json` atomically (the commit point). `_new_build` names
+   the new files and removes them on failure, or the previous build's files on success.
 """
 
 from __future__ import annotations
@@ -13,18 +19,20 @@ import os
 import re
 import time
 import uuid
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from kb.bm25 import KeywordIndex
 from kb.chunking import EMBED_TEMPLATE, Chunk, chunk_document
 from kb.config import BuildConfig
-from kb.documents import Skipped, parse_file, scan_folder
+from kb.documents import Skipped, SourceFile, parse_file, scan_folder
 from kb.embedder import Embedder
 from kb.encoder import (
     bundled_model_path,
@@ -217,172 +225,275 @@ def build_index(
     docs_dir, out_dir = Path(docs_dir), Path(out_dir)
     if not docs_dir.is_dir():
         raise KBInputError(f"docs folder {docs_dir} does not exist or is not a folder")
-    model_path = resolve_model_path(config.model_path)
-    precision = config.precision
-    if precision == "auto":
-        precision = "bf16" if cpu_has_bf16() else "fp32"
-    settings = {
-        "model_fingerprint": model_fingerprint(model_path),
-        "chunking": config.chunking(),
-        "embed_template": EMBED_TEMPLATE,
-        "precision": precision,
-    }
+    model_path, settings = _settings(config)
     sources, skipped = scan_folder(docs_dir, exclude=out_dir)
-    previous, full_reason = _load_previous(out_dir, settings)
-    old_files = _previous_files(out_dir)  # for the report, even when nothing can be reused
-
-    def same_content(src) -> bool:
-        old = old_files.get(src.rel)
-        return isinstance(old, dict) and old.get("sha256") == src.sha256
-
-    def reusable(src) -> bool:
-        return bool(previous and same_content(src) and src.rel in previous.chunks)
-
+    before = _Before.read(out_dir, settings)
     # The encoder loads in its own process while this one parses, chunks and writes the
     # passage store and keyword index (see kb.embedder); the process ends with the build.
-    embedder = Embedder(model_path, precision) if not all(map(reusable, sources)) else None
+    embedder = None
+    if not all(map(before.reusable, sources)):
+        embedder = Embedder(model_path, settings["precision"])
     with embedder or nullcontext():
-        # 1. Decide per file: reuse its passages and embedding rows, or parse and chunk it again.
-        report = BuildReport(out_dir, 0, 0, 0, "flat", None, full_rebuild_reason=full_reason)
-        per_file: list[tuple[str, str, list[tuple[Chunk, int | None]]]] = []  # (rel, sha, chunks)
-        owner: dict[str, str] = {}  # article id -> file that holds it
-        duplicates: set[tuple[str, str]] = set()  # (file, article id) already reported
-        for src in sources:
-            same = same_content(src)
-            if reusable(src):
-                chunks: list[tuple[Chunk, int | None]] = list(previous.chunks[src.rel])
-            else:
-                docs, bad = parse_file(src)
-                skipped.extend(bad)
-                chunks = [
-                    (c, None)
-                    for doc in docs
-                    for c in chunk_document(doc, config.max_words, config.overlap_words)
-                ]
-            known = bool(old_files.get(src.rel))
-            status = report.unchanged if same else report.changed if known else report.added
-            kept = []
-            for chunk, row in chunks:
-                holder = owner.setdefault(chunk.article_id, src.rel)
-                if holder == src.rel:
-                    kept.append((chunk, row))
-                elif (src.rel, chunk.article_id) not in duplicates:
-                    duplicates.add((src.rel, chunk.article_id))
-                    skipped.append(
-                        Skipped(
-                            src.rel,
-                            f"duplicate article id {chunk.article_id!r}, already in {holder}",
-                        )
-                    )
-            if kept:
-                status.append(src.rel)
-                per_file.append((src.rel, src.sha256, kept))
-        report.skipped = sorted(skipped, key=lambda s: s.path)
-        report.removed = sorted(set(old_files) - {rel for rel, _, _ in per_file})
-
-        all_chunks = [chunk for _, _, kept in per_file for chunk, _ in kept]
-        if not all_chunks:
-            detail = "; ".join(f"{s.path} ({s.reason})" for s in skipped[:_NAMES_SHOWN])
-            raise KBInputError(
-                f"no readable documents in {docs_dir}: add Markdown, text, HTML or JSON/JSONL "
-                "files" + (f" (skipped: {detail})" if detail else "")
-            )
-
-        # 2. Write the passage store and the keyword index (BM25 statistics depend on every
-        #    passage, so it is always rebuilt) while the model loads.
-        created = not out_dir.exists()
-        out_dir.mkdir(parents=True, exist_ok=True)
-        build_id = uuid.uuid4().hex[:12]
-        artifacts = {
-            "passages": f"passages.{build_id}.sqlite",
-            "embeddings": f"embeddings.{build_id}.npy",
-            "index": f"index.{build_id}.faiss",
-            "keywords": f"keywords.{build_id}.npz",
-        }
-        try:
-            write_store(out_dir / artifacts["passages"], all_chunks)
-            texts = [c.embed_text() for c in all_chunks]  # what is keyword-indexed and embedded
-            KeywordIndex.build(texts).save(out_dir / artifacts["keywords"])
-
-            # 3. Embed the new passages; copy the reused rows.
-            rows = [item for _, _, kept in per_file for item in kept]  # (passage, previous row)
-            to_embed = [(i, chunk) for i, (chunk, row) in enumerate(rows) if row is None]
-            encoder_info: dict | None = None
-            vectors = None
-            if to_embed:
-                assert embedder is not None, "a file to embed implies a file to parse"
-                encoder_info = embedder.info()
-                report.workers = config.workers or available_cores()
-                t0 = time.perf_counter()
-                vectors = embedder.embed(
-                    [texts[i] for i, _ in to_embed],
-                    config.batch_size,
-                    report.workers,
-                    config.show_progress,
-                )
-                report.embed_seconds = time.perf_counter() - t0
-                report.embedded = len(to_embed)
-                dimension = encoder_info["dimension"]
-            else:  # every passage is reused, so there is a previous build
-                dimension = int(previous.manifest["dimension"])  # type: ignore[union-attr]
-            embeddings = np.zeros((len(all_chunks), dimension), dtype=np.float32)
-            if previous is not None:
-                for i, (_, row) in enumerate(rows):
-                    if row is not None:
-                        embeddings[i] = previous.embeddings[row]
-            if vectors is not None:
-                embeddings[[i for i, _ in to_embed]] = vectors
-
-            # 4. Index: exact for small collections, HNSW above the threshold (measured recall).
-            index_type = choose_index_type(
-                config.index_type, len(all_chunks), config.hnsw_threshold
-            )
-            index = build_faiss_index(
-                embeddings,
-                index_type,
-                config.hnsw_m,
-                config.hnsw_ef_construction,
-                config.hnsw_ef_search,
-            )
-            if index_type == "hnsw":
-                report.recall_at_10 = recall_at_10(
-                    index, embeddings, config.recall_sample, config.seed
-                )
-
-            # 5. Write the embeddings and the index, then the manifest (the commit point), then
-            #    drop the previous build's files.
-            with open(out_dir / artifacts["embeddings"], "wb") as handle:
-                np.save(handle, embeddings, allow_pickle=False)
-                handle.flush()
-                os.fsync(handle.fileno())
-            write_faiss_index(index, out_dir / artifacts["index"])
-            report.count = len(all_chunks)
-            report.articles = len({c.article_id for c in all_chunks})
-            report.dimension = dimension
-            report.index_type = index_type
+        report = BuildReport(out_dir, 0, 0, 0, "flat", None, full_rebuild_reason=before.reason)
+        files = _collect_passages(sources, before, config, skipped, report)
+        chunks = [chunk for file in files for chunk, _ in file.passages]
+        if not chunks:
+            raise _nothing_readable(docs_dir, skipped)
+        with _new_build(out_dir) as (build_id, artifacts):
+            texts = _write_passages(out_dir, artifacts, chunks)
+            embeddings, encoder_info = _embeddings(files, texts, before, embedder, config, report)
+            index = _faiss_index(embeddings, config, report)
+            _write_vectors(out_dir, artifacts, embeddings, index)
             report.seconds = time.perf_counter() - start
             manifest = _manifest(
                 config,
                 model_path,
                 settings,
                 encoder_info,
-                previous,
+                before.previous,
                 report,
-                per_file,
+                files,
                 artifacts,
                 build_id,
             )
-            write_json_atomic(out_dir / MANIFEST_FILE, manifest)
-        except BaseException:
-            for name in artifacts.values():
-                (out_dir / name).unlink(missing_ok=True)
-            if created and not any(out_dir.iterdir()):
-                out_dir.rmdir()  # leave no empty index folder behind
-            raise
-        for path in out_dir.iterdir():
-            if _ARTIFACT.match(path.name) and path.name not in artifacts.values():
-                path.unlink(missing_ok=True)
+            write_json_atomic(out_dir / MANIFEST_FILE, manifest)  # the commit point
         return report
+
+
+def _settings(config: BuildConfig) -> tuple[Path, dict]:
+    """The model directory, and what the embeddings depend on: an earlier build is reused
+    only when all of it is the same."""
+    model_path = resolve_model_path(config.model_path)
+    precision = config.precision
+    if precision == "auto":
+        precision = "bf16" if cpu_has_bf16() else "fp32"
+    return model_path, {
+        "model_fingerprint": model_fingerprint(model_path),
+        "chunking": config.chunking(),
+        "embed_template": EMBED_TEMPLATE,
+        "precision": precision,
+    }
+
+
+@dataclass
+class _Before:
+    """The build already in the output folder, as far as this build can use it."""
+
+    files: dict  # its manifest's per-file entries (for the report, even when not reusable)
+    previous: _Previous | None  # its passages and embeddings, when compatible
+    reason: str | None  # why it is not reused (None when reused or when there is none)
+
+    @classmethod
+    def read(cls, out_dir: Path, settings: dict) -> _Before:
+        previous, reason = _load_previous(out_dir, settings)
+        return cls(_previous_files(out_dir), previous, reason)
+
+    def same_content(self, src: SourceFile) -> bool:
+        """True when `src` has the bytes it had in the previous build."""
+        old = self.files.get(src.rel)
+        return isinstance(old, dict) and old.get("sha256") == src.sha256
+
+    def reusable(self, src: SourceFile) -> bool:
+        """True when the passages and embeddings of `src` can be taken from the previous build."""
+        return bool(self.previous and self.same_content(src) and src.rel in self.previous.chunks)
+
+    def status(self, src: SourceFile) -> str:
+        """ "unchanged", "changed" or "added", as the report lists `src`."""
+        if self.same_content(src):
+            return "unchanged"
+        return "changed" if self.files.get(src.rel) else "added"
+
+
+class _FilePassages(NamedTuple):
+    """The passages one file contributes, each with its row in the previous build's
+    embeddings (None when it is to be embedded)."""
+
+    rel: str
+    sha256: str
+    passages: list[tuple[Chunk, int | None]]
+
+
+def _collect_passages(
+    sources: list[SourceFile],
+    before: _Before,
+    config: BuildConfig,
+    skipped: list[Skipped],
+    report: BuildReport,
+) -> list[_FilePassages]:
+    """Step 1: every file's passages, reused or parsed and chunked again; an article id
+    belongs to the first file that has it. Fills the report's file lists."""
+    owners = _ArticleOwners(skipped)
+    lists = {"added": report.added, "changed": report.changed, "unchanged": report.unchanged}
+    files = []
+    for src in sources:
+        if before.reusable(src):
+            passages = list(before.previous.chunks[src.rel])  # type: ignore[union-attr]
+        else:
+            passages = _parse(src, config, skipped)
+        kept = owners.keep(src.rel, passages)
+        if kept:
+            lists[before.status(src)].append(src.rel)
+            files.append(_FilePassages(src.rel, src.sha256, kept))
+    report.skipped = sorted(skipped, key=lambda s: s.path)
+    report.removed = sorted(set(before.files) - {file.rel for file in files})
+    report.count = sum(len(file.passages) for file in files)
+    report.articles = len({chunk.article_id for file in files for chunk, _ in file.passages})
+    return files
+
+
+def _parse(
+    src: SourceFile, config: BuildConfig, skipped: list[Skipped]
+) -> list[tuple[Chunk, int | None]]:
+    """The passages of a new or changed file (none embedded yet); what cannot be read goes
+    to `skipped`."""
+    docs, bad = parse_file(src)
+    skipped.extend(bad)
+    return [
+        (chunk, None)
+        for doc in docs
+        for chunk in chunk_document(doc, config.max_words, config.overlap_words)
+    ]
+
+
+class _ArticleOwners:
+    """Which file holds each article id: the first one seen. A later file with the same id
+    is skipped for that article, reported once per (file, id)."""
+
+    def __init__(self, skipped: list[Skipped]) -> None:
+        self._owner: dict[str, str] = {}  # article id -> file that holds it
+        self._reported: set[tuple[str, str]] = set()  # (file, article id) already skipped
+        self._skipped = skipped
+
+    def keep(
+        self, rel: str, passages: list[tuple[Chunk, int | None]]
+    ) -> list[tuple[Chunk, int | None]]:
+        """The passages of file `rel` whose article it owns."""
+        kept = []
+        for chunk, row in passages:
+            holder = self._owner.setdefault(chunk.article_id, rel)
+            if holder == rel:
+                kept.append((chunk, row))
+            elif (rel, chunk.article_id) not in self._reported:
+                self._reported.add((rel, chunk.article_id))
+                self._skipped.append(
+                    Skipped(rel, f"duplicate article id {chunk.article_id!r}, already in {holder}")
+                )
+        return kept
+
+
+def _nothing_readable(docs_dir: Path, skipped: list[Skipped]) -> KBInputError:
+    detail = "; ".join(f"{s.path} ({s.reason})" for s in skipped[:_NAMES_SHOWN])
+    return KBInputError(
+        f"no readable documents in {docs_dir}: add Markdown, text, HTML or JSON/JSONL "
+        "files" + (f" (skipped: {detail})" if detail else "")
+    )
+
+
+@contextmanager
+def _new_build(out_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """This build's id and data file names in `out_dir` (created if need be).
+
+    The files carry the build id, so the previous build stays whole until the manifest names
+    the new files. If the block fails, this build's files go (and `out_dir` too, when this
+    build created it and it is empty); if it succeeds, the previous build's files go.
+    """
+    created = not out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    build_id = uuid.uuid4().hex[:12]
+    artifacts = {
+        "passages": f"passages.{build_id}.sqlite",
+        "embeddings": f"embeddings.{build_id}.npy",
+        "index": f"index.{build_id}.faiss",
+        "keywords": f"keywords.{build_id}.npz",
+    }
+    try:
+        yield build_id, artifacts
+    except BaseException:
+        for name in artifacts.values():
+            (out_dir / name).unlink(missing_ok=True)
+        if created and not any(out_dir.iterdir()):
+            out_dir.rmdir()  # leave no empty index folder behind
+        raise
+    for path in out_dir.iterdir():
+        if _ARTIFACT.match(path.name) and path.name not in artifacts.values():
+            path.unlink(missing_ok=True)
+
+
+def _write_passages(out_dir: Path, artifacts: dict[str, str], chunks: list[Chunk]) -> list[str]:
+    """Step 2: write the passage store and the keyword index (BM25 statistics depend on every
+    passage, so it is always rebuilt) while the model loads. Returns each passage's text as
+    keyword-indexed, which is also the text embedded."""
+    write_store(out_dir / artifacts["passages"], chunks)
+    texts = [chunk.embed_text() for chunk in chunks]
+    KeywordIndex.build(texts).save(out_dir / artifacts["keywords"])
+    return texts
+
+
+def _embeddings(
+    files: list[_FilePassages],
+    texts: list[str],
+    before: _Before,
+    embedder: Embedder | None,
+    config: BuildConfig,
+    report: BuildReport,
+) -> tuple[np.ndarray, dict | None]:
+    """Step 3: the (n, d) float32 matrix of every passage: rows of unchanged files copied
+    from the previous build, the rest embedded now. Also returns the encoder's info (None
+    when nothing was embedded)."""
+    rows = [row for file in files for _, row in file.passages]  # row in the previous build
+    to_embed = [i for i, row in enumerate(rows) if row is None]
+    encoder_info = None
+    if to_embed:
+        assert embedder is not None, "a file to embed implies a file to parse"
+        encoder_info = embedder.info()
+        report.dimension = encoder_info["dimension"]
+    else:  # every passage is reused, so there is a previous build
+        report.dimension = int(before.previous.manifest["dimension"])  # type: ignore[union-attr]
+    embeddings = np.zeros((len(rows), report.dimension), dtype=np.float32)
+    if before.previous is not None:
+        for i, row in enumerate(rows):
+            if row is not None:
+                embeddings[i] = before.previous.embeddings[row]
+    if to_embed:
+        embeddings[to_embed] = _embed(embedder, [texts[i] for i in to_embed], config, report)
+    return embeddings, encoder_info
+
+
+def _embed(
+    embedder: Embedder, texts: list[str], config: BuildConfig, report: BuildReport
+) -> np.ndarray:
+    """Embed `texts` with one single-threaded process per core; timings go to the report."""
+    report.workers = config.workers or available_cores()
+    t0 = time.perf_counter()
+    vectors = embedder.embed(texts, config.batch_size, report.workers, config.show_progress)
+    report.embed_seconds = time.perf_counter() - t0
+    report.embedded = len(texts)
+    return vectors
+
+
+def _faiss_index(embeddings: np.ndarray, config: BuildConfig, report: BuildReport):
+    """Step 4: exact search for small collections, HNSW above the threshold (with its
+    recall@10 measured against exact search)."""
+    report.index_type = choose_index_type(config.index_type, len(embeddings), config.hnsw_threshold)
+    index = build_faiss_index(
+        embeddings,
+        report.index_type,
+        config.hnsw_m,
+        config.hnsw_ef_construction,
+        config.hnsw_ef_search,
+    )
+    if report.index_type == "hnsw":
+        report.recall_at_10 = recall_at_10(index, embeddings, config.recall_sample, config.seed)
+    return index
+
+
+def _write_vectors(out_dir: Path, artifacts: dict[str, str], embeddings: np.ndarray, index) -> None:
+    """Step 5: write the embeddings (synced to disk) and the FAISS index."""
+    with open(out_dir / artifacts["embeddings"], "wb") as handle:
+        np.save(handle, embeddings, allow_pickle=False)
+        handle.flush()
+        os.fsync(handle.fileno())
+    write_faiss_index(index, out_dir / artifacts["index"])
 
 
 def _manifest(
