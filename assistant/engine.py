@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from assistant.config import EngineConfig
-from assistant.intent import IntentPrediction
 from assistant.placeholders import extract_slots, fill
-from assistant.reply import Candidate, Citation
+from assistant.reply import Candidate, Citation, Decision
 
 _HUMAN_REQUEST = re.compile(
     r"\b(human|real person|live (agent|person|chat)|speak to (someone|somebody|an? (agent|person|"
@@ -33,20 +31,6 @@ _HUMAN_REQUEST = re.compile(
     r"customer service rep|operator)\b",
     re.I,
 )
-
-
-@dataclass
-class Decision:
-    """What the engine decided for one message (before logging)."""
-
-    reply: str
-    source: str  # see assistant.reply.SOURCES
-    reason: str
-    prediction: IntentPrediction
-    candidates: list[Candidate] = field(default_factory=list)
-    citations: list[Citation] = field(default_factory=list)
-    handoff: bool = False  # open a ticket and mute the bot
-    low_confidence: bool = False  # counts towards the handoff streak
 
 
 def humanize(label: str) -> str:
@@ -133,13 +117,16 @@ class DialogueEngine:
         pred = intent.result()[0]
         slots = extract_slots([t for r, t in history if r == "customer"] + [message])
         cands = self._candidates(ctx_emb, slots)
-        cites = [
-            Citation(p.article_id, p.title, p.section, p.source, float(p.score), p.text)
-            for p in passages
-        ]
+        cites: list[Citation] = passages  # the KB's passage record is what a reply cites
         top_c = cands[0].score if cands else -1.0
         top_p = cites[0].score if cites else -1.0
-        base = dict(prediction=pred, candidates=cands, citations=[])
+        base = dict(
+            intent=pred.label,
+            confidence=pred.confidence,
+            top_intents=list(pred.top),
+            candidates=cands,
+            citations=[],
+        )
 
         if _HUMAN_REQUEST.search(message) or (
             pred.label == cfg.human_intent and pred.confidence >= cfg.intent_confidence
@@ -216,8 +203,7 @@ def _kb_answer(c: Citation, limit: int = 700) -> str:
     text = c.text.strip()
     if len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0] + " …"
-    where = f"{c.title} › {c.section}" if c.section and c.section != c.title else c.title
-    return f"Here is what our help centre says (**{where}**):\n\n{text}"
+    return f"Here is what our help centre says (**{c.heading}**):\n\n{text}"
 
 
 def _same_model(kb, ranker) -> bool:

@@ -2,26 +2,23 @@
 
 These plain dataclasses are the contract between the engine (`assistant/engine.py`), the
 conversation log (`assistant/log.py`), the CLI (`assistant ask --json`) and the Textual chat.
+A `Decision` is what the engine chose; a `Reply` is that decision as delivered (the same
+fields, plus the conversation, the logged turn, the ticket and the latency). A `Citation` is
+the knowledge base's own `Passage` record, with one JSON form from `kb search` to the log.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import KW_ONLY, asdict, dataclass, field, fields
+from typing import Any
+
+from kb.passage import Passage
 
 # Where a reply came from; recorded with every assistant turn.
 SOURCES = ("ranker", "kb", "clarify", "handoff", "oos", "muted")
 
-
-@dataclass
-class Citation:
-    """A knowledge-base passage the reply was drawn from."""
-
-    article_id: str  # e.g. "billing/refunds"
-    title: str  # article title
-    section: str  # section heading ("" when the article has none)
-    source: str  # source path relative to the docs folder
-    score: float  # retrieval score (higher is better)
-    text: str = ""  # the passage text
+# A knowledge-base passage the reply was drawn from: the record `KnowledgeBase.search` returns.
+Citation = Passage
 
 
 @dataclass
@@ -34,22 +31,50 @@ class Candidate:
 
 
 @dataclass
-class Reply:
-    """The engine's answer to one customer message."""
+class Decision:
+    """What the engine decided for one customer message (before it is logged)."""
 
-    reply: str  # text shown to the customer (Markdown)
+    reply: str  # text shown to the customer (Markdown); may hold "{ticket_id}" for a handoff
     source: str  # one of SOURCES
-    reason: str  # why the policy chose this source, e.g. "ranker score 0.82 >= 0.55"
-    conversation_id: str
-    turn_id: str  # id of the assistant turn in the log (feedback refers to it)
+    reason: str  # why the policy chose this source, e.g. "best reply scores 0.82 >= 0.55"
+    _: KW_ONLY
     intent: str | None = None  # predicted intent of the customer message ("oos" when out of scope)
     confidence: float = 0.0  # probability of `intent`
     top_intents: list[tuple[str, float]] = field(default_factory=list)  # top 3 (label, prob)
-    citations: list[Citation] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    handoff: bool = False  # open a ticket and mute the bot
+    low_confidence: bool = False  # counts towards the handoff streak
+
+
+@dataclass
+class Reply(Decision):
+    """The engine's answer to one customer message, as delivered: a `Decision` plus where
+    it went. Build one from a decision with `Reply.delivered`."""
+
+    conversation_id: str
+    turn_id: str  # id of the assistant turn in the log (feedback refers to it)
+    _: KW_ONLY
     ticket_id: str | None = None  # set when this turn handed the conversation to a human
     latency_ms: float = 0.0
     redacted_text: str = ""  # the customer message as stored (after redaction)
+
+    @classmethod
+    def delivered(
+        cls, decision: Decision, conversation_id: str, turn_id: str, **changes: Any
+    ) -> Reply:
+        """`decision` as delivered in `conversation_id` as turn `turn_id`.
+
+        `changes` sets the delivery fields (`ticket_id`, `latency_ms`, `redacted_text`) and
+        may replace a decision field (the reply text with the ticket number filled in).
+
+        >>> d = Decision("Hi!", "ranker", "best reply scores 0.90 >= 0.55", intent="greeting")
+        >>> r = Reply.delivered(d, "c1", "t1", latency_ms=12.0)
+        >>> (r.reply, r.intent, r.conversation_id, r.latency_ms)
+        ('Hi!', 'greeting', 'c1', 12.0)
+        """
+        decided = {f.name: getattr(decision, f.name) for f in fields(Decision)}
+        return cls(**{**decided, **changes}, conversation_id=conversation_id, turn_id=turn_id)
 
     def to_json(self) -> dict:
         """The `assistant ask --json` object."""
@@ -58,7 +83,7 @@ class Reply:
             "source": self.source,
             "intent": self.intent,
             "confidence": round(self.confidence, 4),
-            "citations": [asdict(c) for c in self.citations],
+            "citations": [c.to_dict() for c in self.citations],
             "candidates": [asdict(c) for c in self.candidates],
             "latency_ms": round(self.latency_ms, 2),
             "conversation_id": self.conversation_id,

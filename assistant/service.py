@@ -104,28 +104,21 @@ class AssistantService:
             ticket_id = self.writer.open_ticket(cid, d.reason)
             reply_text = d.reply.format(ticket_id=ticket_id)
             st.low_streak = 0
-        pred = d.prediction
         latency = (time.perf_counter() - t0) * 1000
         self.writer.add_turn(
             cid,
             "customer",
             text,
-            intent=pred.label,
-            confidence=pred.confidence,
-            top_intents=[list(x) for x in pred.top],
+            intent=d.intent,
+            confidence=d.confidence,
+            top_intents=[list(x) for x in d.top_intents],
         )
         turn_id = new_id()
-        reply = Reply(
+        reply = Reply.delivered(
+            d,
+            cid,
+            turn_id,
             reply=reply_text,
-            source=d.source,
-            reason=d.reason,
-            conversation_id=cid,
-            turn_id=turn_id,
-            intent=pred.label,
-            confidence=pred.confidence,
-            top_intents=list(pred.top),
-            citations=d.citations,
-            candidates=d.candidates,
             ticket_id=ticket_id,
             latency_ms=latency,
             redacted_text=shown,
@@ -138,10 +131,7 @@ class AssistantService:
             source=d.source,
             reason=d.reason,
             candidates=[{"text": c.text, "score": round(c.score, 4)} for c in d.candidates],
-            citations=[
-                {"article_id": c.article_id, "section": c.section, "score": round(c.score, 4)}
-                for c in d.citations
-            ],
+            citations=[c.to_dict() for c in d.citations],
             model_versions=self.engine.versions,
             latency_ms=round(latency, 2),
         )

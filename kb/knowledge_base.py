@@ -13,7 +13,6 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,24 +22,8 @@ from kb.config import SearchConfig
 from kb.encoder import Encoder, bundled_model_path, model_fingerprint
 from kb.errors import KBIndexError, KBInputError
 from kb.index import read_faiss_index, set_ef_search
+from kb.passage import Passage
 from kb.store import MANIFEST_FILE, PassageStore, read_manifest
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A search result: a passage of an article and its relevance score (higher is better)."""
-
-    score: float
-    article_id: str
-    title: str
-    section: str  # heading trail within the article, "" for the introduction
-    source: str  # file the article came from, relative to the docs folder
-    text: str
-    position: int  # order of the passage within its article, from 0
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict of every field."""
-        return asdict(self)
 
 
 class KnowledgeBase:
@@ -240,10 +223,8 @@ class KnowledgeBase:
         rows = self._store.get(ids)
         passages = []
         for i, score in zip(ids, scores, strict=True):
-            article_id, title, section, source, position, passage_text = rows[i]
-            passages.append(
-                Passage(float(score), article_id, title, section, source, passage_text, position)
-            )
+            article_id, title, section, source, _, passage_text = rows[i]
+            passages.append(Passage(article_id, title, section, source, float(score), passage_text))
         return passages
 
     def _hybrid(self, query: np.ndarray, k: int, text: str) -> tuple[list[int], list[float]]:

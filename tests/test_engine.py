@@ -6,8 +6,6 @@ scores the stand-ins return, and the reason recorded with the reply is checked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 
@@ -17,6 +15,7 @@ from assistant.engine import DialogueEngine
 from assistant.errors import ConfigError
 from assistant.intent import decide
 from assistant.ranker import ResponseRanker
+from kb import Passage
 
 
 class StubIntent:
@@ -55,14 +54,15 @@ class StubRanker:
         return self.encoder.encode(texts)
 
 
-@dataclass
-class P:
-    score: float
-    article_id: str = "billing/refunds"
-    title: str = "Refunds"
-    section: str = "How long refunds take"
-    source: str = "billing/refunds.md"
-    text: str = "Refunds reach your card 5-10 business days after we receive the item."
+def passage(score: float) -> Passage:
+    return Passage(
+        "billing/refunds",
+        "Refunds",
+        "How long refunds take",
+        "billing/refunds.md",
+        score,
+        "Refunds reach your card 5-10 business days after we receive the item.",
+    )
 
 
 class StubKB:
@@ -72,7 +72,7 @@ class StubKB:
         self.score = score
 
     def search(self, text, k=5):
-        return [P(self.score)]
+        return [passage(self.score)]
 
 
 def bank(score_first: float) -> ResponseBank:
@@ -106,7 +106,8 @@ def test_confident_reply_from_bank_with_slots_filled():
     assert d.source == "ranker"
     assert d.reply == "Thanks, Ana! Could you share your order number?"
     assert "0.90 >= 0.55" in d.reason
-    assert d.prediction.label == "order_status"
+    assert (d.intent, d.confidence) == ("order_status", pytest.approx(0.9))
+    assert [label for label, _ in d.top_intents] == ["order_status", "oos", "refund_status"]
     assert [c.text for c in d.candidates][1] == "Anything else?"
 
 
@@ -122,7 +123,7 @@ def test_kb_answer_when_no_reply_fits():
     d = e.decide([], "how long do refunds take")
     assert d.source == "kb"
     assert "**Refunds › How long refunds take**" in d.reply and "5-10 business days" in d.reply
-    assert d.citations[0].article_id == "billing/refunds"
+    assert d.citations == [passage(0.7)]  # the KB's own record, cited as it came
 
 
 def test_out_of_scope_is_graceful_not_a_canned_reply():

@@ -30,7 +30,7 @@ class _FakeKB:
 
     def search_embedding(self, embedding, k=5, text=None):
         return [
-            Passage(1.0 - i / 100, article, "", "", "", "", 0)
+            Passage(article, "", "", "", 1.0 - i / 100)
             for i, article in enumerate(self.rankings[text][:k])
         ]
 

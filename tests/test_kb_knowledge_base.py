@@ -38,16 +38,9 @@ def test_load_round_trip(tiny_kb, tiny_index, tiny_st_model):
     assert all(isinstance(p, Passage) for p in results)
     assert [p.score for p in results] == sorted((p.score for p in results), reverse=True)
     first = results[0]
-    assert first.article_id in SAMPLE_ARTICLES and first.text and first.position >= 0
-    assert set(first.to_dict()) == {
-        "score",
-        "article_id",
-        "title",
-        "section",
-        "source",
-        "text",
-        "position",
-    }
+    assert first.article_id in SAMPLE_ARTICLES and first.text
+    assert set(first.to_dict()) == {"score", "article_id", "title", "section", "source", "text"}
+    assert Passage.from_dict(first.to_dict()) == first
 
 
 def test_passages_carry_their_citation(tiny_kb):
@@ -74,8 +67,8 @@ def test_search_embedding_matches_search(tiny_kb):
     question = "Where is my parcel?"
     by_text = tiny_kb.search(question, k=4)
     by_vector = tiny_kb.search_embedding(tiny_kb.encode([question])[0], k=4, text=question)
-    assert [(p.article_id, p.position) for p in by_text] == [
-        (p.article_id, p.position) for p in by_vector
+    assert [(p.article_id, p.section, p.text) for p in by_text] == [
+        (p.article_id, p.section, p.text) for p in by_vector
     ]
     assert by_text[0].score == pytest.approx(by_vector[0].score, abs=1e-5)
 

@@ -69,7 +69,7 @@ def ask_cmd(message, conversation_id, models, kb_dir, db, as_json) -> None:
     else:
         click.echo(reply.reply)
         for c in reply.citations[:1]:
-            click.echo(f"\n[source: {c.title} › {c.section} ({c.source})]")
+            click.echo(f"\n[source: {c.heading} ({c.source})]")
     click.echo(
         f"\n-- {reply.source} · intent {reply.intent} ({reply.confidence:.2f}) · "
         f"conversation {cid} · {reply.latency_ms:.0f} ms",

@@ -169,16 +169,14 @@ def search_cmd(index_dir, question, k, model, as_json) -> None:
 
     passages = KnowledgeBase.load(index_dir, model_path=model).search(question, k=k)
     if as_json:
-        keys = ("score", "article_id", "title", "section", "source", "text")
-        results = [{key: getattr(p, key) for key in keys} for p in passages]
+        results = [p.to_dict() for p in passages]
         click.echo(json.dumps({"results": results}, indent=2, ensure_ascii=False))
         return
     for rank, p in enumerate(passages, start=1):
-        heading = p.title + (f" > {p.section}" if p.section else "")
         snippet = " ".join(p.text.split())
         if len(snippet) > _SNIPPET_CHARS:
             snippet = snippet[: _SNIPPET_CHARS - 3].rsplit(" ", 1)[0] + "..."
-        click.echo(f"{rank}. [{p.score:.3f}] {heading}  ({p.source})")
+        click.echo(f"{rank}. [{p.score:.3f}] {p.heading}  ({p.source})")
         click.echo(f"   {snippet}")
 
 

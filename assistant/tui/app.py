@@ -73,13 +73,6 @@ class Backend(Protocol):
 # -- formatting helpers ------------------------------------------------------------------------
 
 
-def citation_label(citation: Citation) -> str:
-    """ "Title › Section", or the title alone when the passage has no section."""
-    if citation.section:
-        return f"{citation.title} › {citation.section}"
-    return citation.title
-
-
 def reply_caption(
     source: str | None, citations: Sequence[Citation] = (), ticket_id: str | None = None
 ) -> str:
@@ -90,7 +83,7 @@ def reply_caption(
     """
     if source == "kb":
         if citations:
-            return f"from the knowledge base · {citation_label(citations[0])}"
+            return f"from the knowledge base · {citations[0].heading}"
         return "from the knowledge base"
     if source == "handoff":
         return f"handed to a human · ticket {ticket_id}" if ticket_id else "handed to a human"
@@ -190,7 +183,7 @@ class AssistantMessage(Vertical):
         yield Static(self._caption_text(), classes="caption")
         seen: set[str] = set()
         for citation in self._citations:
-            label = citation_label(citation)
+            label = citation.heading
             if label in seen:
                 continue
             seen.add(label)
@@ -271,7 +264,7 @@ class InsightPanel(VerticalScroll):
             return None
         lines = [
             Content.assemble(
-                (citation_label(c), "bold"), "\n", (f"{c.source} · {c.score:.2f}", "$text-muted")
+                (c.heading, "bold"), "\n", (f"{c.source} · {c.score:.2f}", "$text-muted")
             )
             for c in reply.citations
         ]
