@@ -4,14 +4,16 @@
 
 `templatize` runs at training time over the agent turns of the history; `extract_slots` reads
 what the customer told us so far; `fill` puts it back, with a graceful wording when a slot is
-unknown ("Thanks!" rather than "Thanks, {name}!").
+unknown ("Thanks!" rather than "Thanks, {name}!"). E-mail addresses and phone numbers are found
+by the detectors redaction uses (`assistant.pii`), international formats included.
 """
 
 from __future__ import annotations
 
 import re
 
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+from assistant.pii import find_emails, find_phones, replace_spans
+
 _ORDER = re.compile(r"\b(?:NH|ORD|SO)-?\d{4,8}\b", re.I)
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DATE = re.compile(
@@ -19,7 +21,6 @@ _DATE = re.compile(
     rf"(?:st|nd|rd|th)?(?:,\s+\d{{4}})?\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
 )
 _TICKET = re.compile(r"\bT-\d{4,8}\b")
-_PHONE = re.compile(r"(?<!\w)(?:\+\d{1,3}[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]\d{3}[\s.-]\d{4}\b")
 # A capitalised name right after a greeting or thanks: "Hi Maria,", "Thanks, Tom!".
 _NAME = re.compile(
     r"\b(Hi|Hello|Hey|Dear|Thanks|Thank you|Thanks so much|Sure|Of course|Great|Perfect|Got it|"
@@ -95,10 +96,10 @@ def templatize(text: str) -> str:
     >>> templatize("Thanks, Priya! I found order NH-48213 for priya@example.com.")
     'Thanks, {name}! I found order {order_number} for {email}.'
     """
-    text = _EMAIL.sub("{email}", text)
+    text = replace_spans(text, find_emails(text), "{email}")
     text = _TICKET.sub("{ticket_number}", text)
     text = _ORDER.sub("{order_number}", text)
-    text = _PHONE.sub("{phone}", text)
+    text = replace_spans(text, find_phones(text), "{phone}")
     text = _DATE.sub("{date}", text)
 
     def name(m: re.Match) -> str:
@@ -123,13 +124,12 @@ def extract_slots(customer_texts: list[str]) -> dict[str, str]:
         m = _CUSTOMER_NAME.search(t)
         if m and m.group(1).lower() not in _NAME_STOP:
             slots["name"] = m.group(1).capitalize()
-        for key, rx in (
-            ("order_number", _ORDER),
-            ("ticket_number", _TICKET),
-            ("email", _EMAIL),
-            ("phone", _PHONE),
+        for key, found in (
+            ("order_number", _ORDER.findall(t)),
+            ("ticket_number", _TICKET.findall(t)),
+            ("email", [t[start:end] for start, end in find_emails(t)]),
+            ("phone", [t[start:end] for start, end in find_phones(t)]),
         ):
-            found = rx.findall(t)
             if found:
                 slots[key] = found[-1].upper() if key == "order_number" else found[-1]
     return slots
