@@ -47,7 +47,7 @@ from typing import Any
 import sqlite_utils
 
 from assistant.errors import ConfigError, LogError
-from assistant.redact import PLACEHOLDERS, RedactionConfig, redact
+from assistant.redact import PLACEHOLDERS, RedactionConfig, check_conversation_id, redact
 from assistant.reply import ConversationSummary, TurnRecord
 
 ROLES = ("customer", "assistant", "agent")
@@ -471,9 +471,12 @@ class ConversationLog:
     ) -> str:
         """Start a conversation with status "bot" and return its id.
 
-        `metadata` is stored as JSON with its strings redacted.
+        `metadata` is stored as JSON with its strings redacted. A caller's `conversation_id`
+        holding personal data is refused (ids are stored in clear): `check_conversation_id`.
         """
-        cid = conversation_id or new_id()
+        cid = (
+            check_conversation_id(conversation_id, self.redaction) if conversation_id else new_id()
+        )
         row = {
             "id": cid,
             "started": started or utc_now(),

@@ -127,7 +127,8 @@ def extract_slots(customer_texts: list[str]) -> dict[str, str]:
         for key, found in (
             ("order_number", _ORDER.findall(t)),
             ("ticket_number", _TICKET.findall(t)),
-            ("email", [t[start:end] for start, end in find_emails(t)]),
+            # An address has no spaces: "jo @ example.com" is filled in as "jo@example.com".
+            ("email", [t[start:end].replace(" ", "") for start, end in find_emails(t)]),
             ("phone", [t[start:end] for start, end in find_phones(t)]),
         ):
             if found:

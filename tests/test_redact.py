@@ -1,11 +1,12 @@
-"""Tests for assistant/redact.py: what is replaced, what is left alone, and the config."""
+"""Tests for assistant/redact.py: what is replaced, what is left alone, the config, and the
+check that keeps personal data out of conversation ids."""
 
 from __future__ import annotations
 
 import pytest
 
 from assistant.errors import ConfigError
-from assistant.redact import RedactionConfig, redact
+from assistant.redact import RedactionConfig, check_conversation_id, redact
 
 EMAILS = [
     "jo@example.com",
@@ -147,13 +148,24 @@ def test_cards_off_does_not_turn_a_card_into_a_phone():
     assert kinds == []
 
 
+def test_ibans_and_ssns_can_be_turned_off():
+    msg = "IBAN DE89370400440532013000, SSN 123-45-6789"
+    assert redact(msg) == ("IBAN [IBAN], SSN [SSN]", ["iban", "ssn"])
+    assert redact(msg, RedactionConfig(ibans=False)) == (
+        "IBAN DE89370400440532013000, SSN [SSN]",
+        ["ssn"],
+    )
+    # Off means kept as written, not half-taken by another detector.
+    assert redact(msg, RedactionConfig(ibans=False, ssns=False)) == (msg, [])
+
+
 def test_default_config_is_everything_on():
     config = RedactionConfig()
-    assert (config.emails, config.phones, config.cards) == (True, True, True)
+    assert (config.emails, config.phones, config.cards, config.ibans, config.ssns) == (True,) * 5
     assert redact("jo@example.com", None) == ("[EMAIL]", ["email"])
 
 
-@pytest.mark.parametrize("field", ["emails", "phones", "cards"])
+@pytest.mark.parametrize("field", ["emails", "phones", "cards", "ibans", "ssns"])
 def test_config_rejects_non_bool(field):
     with pytest.raises(ConfigError, match=field):
         RedactionConfig(**{field: "yes"})
@@ -169,3 +181,37 @@ def test_long_adversarial_inputs_finish():
     for text in ["1" * 20000, "1 " * 5000, "+" + "1" * 20000, "a" * 20000 + "@", "a@" * 5000]:
         out, _ = redact(text)
         assert isinstance(out, str)
+
+
+# -- conversation ids -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cid", ["NH-48213", "support-2024-05-01", "T-90412", "3f2a9b1c4d5e6f708192a3b4c5d6e7f8"]
+)
+def test_ordinary_conversation_ids_pass(cid):
+    assert check_conversation_id(cid) == cid
+
+
+@pytest.mark.parametrize(
+    ("cid", "kind"),
+    [
+        ("jo@example.com", "email"),
+        ("jo @ example.com", "email"),
+        ("5550104242", "phone"),
+        ("+44 20 7946 0958", "phone"),
+        ("4111111111111111", "card"),
+        ("DE89370400440532013000", "iban"),
+        ("123-45-6789", "ssn"),
+    ],
+)
+def test_conversation_ids_with_personal_data_are_refused_without_echoing_it(cid, kind):
+    with pytest.raises(ConfigError, match=f"personal data \\({kind}\\)") as info:
+        check_conversation_id(cid)
+    assert cid not in str(info.value)
+
+
+def test_conversation_id_check_follows_the_config():
+    assert check_conversation_id("jo@example.com", RedactionConfig(emails=False)) == (
+        "jo@example.com"
+    )

@@ -49,12 +49,15 @@ def ask_cmd(message, conversation_id, models, kb_dir, db, as_json) -> None:
         assistant ask "where is my order?" --json
     """
     from assistant.errors import ConfigError
+    from assistant.redact import check_conversation_id
     from assistant.service import open_service
 
     if not message.strip():
         raise ConfigError(
             'MESSAGE is empty: type what the customer asks, e.g. "where is my order?"'
         )
+    if conversation_id:
+        check_conversation_id(conversation_id)  # before anything is opened or written
     svc = open_service(models, kb_dir, db)
     try:
         cid = conversation_id or svc.new_conversation(channel="cli")
