@@ -11,10 +11,10 @@ not overlapping; `replace_spans` puts a placeholder in their place:
     ['jo@example.com', '+44 20 7946 0958']
 
 They run on every string the log stores, so the patterns are compiled once, each search is
-skipped when the text cannot contain what it looks for (no `@`, too few digits), the scans
-start on a character class the regex engine can skip to (a pattern that opens with a
-lookbehind is tried at every position and costs several times more on long messages), and no
-pattern backtracks more than linearly.
+skipped when the text cannot contain what it looks for (no `@`, too few digits), the digit
+detectors share one scan for "number stretches" and try their full patterns only inside them
+(a pattern that opens with a lookbehind is tried at every position of a long message), e-mail
+addresses are looked for only around each `@`, and no pattern backtracks more than linearly.
 
 - E-mail: local part, `@` (spaces around it allowed: `jo @ example.com`), a domain whose last
   label has two letters or more.
