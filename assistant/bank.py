@@ -1,4 +1,7 @@
-"""The response bank at run time: templates, their usage, their precomputed embeddings."""
+"""The response bank: templates, their usage, their precomputed embeddings.
+
+Saved beside a ranker (`ResponseBank.save`) and read back at run time (`ResponseBank.load`).
+"""
 
 from __future__ import annotations
 
@@ -18,17 +21,43 @@ class BankEntry:
     intents: dict[str, int] = field(default_factory=dict)  # intents it answered, with counts
 
 
+ENTRIES_FILE = "bank.jsonl"
+EMBEDDINGS_FILE = "bank_embeddings.npy"
+
+
 class ResponseBank:
-    """Loaded from a ranker directory: `bank.jsonl` and `bank_embeddings.npy` (N, H)."""
+    """Kept in a ranker directory: `bank.jsonl` and `bank_embeddings.npy` (N, H)."""
 
     def __init__(self, entries: list[BankEntry], embeddings: np.ndarray) -> None:
+        """`embeddings[i]` is entry i as the ranker embeds replies (`encode_replies`)."""
+        if len(embeddings) != len(entries):
+            raise ModelError(f"{len(embeddings)} bank embeddings for {len(entries)} entries.")
         self.entries = entries
         self.embeddings = embeddings
 
     @classmethod
+    def embed(cls, entries: list[BankEntry], ranker) -> ResponseBank:
+        """A bank whose embeddings are the ranker's (`ResponseRanker.encode_replies`)."""
+        return cls(entries, ranker.encode_replies([e.text for e in entries]))
+
+    def save(self, model_dir: str | Path) -> None:
+        """Write `bank.jsonl` and `bank_embeddings.npy` into `model_dir` for `load`."""
+        path = Path(model_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        with open(path / ENTRIES_FILE, "w") as fh:
+            for e in self.entries:
+                fh.write(json.dumps({"text": e.text, "count": e.count, "intents": e.intents}))
+                fh.write("\n")
+        np.save(
+            path / EMBEDDINGS_FILE,
+            np.asarray(self.embeddings, dtype=np.float32),
+            allow_pickle=False,
+        )
+
+    @classmethod
     def load(cls, model_dir: str | Path) -> ResponseBank:
         path = Path(model_dir)
-        jf, ef = path / "bank.jsonl", path / "bank_embeddings.npy"
+        jf, ef = path / ENTRIES_FILE, path / EMBEDDINGS_FILE
         for f in (jf, ef):
             if not f.is_file():
                 raise ModelError(f"{f}: missing response bank. Retrain the ranker to build it.")

@@ -3,6 +3,7 @@
 A model directory holds a sentence-transformers encoder (mean pooling, normalised),
 `head.safetensors` (a linear layer over the embedding) and `manifest.json` with the label
 map, the out-of-scope label and the confidence threshold chosen on validation data.
+`IntentClassifier.save` writes that directory and `IntentClassifier.load` reads it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import ModelError
-from assistant.manifest import read_manifest
+from assistant.manifest import read_manifest, write_manifest
+
+HEAD_FILE = "head.safetensors"
 
 
 @dataclass
@@ -60,7 +63,10 @@ class IntentClassifier:
     'order_status'
     """
 
-    def __init__(self, encoder, weight, bias, manifest: dict, path: Path) -> None:
+    def __init__(self, encoder, weight, bias, manifest: dict, path: Path | None = None) -> None:
+        """`manifest` needs "labels" (the order of the head's rows); "oos_label" and
+        "threshold" default to "oos" and 0. `path`: where it was loaded from (None: not
+        saved)."""
         self.encoder = encoder
         self.weight = weight  # (C, H) torch tensor
         self.bias = bias  # (C,)
@@ -79,7 +85,7 @@ class IntentClassifier:
 
         path = Path(model_dir)
         manifest = read_manifest(path, "intent")
-        head_file = path / "head.safetensors"
+        head_file = path / HEAD_FILE
         if not head_file.is_file():
             raise ModelError(f"{head_file}: missing classifier head. Retrain the model.")
         head = load_file(str(head_file))
@@ -96,6 +102,24 @@ class IntentClassifier:
                 f"{head_file}: head width {weight.shape[1]} != encoder width {encoder.dim}."
             )
         return cls(encoder, weight, bias, manifest, path)
+
+    def save(self, model_dir: str | Path) -> dict:
+        """Write the model so that `load` reads it back: the encoder (safetensors, plus the
+        sentence-transformers files), the head and `manifest.json`; returns the manifest."""
+        from safetensors.torch import save_file
+
+        out = Path(model_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        self.encoder.save(out)
+        save_file(
+            {
+                "weight": self.weight.detach().float().contiguous(),
+                "bias": self.bias.detach().float().contiguous(),
+            },
+            str(out / HEAD_FILE),
+        )
+        fields = {k: v for k, v in self.manifest.items() if k not in ("kind", "format_version")}
+        return write_manifest(out, "intent", **fields)
 
     @property
     def version(self) -> str:

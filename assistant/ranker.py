@@ -9,7 +9,8 @@ towers (`assistant.lexical`) adds their cosine with the weight chosen on validat
 Both are folded into one vector per text, [sqrt(1-w) * dense, sqrt(w) * lexical], still of
 unit length, so the score stays a dot product: the response bank's precomputed embeddings
 and every caller work unchanged. A model directory also carries the response bank built from
-the training dialogues (`bank.jsonl`, see `assistant.bank`).
+the training dialogues (`bank.jsonl`, see `assistant.bank`). `ResponseRanker.save` writes the
+ranker's part of the directory and `ResponseRanker.load` reads it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 
 from assistant.context import format_context
 from assistant.lexical import LexicalEncoder
-from assistant.manifest import read_manifest
+from assistant.manifest import read_manifest, write_manifest
 
 
 class ResponseRanker:
@@ -32,8 +33,15 @@ class ResponseRanker:
     """
 
     def __init__(
-        self, encoder, manifest: dict, path: Path, lexical: LexicalEncoder | None = None
+        self,
+        encoder,
+        manifest: dict,
+        path: Path | None = None,
+        lexical: LexicalEncoder | None = None,
     ) -> None:
+        """`manifest["config"]` gives context_turns, max_context_length and max_reply_length,
+        `manifest["lexical_weight"]` the lexical share. `path`: where it was loaded from (None:
+        not saved)."""
         self.encoder = encoder
         self.lexical = lexical
         # weight of the lexical score; 0 without lexical towers
@@ -54,6 +62,19 @@ class ResponseRanker:
         manifest = read_manifest(path, "ranker")
         encoder = Encoder(path, precision=precision)
         return cls(encoder, manifest, path, LexicalEncoder.load(path))
+
+    def save(self, model_dir: str | Path) -> dict:
+        """Write the ranker so that `load` reads it back: the encoder (safetensors, plus the
+        sentence-transformers files), the lexical towers if any, and `manifest.json`; returns
+        the manifest. The response bank is saved beside it by `ResponseBank.save`."""
+        out = Path(model_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        self.encoder.save(out, max_length=self.max_context_length)
+        if self.lexical is not None:
+            self.lexical.save(out)
+        fields = {k: v for k, v in self.manifest.items() if k not in ("kind", "format_version")}
+        fields["lexical_weight"] = self.lexical_weight
+        return write_manifest(out, "ranker", **fields)
 
     @property
     def version(self) -> str:
