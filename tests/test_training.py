@@ -10,6 +10,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import WORDS
 
 from assistant.bank import ResponseBank
 from assistant.errors import DataError, ModelError
@@ -125,7 +126,7 @@ def test_failed_training_writes_nothing(tmp_path, tiny_st_model):
     out = tmp_path / "out"
     with pytest.raises(DataError):
         train_intent(IntentTrainConfig(data=str(bad), out=str(out), base_model=str(tiny_st_model)))
-    assert not out.exists() and not (tmp_path / "out.partial").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
 
 
 def test_lexical_towers_that_do_not_help_are_not_kept(
@@ -152,3 +153,201 @@ def test_lexical_towers_that_do_not_help_are_not_kept(
     assert not (out / "lexical.json").exists()
     r = ResponseRanker.load(out)
     assert r.lexical is None and r.lexical_weight == 0.0
+
+
+# --out: never delete what we did not write (issue 11) --------------------------------------
+
+
+def _files(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_cli_refuses_an_out_dir_with_user_files(tmp_path, dialogues):
+    from click.testing import CliRunner
+
+    from assistant.cli import cli
+
+    out = tmp_path / "models"
+    out.mkdir()
+    (out / "important.txt").write_text("do not lose me")
+    (tmp_path / "models.old").mkdir()
+    (tmp_path / "models.old" / "backup.txt").write_text("nor me")
+    before = _files(tmp_path)
+    for kind in ("intent", "ranker"):
+        res = CliRunner().invoke(cli, ["train", kind, "--data", str(dialogues), "--out", str(out)])
+        assert res.exit_code != 0
+        assert "not empty and is not a model we trained" in res.output
+        assert "Traceback" not in res.output
+    assert _files(tmp_path) == before
+
+
+def _train_small_intent(data, out, tiny, **kw):
+    kw = {"epochs": 0, "batch_size": 16, **kw}
+    return train_intent(
+        IntentTrainConfig(data=str(data), out=str(out), base_model=str(tiny), **kw),
+        log=lambda m: None,
+    )
+
+
+def test_retraining_replaces_our_model_and_nothing_else(tmp_path, dialogues, tiny_st_model):
+    out = tmp_path / "intent"
+    first = _train_small_intent(dialogues, out, tiny_st_model, seed=0)
+    assert set(first["files"]) == set(_files(out)) - {"manifest.json"}
+    (tmp_path / "intent.old").mkdir()
+    (tmp_path / "intent.old" / "backup.txt").write_text("user's")
+    second = _train_small_intent(dialogues, out, tiny_st_model, seed=1)
+    assert second["config"]["seed"] == 1
+    assert json.loads((out / "manifest.json").read_text())["config"]["seed"] == 1
+    IntentClassifier.load(out).predict(["where is my order"])
+    assert (tmp_path / "intent.old" / "backup.txt").read_text() == "user's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["intent", "intent.old"]
+
+
+def test_a_crash_while_saving_leaves_the_previous_model(
+    tmp_path, dialogues, tiny_st_model, monkeypatch
+):
+    import training.report
+
+    out = tmp_path / "intent"
+    _train_small_intent(dialogues, out, tiny_st_model)
+    before = _files(out)
+    probs = IntentClassifier.load(out).probs(["where is my order"])
+
+    def crash(model_dir, *args, **kwargs):
+        assert (model_dir / "head.safetensors").is_file()  # the new model is half written
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(training.report, "write_intent_report", crash)
+    with pytest.raises(OSError, match="No space left"):
+        _train_small_intent(dialogues, out, tiny_st_model, seed=3)
+    assert _files(out) == before
+    assert np.allclose(IntentClassifier.load(out).probs(["where is my order"]), probs)
+    assert [p.name for p in tmp_path.iterdir()] == ["intent"]
+
+
+def test_same_seed_same_model(tmp_path, tiny_st_model):
+    """The harness is deterministic: two runs with one seed give byte-identical weights."""
+    data = tmp_path / "i.csv"
+    rows = [f"{w}{s},{lab}" for lab, ws in WORDS.items() for w in ws for s in ("", " please")]
+    data.write_text("text,label\n" + "\n".join(rows) + "\n")
+    runs = []
+    for name in ("a", "b"):
+        m = _train_small_intent(data, tmp_path / name, tiny_st_model, epochs=2, lr_body=2e-3)
+        runs.append(m)
+    assert runs[0]["metrics"] == runs[1]["metrics"]
+    assert len(runs[0]["metrics"]["history"]) == 2
+    for f in ("model.safetensors", "head.safetensors"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+
+
+# small data (issue 11 #6, issue 13) ---------------------------------------------------------
+
+
+def test_intent_from_tiny_data_without_validation(tmp_path, tiny_st_model):
+    data = tmp_path / "tiny.csv"
+    data.write_text(
+        "text,label\nwhere is my order,order\ntrack my parcel,order\nhas it shipped,order\n"
+        "order status,order\nmy refund,refund\nmoney back,refund\nrefund status,refund\n"
+        "refund please,refund\n"
+    )
+    logs: list[str] = []
+    manifest = train_intent(
+        IntentTrainConfig(
+            data=str(data), out=str(tmp_path / "m"), epochs=2, base_model=str(tiny_st_model)
+        ),
+        log=logs.append,
+    )
+    text = "\n".join(logs)
+    assert "8 training / 0 validation examples" in text
+    assert "no validation data: no early stopping and no model selection" in text
+    assert "out-of-scope threshold 0" in text
+    m = manifest["metrics"]
+    assert m["validation"]["n"] == 0 and m["validation"]["accuracy"] is None
+    assert m["selected"] == "fine-tuned" and m["best_epoch"] == 2
+    assert [h["epoch"] for h in m["history"]] == [1, 2]
+    assert manifest["threshold"] == 0.0
+    pred = IntentClassifier.load(tmp_path / "m").predict(["where is my order"])[0]
+    assert pred.label in ("order", "refund")
+    assert (tmp_path / "m" / "confusion.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_ranker_from_tiny_data_without_validation(tmp_path, tiny_st_model):
+    from conftest import make_dialogues
+
+    from training.ranker import RankerTrainConfig, train_ranker
+
+    data = make_dialogues(tmp_path / "d.jsonl", n=6)  # one dialogue held out: no 1-of-N item
+    logs: list[str] = []
+    manifest = train_ranker(
+        RankerTrainConfig(
+            data=str(data),
+            out=str(tmp_path / "r"),
+            epochs=2,
+            base_model=str(tiny_st_model),
+            batch_size=4,
+            max_pairs=None,
+            lexical_buckets=1 << 10,
+            lexical_dim=8,
+        ),
+        log=logs.append,
+    )
+    text = "\n".join(logs)
+    assert "0 validation items" in text and "no model selection" in text
+    assert manifest["metrics"]["best_epoch"] == 2  # the last epoch, not the base model
+    assert manifest["lexical_weight"] == 0.5
+    r = ResponseRanker.load(tmp_path / "r")
+    assert r.score([("customer", "where is my order")], ["a", "b"]).shape == (2,)
+
+
+def test_too_few_ranker_pairs_says_what_to_do(tmp_path, tiny_st_model):
+    from conftest import make_dialogues
+
+    from training.ranker import RankerTrainConfig, train_ranker
+
+    data = make_dialogues(tmp_path / "d.jsonl", n=6)
+    with pytest.raises(DataError, match="lower --batch-size"):
+        train_ranker(
+            RankerTrainConfig(
+                data=str(data), out=str(tmp_path / "r"), base_model=str(tiny_st_model)
+            ),
+            log=lambda m: None,
+        )
+    assert not (tmp_path / "r").exists()
+
+
+def test_ranking_items_need_replies_from_other_dialogues(tmp_path):
+    from conftest import make_dialogues
+
+    from training.data import load_dialogues
+    from training.evaluate import ranking_tasks
+
+    one = load_dialogues(make_dialogues(tmp_path / "d.jsonl", n=1))
+    assert ranking_tasks(one, 3) == []  # used to loop forever
+    two = load_dialogues(make_dialogues(tmp_path / "d2.jsonl", n=2))
+    tasks = ranking_tasks(two, 3, n_candidates=5)
+    assert tasks and all(len(t.distractors) == 4 for t in tasks)
+    assert all(t.reply not in t.distractors for t in tasks)
+
+
+@pytest.mark.parametrize(
+    "name, content, where",
+    [
+        ("nul.csv", "text,label\nhello,a\nhel\x00lo,b\n", "nul.csv:3"),
+        (
+            "nul.jsonl",
+            '{"id": "a", "turns": [{"role": "customer", "text": "hi", "intent": "x"}]}\n'
+            '{"id": "b", "turns": [{"role": "customer", "text": "h\\u0000i", "intent": "y"}]}\n',
+            "nul.jsonl:2",
+        ),
+    ],
+)
+def test_nul_in_training_text_is_rejected(tmp_path, tiny_st_model, name, content, where):
+    data = tmp_path / name
+    data.write_text(content)
+    with pytest.raises(DataError, match=f"{where}: .*NUL"):
+        train_intent(
+            IntentTrainConfig(
+                data=str(data), out=str(tmp_path / "m"), base_model=str(tiny_st_model)
+            )
+        )
+    assert not (tmp_path / "m").exists()

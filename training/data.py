@@ -75,6 +75,12 @@ def _read_text(path: Path) -> str:
         ) from None
     if not text.strip():
         raise DataError(f"{path}: the file is empty. Add examples (see README, 'Data formats').")
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise DataError(
+            f"{path}:{text.count(chr(10), 0, nul) + 1}: contains a NUL byte (\\x00), which is "
+            "never part of a message. Remove it (the file may be binary or UTF-16)."
+        )
     return text
 
 
@@ -124,6 +130,11 @@ def load_dialogues(path: str | Path) -> list[Dialogue]:
                 raise DataError(f'{where}: turn {i} of {did!r} has an empty or missing "text".')
             if intent is not None and (not isinstance(intent, str) or not intent.strip()):
                 raise DataError(f'{where}: turn {i} of {did!r} has a bad "intent" {intent!r}.')
+            if "\x00" in ttext or (intent and "\x00" in intent):
+                raise DataError(
+                    f"{where}: turn {i} of {did!r} contains a NUL character (\\u0000), which "
+                    "is never part of a message. Remove it."
+                )
             turns.append(Turn(role=role, text=ttext.strip(), intent=intent))
         meta = {k: v for k, v in obj.items() if k not in ("id", "turns")}
         dialogues.append(Dialogue(id=did, turns=turns, metadata=meta))

@@ -49,20 +49,6 @@ def freeze_unused(model) -> None:
             p.requires_grad_(False)
 
 
-def warmup_linear(opt, total_steps: int, warmup_ratio: float):
-    """Learning rate rising linearly over the first `warmup_ratio` of steps, then falling to 0."""
-    import torch
-
-    warm = int(total_steps * warmup_ratio)
-
-    def factor(step: int) -> float:
-        if step < warm:
-            return (step + 1) / max(1, warm)
-        return max(0.0, (total_steps - step) / max(1, total_steps - warm))
-
-    return torch.optim.lr_scheduler.LambdaLR(opt, factor)
-
-
 def shard(indices: list[int]) -> list[int]:
     """This rank's share of a (shuffled, identical on every rank) index list, equal lengths."""
     rank, size = world()

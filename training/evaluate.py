@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,8 +63,20 @@ def ranking_tasks(
     pool: list[tuple[str, str]] = [
         (d.id, t.text) for d in dialogues for t in d.turns if t.role == "agent"
     ]
+    # How many pool entries could stand beside each reply: none (a single dialogue, or one
+    # reply text everywhere) would make the draw below loop forever, so such items are left out.
+    per_dialogue = Counter(did for did, _ in pool)
+    per_text = Counter(text for _, text in pool)
+    per_pair = Counter(pool)
     tasks = []
     for ex in ranking_examples(dialogues, context_turns):
+        eligible = (
+            len(pool)
+            - per_dialogue[ex.dialogue_id]
+            - (per_text[ex.reply] - per_pair[(ex.dialogue_id, ex.reply)])
+        )
+        if eligible <= 0:
+            continue
         distractors: list[str] = []
         while len(distractors) < n_candidates - 1:
             did, text = pool[rng.randrange(len(pool))]
@@ -92,12 +105,12 @@ def evaluate_ranker(
     return rank_tasks(ranker, tasks)
 
 
-def task_scores(ranker, tasks: list[RankingTask]) -> np.ndarray:
+def task_scores(ranker, tasks: list[RankingTask], progress: bool = True) -> np.ndarray:
     """(n_tasks, n_candidates) scores; column 0 is the true reply, the rest its distractors."""
     replies = sorted({t.reply for t in tasks} | {d for t in tasks for d in t.distractors})
     r_index = {r: i for i, r in enumerate(replies)}
-    r_emb = ranker.encode_replies(replies, progress=True)
-    c_emb = ranker.encode_contexts([t.context for t in tasks], progress=True)
+    r_emb = ranker.encode_replies(replies, progress=progress)
+    c_emb = ranker.encode_contexts([t.context for t in tasks], progress=progress)
     return np.stack(
         [
             r_emb[[r_index[t.reply]] + [r_index[d] for d in t.distractors]] @ c_emb[i]

@@ -8,32 +8,28 @@ The recipe, in order:
   4. select    keep whichever of probe / fine-tuned scores better on validation
   5. threshold pick the out-of-scope confidence threshold on validation data only
   6. save      encoder (safetensors), head, manifest, metrics and the report
+
+Setup, the fine-tuning loop, selection and saving are `training.trainer`'s; this module holds
+the classifier's own data, loss and metric. Without validation examples (tiny data) the
+probe is still trained, every epoch runs, the last one is kept and the threshold is 0.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 
 from assistant.errors import ConfigError, DataError
-from assistant.paths import resolve_base_model
 from training import distributed as dist
-from training.data import (
-    fingerprint,
-    load_intent_examples,
-    validate_intent_examples,
-)
-from training.distributed import freeze_unused, warmup_linear
+from training.data import load_intent_examples, validate_intent_examples
 from training.metrics import choose_threshold, intent_metrics
 from training.split import length_grouped_batches, split_examples
+from training.trainer import Evaluation, Trainer, TrainerArgs, fmt
 
 OOS_MODES = ("class", "threshold", "both")
 
@@ -78,14 +74,6 @@ class IntentTrainConfig:
             raise ConfigError(f"max_length must be >= 8, got {self.max_length}")
 
 
-def seed_everything(seed: int) -> None:
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 class IntentNet:
     """Encoder + normalise + linear head as one torch module (built lazily: no torch at import)."""
 
@@ -109,19 +97,6 @@ class IntentNet:
         return _Net()
 
 
-def _param_groups(net, cfg: IntentTrainConfig):
-    decay, no_decay = [], []
-    for p in net.body.parameters():
-        if not p.requires_grad:
-            continue
-        (no_decay if p.ndim == 1 else decay).append(p)
-    return [
-        {"params": decay, "lr": cfg.lr_body, "weight_decay": cfg.weight_decay},
-        {"params": no_decay, "lr": cfg.lr_body, "weight_decay": 0.0},
-        {"params": list(net.head.parameters()), "lr": cfg.lr_head, "weight_decay": 0.0},
-    ]
-
-
 def _softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(1, keepdims=True)
     e = np.exp(z)
@@ -142,19 +117,81 @@ def _evaluate_probs(probs, gold, labels, cfg) -> tuple[float, dict, dict]:
     return t, (m or raw), raw
 
 
-def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> dict:
-    """Train an intent classifier and save it to `cfg.out`; returns the manifest."""
-    import torch
+def _evaluation(probs: np.ndarray, gold: list[str], labels: list[str], cfg) -> Evaluation:
+    """Validation of class probabilities (N, C); the threshold goes into `extra`."""
+    if not gold:
+        return Evaluation(
+            None,
+            intent_metrics([], [], cfg.oos_label),
+            "no validation examples",
+            {"threshold": 0.0},
+        )
+    t, m, raw = _evaluate_probs(probs, gold, labels, cfg)
+    summary = (
+        f"val accuracy {fmt(m['accuracy'])}, oos recall {m['oos_recall']}, threshold {t:.3f} "
+        f"(argmax only: accuracy {fmt(raw['accuracy'])}, oos recall {raw['oos_recall']})"
+    )
+    return Evaluation(raw["accuracy"] or 0.0, m, summary, {"threshold": t})
 
-    from assistant.encoder import Encoder, bf16_supported
 
-    start = time.time()
-    dist.setup()
-    main = dist.is_main()
-    say = log if main else (lambda _msg: None)
-    seed_everything(cfg.seed)
+class _IntentTask:
+    """Fine-tuning the classifier (`training.trainer.TrainingTask`): weighted, label-smoothed
+    cross-entropy; selection by in-scope accuracy on validation."""
 
-    # 1. data ---------------------------------------------------------------------------------
+    def __init__(self, run: Trainer, cfg: IntentTrainConfig, encoder, net, train_ex, val_ex):
+        import torch
+
+        self.run, self.cfg, self.encoder, self.module = run, cfg, encoder, net
+        self.labels = sorted({e.label for e in train_ex})
+        lab_idx = {lab: i for i, lab in enumerate(self.labels)}
+        self.texts = [e.text for e in train_ex]
+        self.y = np.array([lab_idx[e.label] for e in train_ex])
+        self.lengths = [len(t) for t in self.texts]
+        self.val_texts = [e.text for e in val_ex]
+        self.val_gold = [e.label for e in val_ex]
+        class_w = torch.ones(len(self.labels))
+        if cfg.oos_label in lab_idx:
+            class_w[lab_idx[cfg.oos_label]] = cfg.oos_weight
+        self.loss_fn = torch.nn.CrossEntropyLoss(
+            weight=class_w, label_smoothing=cfg.label_smoothing
+        )
+        self.rng = random.Random(cfg.seed)
+
+    def param_groups(self) -> list[dict]:
+        cfg, net = self.cfg, self.module
+        return self.run.decay_groups(net.body, cfg.lr_body, cfg.weight_decay) + [
+            {"params": list(net.head.parameters()), "lr": cfg.lr_head, "weight_decay": 0.0}
+        ]
+
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(dist.shard(list(range(len(self.texts))))) / self.cfg.batch_size)
+
+    def batches(self, epoch: int) -> list[list[int]]:
+        order = list(range(len(self.texts)))
+        self.rng.shuffle(order)
+        order = dist.shard(order)
+        return length_grouped_batches(order, self.lengths, self.cfg.batch_size, self.rng)
+
+    def loss(self, model, batch: list[int]):
+        import torch
+
+        tokens = self.encoder.tokenize([self.texts[i] for i in batch])
+        y = torch.tensor(self.y[batch])
+        with self.run.autocast():
+            logits = model(tokens["input_ids"], tokens["attention_mask"])
+        return self.loss_fn(logits.float(), y)
+
+    def evaluate(self) -> Evaluation:
+        import torch
+
+        x_va = self.encoder.encode(self.val_texts, bf16=False)
+        with torch.no_grad():
+            logits = self.module.head(torch.tensor(x_va)).numpy()
+        return _evaluation(_softmax(logits), self.val_gold, self.labels, self.cfg)
+
+
+def _split(cfg: IntentTrainConfig, say: Callable[[str], None]):
+    """Training and validation examples, checked (step 1)."""
     examples = load_intent_examples(cfg.data, cfg.text_column, cfg.label_column)
     for w in validate_intent_examples(examples, cfg.data, cfg.oos_label):
         say(f"warning: {w}")
@@ -172,164 +209,104 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
             f"{cfg.val or cfg.data}: validation labels {unknown[:10]} never occur in the training "
             "data. Add training examples for them or remove them from validation."
         )
-    lab_idx = {lab: i for i, lab in enumerate(labels)}
     say(
         f"data: {len(train_ex)} training / {len(val_ex)} validation examples, {len(labels)} classes"
     )
-    base = resolve_base_model(cfg.base_model)
-    bf16 = bf16_supported() if cfg.bf16 is None else cfg.bf16
-    encoder = Encoder(base, max_length=cfg.max_length)
-    tr_text = [e.text for e in train_ex]
-    tr_y = np.array([lab_idx[e.label] for e in train_ex])
-    tr_len = [len(t) for t in tr_text]
-    va_text = [e.text for e in val_ex]
-    va_gold = [e.label for e in val_ex]
-
-    # 2. linear probe on frozen embeddings ------------------------------------------------------
-    from sklearn.linear_model import LogisticRegression
-
-    t0 = time.time()
-    x_tr = encoder.encode(tr_text, bf16=bf16, progress=main)
-    x_va = encoder.encode(va_text, bf16=bf16, progress=main)
-    probe = LogisticRegression(C=cfg.probe_c, max_iter=2000)
-    probe.fit(x_tr, tr_y)
-    w0 = probe.coef_ if len(labels) > 2 else np.vstack([-probe.coef_[0] / 2, probe.coef_[0] / 2])
-    b0 = (
-        probe.intercept_
-        if len(labels) > 2
-        else np.array([-probe.intercept_[0] / 2, probe.intercept_[0] / 2])
-    )
-    probe_probs = _softmax(x_va @ w0.T + b0)
-    probe_t, probe_m, probe_raw = _evaluate_probs(probe_probs, va_gold, labels, cfg)
-    probe_score = probe_raw["accuracy"] or 0.0
-    probe_time = time.time() - t0
-    say(
-        f"probe: val accuracy {probe_m['accuracy']:.4f}, oos recall {probe_m['oos_recall']}, "
-        f"{probe_time:.0f}s"
-    )
-
-    # 3. fine-tune -------------------------------------------------------------------------------
-    if cfg.freeze_embeddings:
-        encoder.model.embeddings.word_embeddings.weight.requires_grad_(False)
-    freeze_unused(encoder.model)
-    net = IntentNet.build(encoder, len(labels))
-    with torch.no_grad():
-        net.head.weight.copy_(torch.tensor(w0, dtype=torch.float32))
-        net.head.bias.copy_(torch.tensor(b0, dtype=torch.float32))
-    model = dist.wrap(net)
-    opt = torch.optim.AdamW(_param_groups(net, cfg))
-    steps_per_epoch = math.ceil(len(dist.shard(list(range(len(tr_text))))) / cfg.batch_size)
-    sched = warmup_linear(opt, max(1, steps_per_epoch * cfg.epochs), cfg.warmup_ratio)
-    class_w = torch.ones(len(labels))
-    if cfg.oos_label in lab_idx:
-        class_w[lab_idx[cfg.oos_label]] = cfg.oos_weight
-    loss_fn = torch.nn.CrossEntropyLoss(weight=class_w, label_smoothing=cfg.label_smoothing)
-    best = {"score": probe_score, "epoch": 0, "state": None, "t": probe_t, "m": probe_m}
-    history = []
-    rng = random.Random(cfg.seed)
-    bad_epochs = 0
-    for epoch in range(1, cfg.epochs + 1):
-        net.train()
-        order = list(range(len(tr_text)))
-        rng.shuffle(order)
-        order = dist.shard(order)
-        batches = length_grouped_batches(order, tr_len, cfg.batch_size, rng)
-        it = batches
-        if main:
-            from tqdm import tqdm
-
-            it = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", unit="step", leave=False)
-        run_loss = 0.0
-        for bi, idx in enumerate(it):
-            batch = encoder.tokenize([tr_text[i] for i in idx])
-            y = torch.tensor(tr_y[idx])
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                logits = model(batch["input_ids"], batch["attention_mask"])
-            loss = loss_fn(logits.float(), y)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
-            run_loss += loss.item()
-            if main and bi % 20 == 0:
-                it.set_postfix(loss=f"{run_loss / (bi + 1):.3f}")
-        net.eval()
-        x_va = encoder.encode(va_text, bf16=False)
-        with torch.no_grad():
-            va_logits = net.head(torch.tensor(x_va)).numpy()
-        va_probs = _softmax(va_logits)
-        t, m, raw = _evaluate_probs(va_probs, va_gold, labels, cfg)
-        score = raw["accuracy"] or 0.0
-        history.append(
-            {"epoch": epoch, "loss": run_loss / max(1, len(batches)), "val": m, "threshold": t}
-        )
+    if not val_ex:
         say(
-            f"epoch {epoch}: loss {run_loss / max(1, len(batches)):.4f}, val accuracy "
-            f"{m['accuracy']:.4f}, oos recall {m['oos_recall']}, threshold {t:.3f} "
-            f"(argmax only: accuracy {raw['accuracy']:.4f}, oos recall {raw['oos_recall']})"
+            f"no validation examples: {cfg.val or cfg.data} is too small to hold "
+            f"{cfg.val_fraction:.0%} of an intent out; give a --val file to select the model and "
+            "the out-of-scope threshold"
         )
-        improved = score > best["score"] + 1e-6
-        if improved:
-            best = {
-                "score": score,
-                "epoch": epoch,
-                "t": t,
-                "m": m,
-                "state": copy.deepcopy(net.state_dict()),
-            }
-            bad_epochs = 0
-        else:
-            bad_epochs += 1
-        if dist.broadcast_flag(bad_epochs > cfg.patience - 1 and epoch < cfg.epochs):
-            say(f"early stopping after epoch {epoch} (best epoch {best['epoch']})")
-            break
+    return train_ex, val_ex
 
-    # 4. select ----------------------------------------------------------------------------------
-    if best["state"] is not None:
-        net.load_state_dict(best["state"])
-        chosen = "fine-tuned"
-    else:
-        # The probe won on validation: restore the frozen encoder and the probe head.
-        encoder = Encoder(base, max_length=cfg.max_length)
+
+def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> dict:
+    """Train an intent classifier and save it to `cfg.out`; returns the manifest."""
+    import torch
+
+    from assistant.intent import IntentClassifier
+
+    args = TrainerArgs(
+        seed=cfg.seed,
+        epochs=cfg.epochs,
+        warmup_ratio=cfg.warmup_ratio,
+        patience=cfg.patience,
+        bf16=cfg.bf16,
+    )
+    with Trainer(args, cfg.out, "intent", log) as run:
+        # 1. data -------------------------------------------------------------------------------
+        train_ex, val_ex = _split(cfg, run.say)
+        encoder = run.load_encoder(cfg.base_model, max_length=cfg.max_length)
+        labels = sorted({e.label for e in train_ex})
+        va_gold = [e.label for e in val_ex]
+
+        # 2. linear probe on frozen embeddings ----------------------------------------------------
+        from sklearn.linear_model import LogisticRegression
+
+        t0 = time.time()
+        x_tr = encoder.encode([e.text for e in train_ex], bf16=run.bf16, progress=run.main)
+        x_va = encoder.encode([e.text for e in val_ex], bf16=run.bf16, progress=run.main)
+        lab_idx = {lab: i for i, lab in enumerate(labels)}
+        probe = LogisticRegression(C=cfg.probe_c, max_iter=2000)
+        probe.fit(x_tr, np.array([lab_idx[e.label] for e in train_ex]))
+        binary = len(labels) == 2  # sklearn keeps one row for two classes: split it in halves
+        w0 = np.vstack([-probe.coef_[0] / 2, probe.coef_[0] / 2]) if binary else probe.coef_
+        b0 = (
+            np.array([-probe.intercept_[0] / 2, probe.intercept_[0] / 2])
+            if binary
+            else probe.intercept_
+        )
+        probe_ev = _evaluation(_softmax(x_va @ w0.T + b0), va_gold, labels, cfg)
+        probe_m = probe_ev.metrics
+        run.say(
+            f"probe: val accuracy {fmt(probe_m['accuracy'])}, oos recall {probe_m['oos_recall']}, "
+            f"{time.time() - t0:.0f}s"
+        )
+
+        # 3-4. fine-tune from the probe; keep the best of probe and epochs -------------------------
+        run.freeze(encoder, cfg.freeze_embeddings)
         net = IntentNet.build(encoder, len(labels))
         with torch.no_grad():
             net.head.weight.copy_(torch.tensor(w0, dtype=torch.float32))
             net.head.bias.copy_(torch.tensor(b0, dtype=torch.float32))
-        chosen = "probe"
-    say(f"selected: {chosen} (epoch {best['epoch']}), validation threshold {best['t']:.4f}")
+        task = _IntentTask(run, cfg, encoder, net, train_ex, val_ex)
+        chosen = run.fit(task, baseline=probe_ev)
+        selected = "fine-tuned" if chosen.epoch else "probe"
 
-    # 5-6. save ------------------------------------------------------------------------------------
-    manifest = {}
-    if main:
-        from training.save import save_intent_model
+        # 5. threshold (chosen with the selected model, on validation data only) -----------------
+        threshold = chosen.evaluation.extra["threshold"]
+        if chosen.validated:
+            run.say(
+                f"selected: {selected} (epoch {chosen.epoch}), validation threshold {threshold:.4f}"
+            )
+        else:
+            run.say(
+                f"kept: {selected} (epoch {chosen.epoch}); out-of-scope threshold 0 (no "
+                "validation data to choose one: only a trained oos class rejects messages)"
+            )
 
-        train_time = time.time() - start
-        manifest = save_intent_model(
-            out=Path(cfg.out),
-            encoder=encoder,
-            head=net.head,
-            labels=labels,
-            threshold=best["t"],
-            cfg=asdict(cfg),
-            base_model=str(base),
-            data_fingerprint={
-                "data": fingerprint(cfg.data),
-                "val": fingerprint(cfg.val) if cfg.val else None,
-            },
-            metrics={
-                "validation": best["m"],
-                "probe_validation": probe_m,
-                "probe_threshold": probe_t,
-                "selected": chosen,
-                "best_epoch": best["epoch"],
-                "history": history,
-            },
-            train_time=train_time,
-            trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            val_examples=val_ex,
-        )
-        say(f"saved {cfg.out} in {train_time:.0f}s")
-    dist.barrier()
-    dist.teardown()
-    return manifest
+        # 6. save ---------------------------------------------------------------------------------
+        def write(tmp) -> dict:
+            from training.report import write_intent_report
+
+            manifest = {
+                **run.provenance(asdict(cfg), cfg.data, cfg.val),
+                "labels": labels,
+                "oos_label": cfg.oos_label,
+                "threshold": threshold,
+                "metrics": {
+                    "validation": chosen.evaluation.metrics,
+                    "probe_validation": probe_m,
+                    "probe_threshold": probe_ev.extra["threshold"],
+                    "selected": selected,
+                    "best_epoch": chosen.epoch,
+                    "history": chosen.history,
+                },
+            }
+            clf = IntentClassifier(encoder, net.head.weight, net.head.bias, manifest)
+            written = clf.save(tmp)
+            write_intent_report(tmp, val_ex, oos_label=cfg.oos_label, title="validation")
+            return written
+
+        return run.save(write)

@@ -11,30 +11,28 @@ The recipe, in order:
                in the fused score, chosen on validation Recall@1 (0 keeps the transformer alone)
   7. save      encoder (safetensors, loadable by sentence-transformers), lexical towers,
                response bank (embedded with the fused ranker), manifest
+
+Setup, the training loop, selection and saving are `training.trainer`'s; this module holds
+the ranker's own data, loss and metric. Without validation items (tiny data) every epoch
+runs, the last one is kept and the lexical weight is 0.5.
 """
 
 from __future__ import annotations
 
-import copy
 import random
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 
 from assistant.errors import ConfigError, DataError
-from assistant.paths import resolve_base_model
 from training import distributed as dist
-from training.data import fingerprint, load_dialogues
-from training.distributed import freeze_unused, warmup_linear
+from training.data import load_dialogues
 from training.evaluate import ranking_tasks, ranks_of, task_scores
-from training.intent import seed_everything
 from training.lexical import LexicalTrainConfig, train_lexical
 from training.losses import in_batch_loss
 from training.metrics import ranking_metrics
 from training.prepare import ranking_examples
 from training.split import split_dialogues
+from training.trainer import Evaluation, Trainer, TrainerArgs
 
 
 @dataclass
@@ -98,216 +96,179 @@ def choose_lexical_weight(
     return best_w, ranking_metrics(ranks_of((1 - best_w) * dense + best_w * lex))
 
 
-class _RankerView:
-    """Adapts a training-time encoder to the interface `task_scores` expects."""
+def _ranker(encoder, cfg: RankerTrainConfig, lexical=None, weight: float = 0.0, **manifest):
+    """The runtime ranker around a training-time encoder: validation and the response bank
+    embed texts exactly as `assistant.ranker.ResponseRanker` does after loading."""
+    from assistant.ranker import ResponseRanker
 
-    def __init__(self, encoder, cfg: RankerTrainConfig) -> None:
-        self.encoder, self.cfg = encoder, cfg
-
-    def encode_contexts(self, texts, progress=False):
-        return self.encoder.encode(texts, max_length=self.cfg.max_context_length)
-
-    def encode_replies(self, texts, progress=False):
-        return self.encoder.encode(texts, max_length=self.cfg.max_reply_length)
-
-
-def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> dict:
-    """Train a response ranker and save it (with its response bank) to `cfg.out`."""
-    import torch
-
-    from assistant.encoder import Encoder, bf16_supported
-
-    start = time.time()
-    dist.setup()
-    main = dist.is_main()
-    say = log if main else (lambda _msg: None)
-    seed_everything(cfg.seed)
-
-    # 1-2. data and examples -------------------------------------------------------------------
-    dialogues = load_dialogues(cfg.data)
-    if cfg.val:
-        train_d, val_d = dialogues, load_dialogues(cfg.val)
-    else:
-        train_d, val_d = split_dialogues(dialogues, cfg.val_fraction, cfg.seed)
-    pairs = ranking_examples(train_d, cfg.context_turns)
-    if len(pairs) < cfg.batch_size:
-        raise DataError(
-            f"{cfg.data}: only {len(pairs)} (customer turn, agent reply) pairs; the ranker needs "
-            f"at least {cfg.batch_size}. Add dialogues where an agent answers a customer."
-        )
-    rng = random.Random(cfg.seed)
-    val_tasks = ranking_tasks(val_d, cfg.context_turns, seed=cfg.seed)
-    if len(val_tasks) > cfg.val_samples:
-        val_tasks = rng.sample(val_tasks, cfg.val_samples)
-    say(
-        f"data: {len(train_d)} training / {len(val_d)} validation dialogues, {len(pairs)} pairs, "
-        f"{len(val_tasks)} validation items"
+    return ResponseRanker(
+        encoder, {"config": asdict(cfg), "lexical_weight": weight, **manifest}, lexical=lexical
     )
-    base = resolve_base_model(cfg.base_model)
-    bf16 = bf16_supported() if cfg.bf16 is None else cfg.bf16
-    encoder = Encoder(base)
-    view = _RankerView(encoder, cfg)
 
-    # 3. baseline -------------------------------------------------------------------------------
-    def validate():
-        """Metrics and the score matrix (kept for the lexical weight) on the validation items."""
-        if not val_tasks:
-            return {}, None
-        scores = task_scores(view, val_tasks)
-        return ranking_metrics(ranks_of(scores)), scores
 
-    base_m, base_scores = validate()
-    say(f"base model: validation Recall@1 {base_m.get('recall_at_1')}")
-    best = {
-        "r1": base_m.get("recall_at_1") or 0.0,
-        "epoch": 0,
-        "state": None,
-        "m": base_m,
-        "scores": base_scores,
-    }
+class _RankerTask:
+    """Fine-tuning the bi-encoder (`training.trainer.TrainingTask`): in-batch negatives
+    ranking loss; selection by 1-of-100 Recall@1 on validation."""
 
-    # 4. train ------------------------------------------------------------------------------------
-    if cfg.freeze_embeddings:
-        encoder.model.embeddings.word_embeddings.weight.requires_grad_(False)
-    freeze_unused(encoder.model)
-    model = dist.wrap(encoder.model)
-    decay = [p for p in encoder.model.parameters() if p.requires_grad and p.ndim > 1]
-    no_decay = [p for p in encoder.model.parameters() if p.requires_grad and p.ndim == 1]
-    opt = torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": cfg.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=cfg.lr,
-    )
-    n_pairs = min(len(pairs), cfg.max_pairs or len(pairs))
-    steps_per_epoch = len(dist.shard(list(range(n_pairs)))) // cfg.batch_size
-    sched = warmup_linear(opt, max(1, steps_per_epoch * cfg.epochs), cfg.warmup_ratio)
-    reply_id: dict[str, int] = {}
-    history = []
-    from assistant.encoder import mean_pool
+    def __init__(self, run: Trainer, cfg: RankerTrainConfig, encoder, pairs, val_tasks, rng):
+        self.run, self.cfg, self.encoder, self.module = run, cfg, encoder, encoder.model
+        self.pairs, self.val_tasks, self.rng = pairs, val_tasks, rng
+        self.n_pairs = min(len(pairs), cfg.max_pairs or len(pairs))
+        self.reply_id: dict[str, int] = {}  # identical reply texts are not each other's negatives
 
-    def embed(texts, max_length):
+    def param_groups(self) -> list[dict]:
+        return self.run.decay_groups(self.module, self.cfg.lr, self.cfg.weight_decay)
+
+    def steps_per_epoch(self) -> int:
+        return len(dist.shard(list(range(self.n_pairs)))) // self.cfg.batch_size
+
+    def batches(self, epoch: int) -> list[list[int]]:
+        bs = self.cfg.batch_size
+        order = dist.shard(self.rng.sample(range(len(self.pairs)), self.n_pairs))
+        return [order[i : i + bs] for i in range(0, self.steps_per_epoch() * bs, bs)]
+
+    def _embed(self, model, texts: list[str], max_length: int):
+        import torch
+
+        from assistant.encoder import mean_pool
+
         # Length-sorted chunks pad less than one batch padded to its longest text.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        size = -(-len(texts) // cfg.length_chunks)
+        size = -(-len(texts) // self.cfg.length_chunks)
         parts = [order[j : j + size] for j in range(0, len(order), size)]
         embs = []
         for part in parts:
-            b = encoder.tokenize([texts[i] for i in part], max_length)
+            b = self.encoder.tokenize([texts[i] for i in part], max_length)
             out = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"])
             embs.append(mean_pool(out.last_hidden_state, b["attention_mask"]))
         back = torch.empty(len(texts), dtype=torch.long)
         back[torch.tensor([i for part in parts for i in part])] = torch.arange(len(texts))
         return torch.cat(embs)[back]
 
-    for epoch in range(1, cfg.epochs + 1):
-        encoder.model.train()
-        order = dist.shard(rng.sample(range(len(pairs)), n_pairs))
-        batches = [
-            order[i : i + cfg.batch_size]
-            for i in range(0, steps_per_epoch * cfg.batch_size, cfg.batch_size)
-        ]
-        it = batches
-        if main:
-            from tqdm import tqdm
+    def loss(self, model, batch: list[int]):
+        import torch
 
-            it = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", unit="step", leave=False)
-        run = 0.0
-        for bi, idx in enumerate(it):
-            ex = [pairs[i] for i in idx]
-            ids = [reply_id.setdefault(e.reply, len(reply_id)) for e in ex]
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                c = embed([e.context for e in ex], cfg.max_context_length)
-                r = embed([e.reply for e in ex], cfg.max_reply_length)
-            loss = in_batch_loss(torch, c, r, ids, cfg.scale, cfg.symmetric)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(encoder.model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
-            run += loss.item()
-            if main and bi % 10 == 0:
-                it.set_postfix(loss=f"{run / (bi + 1):.3f}")
-        encoder.model.eval()
-        m, scores = validate()
-        history.append({"epoch": epoch, "loss": run / max(1, len(batches)), "val": m})
-        say(
-            f"epoch {epoch}: loss {run / max(1, len(batches)):.4f}, "
-            f"validation Recall@1 {m.get('recall_at_1')}"
+        cfg = self.cfg
+        ex = [self.pairs[i] for i in batch]
+        ids = [self.reply_id.setdefault(e.reply, len(self.reply_id)) for e in ex]
+        with self.run.autocast():
+            c = self._embed(model, [e.context for e in ex], cfg.max_context_length)
+            r = self._embed(model, [e.reply for e in ex], cfg.max_reply_length)
+        return in_batch_loss(torch, c, r, ids, cfg.scale, cfg.symmetric)
+
+    def evaluate(self) -> Evaluation:
+        """Recall@1 of the transformer alone; its score matrix is kept for the lexical weight."""
+        if not self.val_tasks:
+            return Evaluation(None, {}, "no validation items")
+        scores = task_scores(_ranker(self.encoder, self.cfg), self.val_tasks, progress=False)
+        m = ranking_metrics(ranks_of(scores))
+        return Evaluation(
+            m["recall_at_1"], m, f"validation Recall@1 {m['recall_at_1']}", {}, scores
         )
-        if (m.get("recall_at_1") or 0.0) > best["r1"]:
-            best = {
-                "r1": m["recall_at_1"],
-                "epoch": epoch,
-                "m": m,
-                "scores": scores,
-                "state": copy.deepcopy(encoder.model.state_dict()),
-            }
 
-    # 5. select -----------------------------------------------------------------------------------
-    if best["state"] is not None:
-        encoder.model.load_state_dict(best["state"])
-    elif cfg.epochs:
-        say("no epoch beat the base model on validation; keeping the base encoder")
-        encoder = Encoder(base)
 
-    # 6. lexical towers and their weight -----------------------------------------------------------
-    lexical, weight, fused_m = None, 0.0, best["m"]
-    if cfg.lexical and main:
-        lexical = train_lexical(
-            [p.context for p in pairs],
-            [p.reply for p in pairs],
-            LexicalTrainConfig(
-                buckets=cfg.lexical_buckets,
-                dim=cfg.lexical_dim,
-                epochs=cfg.lexical_epochs,
-                seed=cfg.seed,
-            ),
-            log=say,
-        )
-        if val_tasks:
-            weight, fused_m = choose_lexical_weight(best["scores"], lexical, val_tasks)
-            say(
-                f"lexical weight {weight:.2f}: validation Recall@1 {fused_m['recall_at_1']} "
-                f"(transformer alone {best['m'].get('recall_at_1')})"
-            )
-            if weight == 0.0:
-                say("the lexical towers did not help on validation: not kept")
-                lexical = None
+def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> dict:
+    """Train a response ranker and save it (with its response bank) to `cfg.out`."""
+    from assistant.bank import BankEntry, ResponseBank
+    from training.bank import build_bank
+
+    args = TrainerArgs(
+        seed=cfg.seed, epochs=cfg.epochs, warmup_ratio=cfg.warmup_ratio, bf16=cfg.bf16
+    )
+    with Trainer(args, cfg.out, "ranker", log) as run:
+        # 1-2. data and examples ---------------------------------------------------------------
+        dialogues = load_dialogues(cfg.data)
+        if cfg.val:
+            train_d, val_d = dialogues, load_dialogues(cfg.val)
         else:
-            weight = 0.5
-            say("no validation items: lexical weight 0.5")
-
-    # 7. save -------------------------------------------------------------------------------------
-    manifest = {}
-    if main:
-        from training.save import save_ranker_model
-
-        train_time = time.time() - start
-        manifest = save_ranker_model(
-            out=Path(cfg.out),
-            encoder=encoder,
-            lexical=lexical,
-            lexical_weight=weight,
-            train_dialogues=train_d,
-            cfg=asdict(cfg),
-            base_model=str(base),
-            data_fingerprint={
-                "data": fingerprint(cfg.data),
-                "val": fingerprint(cfg.val) if cfg.val else None,
-            },
-            metrics={
-                "validation": fused_m,
-                "transformer_validation": best["m"],
-                "base_validation": base_m,
-                "best_epoch": best["epoch"],
-                "history": history,
-            },
-            train_time=train_time,
-            trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            train_d, val_d = split_dialogues(dialogues, cfg.val_fraction, cfg.seed)
+        pairs = ranking_examples(train_d, cfg.context_turns)
+        if len(pairs) < cfg.batch_size:
+            raise DataError(
+                f"{cfg.data}: only {len(pairs)} (customer turn, agent reply) pairs for training; "
+                f"a batch needs {cfg.batch_size}. Add dialogues where an agent answers a "
+                "customer, or lower --batch-size."
+            )
+        rng = random.Random(cfg.seed)
+        val_tasks = ranking_tasks(val_d, cfg.context_turns, seed=cfg.seed)
+        if len(val_tasks) > cfg.val_samples:
+            val_tasks = rng.sample(val_tasks, cfg.val_samples)
+        run.say(
+            f"data: {len(train_d)} training / {len(val_d)} validation dialogues, {len(pairs)} "
+            f"pairs, {len(val_tasks)} validation items"
         )
-        say(f"saved {cfg.out} in {train_time:.0f}s")
-    dist.barrier()
-    dist.teardown()
-    return manifest
+        if not val_tasks:
+            run.say(
+                "no validation items: the held-out dialogues have no agent reply that other "
+                "dialogues' replies can stand beside; give a --val file to select the model"
+            )
+        encoder = run.load_encoder(cfg.base_model)
+
+        # 3. baseline ---------------------------------------------------------------------------
+        task = _RankerTask(run, cfg, encoder, pairs, val_tasks, rng)
+        base = task.evaluate()
+        run.say(f"base model: validation Recall@1 {base.metrics.get('recall_at_1')}")
+
+        # 4-5. train, keep the best of the base model and the epochs ------------------------------
+        run.freeze(encoder, cfg.freeze_embeddings)
+        chosen = run.fit(task, baseline=base)
+        if chosen.validated and cfg.epochs and not chosen.epoch:
+            run.say("no epoch beat the base model on validation; keeping the base encoder")
+        dense_m = chosen.evaluation.metrics
+
+        # 6. lexical towers and their weight ------------------------------------------------------
+        lexical, weight, fused_m = None, 0.0, dense_m
+        if cfg.lexical and run.main:
+            lexical = train_lexical(
+                [p.context for p in pairs],
+                [p.reply for p in pairs],
+                LexicalTrainConfig(
+                    buckets=cfg.lexical_buckets,
+                    dim=cfg.lexical_dim,
+                    epochs=cfg.lexical_epochs,
+                    seed=cfg.seed,
+                ),
+                log=run.say,
+            )
+            if val_tasks:
+                weight, fused_m = choose_lexical_weight(
+                    chosen.evaluation.payload, lexical, val_tasks
+                )
+                run.say(
+                    f"lexical weight {weight:.2f}: validation Recall@1 {fused_m['recall_at_1']} "
+                    f"(transformer alone {dense_m.get('recall_at_1')})"
+                )
+                if weight == 0.0:
+                    run.say("the lexical towers did not help on validation: not kept")
+                    lexical = None
+            else:
+                weight = 0.5
+                run.say("no validation items: lexical weight 0.5")
+
+        # 7. save ---------------------------------------------------------------------------------
+        def write(tmp) -> dict:
+            import json
+
+            metrics = {
+                "validation": fused_m,
+                "transformer_validation": dense_m,
+                "base_validation": base.metrics,
+                "best_epoch": chosen.epoch,
+                "history": chosen.history,
+            }
+            bank_entries = [BankEntry(**e) for e in build_bank(train_d)]
+            ranker = _ranker(
+                encoder,
+                cfg,
+                lexical,
+                weight,
+                **run.provenance(asdict(cfg), cfg.data, cfg.val),
+                bank_size=len(bank_entries),
+                metrics=metrics,
+            )
+            manifest = ranker.save(tmp)
+            ResponseBank.embed(bank_entries, ranker).save(tmp)
+            (tmp / "metrics.json").write_text(json.dumps({"validation": fused_m}, indent=2))
+            return manifest
+
+        return run.save(write)

@@ -24,6 +24,13 @@ def write_confusion_png(path: Path, gold: list[str], pred: list[str], title: str
     import numpy as np
 
     labels = sorted(set(gold) | set(pred))
+    if not labels:  # no validation examples: a figure that says so
+        fig, ax = plt.subplots(figsize=(6, 2))
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"Confusion matrix ({title}): no examples", ha="center", va="center")
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        return
     idx = {lab: i for i, lab in enumerate(labels)}
     m = np.zeros((len(labels), len(labels)), dtype=int)
     for g, p in zip(gold, pred):
@@ -63,7 +70,7 @@ def write_intent_report(
     from training.evaluate import predict_labels
 
     gold = [e.label for e in examples]
-    pred = predict_labels(model_dir, examples)
+    pred = predict_labels(model_dir, examples) if examples else []
     metrics = intent_metrics(gold, pred, oos_label)
     (model_dir / "metrics.json").write_text(json.dumps({title: metrics}, indent=2))
     rows = per_intent_report(gold, pred)
