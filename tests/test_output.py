@@ -50,6 +50,16 @@ def test_missing_and_empty_out_are_fine(tmp_path):
     assert json.loads((tmp_path / "empty" / "manifest.json").read_text())["weights"] == "v1"
 
 
+def test_the_current_directory_as_out(tmp_path, monkeypatch):
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    _artifact(Path("."))
+    monkeypatch.chdir(tmp_path / "here")  # the directory we were in was replaced
+    _artifact(Path("."), weights="v2")
+    assert _tree(tmp_path / "here")["model.safetensors"] == "v2"
+    assert sorted(os.listdir(tmp_path)) == ["here"]
+
+
 def test_manifest_lists_the_artifacts_files(tmp_path):
     out = _artifact(tmp_path / "m")
     manifest = json.loads((out / "manifest.json").read_text())

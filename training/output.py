@@ -175,7 +175,7 @@ def write_artifact(out: str | Path, kind: str) -> Iterator[Artifact]:
     list of files, and the directory takes `out`'s place; on an error it is removed and `out`
     is untouched.
     """
-    out = Path(out)
+    out = Path(os.path.abspath(out))  # "." and "x/.." name their directory too
     check_out_dir(out, kind)
     out.parent.mkdir(parents=True, exist_ok=True)
     artifact = Artifact(_unique_sibling(out, "new"))
