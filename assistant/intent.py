@@ -105,7 +105,11 @@ class IntentClassifier:
 
     def save(self, model_dir: str | Path) -> dict:
         """Write the model so that `load` reads it back: the encoder (safetensors, plus the
-        sentence-transformers files), the head and `manifest.json`; returns the manifest."""
+        sentence-transformers files), the head and `manifest.json`; returns the manifest.
+
+        Weights are written in the precision they are held in (float32 after training). Give
+        a new or empty directory: files already there are overwritten, not removed (the
+        trainers replace a model safely through `training.output`)."""
         from safetensors.torch import save_file
 
         out = Path(model_dir)

@@ -66,7 +66,8 @@ class ResponseRanker:
     def save(self, model_dir: str | Path) -> dict:
         """Write the ranker so that `load` reads it back: the encoder (safetensors, plus the
         sentence-transformers files), the lexical towers if any, and `manifest.json`; returns
-        the manifest. The response bank is saved beside it by `ResponseBank.save`."""
+        the manifest. The response bank is saved beside it by `ResponseBank.save`. Give a new
+        or empty directory, as for `IntentClassifier.save`."""
         out = Path(model_dir)
         out.mkdir(parents=True, exist_ok=True)
         self.encoder.save(out, max_length=self.max_context_length)
