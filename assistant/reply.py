@@ -116,3 +116,13 @@ class TurnRecord:
     intent: str | None = None
     confidence: float | None = None
     rating: int | None = None  # +1 good, -1 bad, None unrated
+    seq: int = 0  # position in the conversation: 1, 2, 3, ... (0 when not from the log)
+
+
+@dataclass
+class ConversationView:
+    """A conversation as the log has it now: its status and its turns (all, or the new ones)."""
+
+    id: str
+    status: str | None  # "bot" | "human" | "closed"; None when the log has no such conversation
+    turns: list[TurnRecord] = field(default_factory=list)  # oldest first

@@ -1,8 +1,12 @@
 """The assistant as the chat, `ask` and triage see it: the engine plus the conversation log.
 
-`AssistantService` keeps each conversation's recent turns in memory (reloaded from the log
-for a conversation started elsewhere), asks the engine for a decision, opens tickets for
-handoffs, and hands every write to a background `LogWriter` so a reply never waits on disk.
+`AssistantService` keeps no conversation state of its own. Before each message it reads the
+conversation's state from the log (`ConversationLog.state`: status, history, low-confidence
+streak), after its own queued writes are done, so a conversation continues the same way after a
+restart or in another process, and what another process wrote (an agent's reply, a hand-back)
+counts at once. Each exchange is one write (`ConversationLog.add_exchange`), handed to a
+background `LogWriter` so a reply never waits on disk, and the customer's text is redacted once:
+the engine sees the text as it is stored.
 """
 
 from __future__ import annotations
@@ -10,20 +14,19 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.config import EngineConfig
-from assistant.errors import ModelError
-from assistant.log import ConversationLog, LogWriter, new_id
-from assistant.redact import redact
-from assistant.reply import Reply
-
-
-@dataclass
-class _ConversationState:
-    history: list[tuple[str, str]] = field(default_factory=list)  # (role, text), oldest first
-    low_streak: int = 0  # low-confidence turns in a row
+from assistant.errors import LogError, ModelError
+from assistant.log import (
+    ConversationLog,
+    ConversationState,
+    LogWatcher,
+    LogWriter,
+    new_id,
+    utc_now,
+)
+from assistant.reply import ConversationSummary, ConversationView, Reply
 
 
 class AssistantService:
@@ -36,7 +39,9 @@ class AssistantService:
         self.log = log
         self.writer = LogWriter(log)
         self.info = dict(info or {})
-        self._state: dict[str, _ConversationState] = {}
+        self._watcher: LogWatcher | None = None  # made by the first wait_for_change
+        self._watcher_lock = threading.Lock()
+        self._closed = False
 
     @property
     def engine(self):
@@ -51,102 +56,97 @@ class AssistantService:
 
     # -- conversations --------------------------------------------------------------------------
     def new_conversation(self, channel: str = "chat") -> str:
-        cid = self.writer.new_conversation(channel=channel)
-        self._state[cid] = _ConversationState()
+        """Start a conversation and return its id (the write is queued: nothing waits)."""
+        cid = new_id()
+        self.writer.submit(
+            ConversationLog.new_conversation, channel, conversation_id=cid, started=utc_now()
+        )
         return cid
 
-    def _conversation(self, cid: str) -> _ConversationState:
-        st = self._state.get(cid)
-        if st is None:
-            turns = self.log.transcript(cid)
-            if not turns and self.log.status(cid) is None:
-                self.writer.new_conversation(channel="cli", conversation_id=cid)
-            st = _ConversationState(
-                history=[(t.role, t.text) for t in turns if t.text],
-            )
-            for t in reversed(turns):
-                if t.role != "assistant":
-                    continue
-                if t.source != "clarify":
-                    break
-                st.low_streak += 1
-            self._state[cid] = st
-        return st
+    def state(self, conversation_id: str) -> ConversationState:
+        """The conversation's state as the log has it, this service's queued writes included."""
+        self.writer.flush()
+        return self.log.state(conversation_id)
 
-    def status(self, cid: str) -> str:
-        return self.writer.status(cid) or "bot"
+    def _state_or_start(self, conversation_id: str) -> ConversationState:
+        """The state; a conversation id the log does not know yet (`ask --conversation`) starts."""
+        state = self.state(conversation_id)
+        if state.status is None:
+            self.writer.submit(
+                ConversationLog.new_conversation,
+                "cli",
+                conversation_id=conversation_id,
+                started=utc_now(),
+            )
+            state = ConversationState(status="bot")
+        return state
+
+    def status(self, conversation_id: str) -> str:
+        """ "bot", "human" or "closed" (a conversation the log does not know counts as "bot")."""
+        return self.state(conversation_id).status or "bot"
 
     # -- one turn ---------------------------------------------------------------------------------
     def respond(self, conversation_id: str, text: str) -> Reply:
-        """Answer one customer message and log both turns."""
+        """Answer one customer message and log the exchange."""
         engine = self.engine  # waits here if the models are still loading (not turn latency)
         t0 = time.perf_counter()
         cid = conversation_id
-        st = self._conversation(cid)
-        shown, _ = redact(text, self.log.redaction)
-        if self.status(cid) == "human":
-            self.writer.add_turn(cid, "customer", text)
-            st.history.append(("customer", text))
-            return Reply(
+        state = self._state_or_start(cid)
+        message = self.log.redact(text)  # the one redaction: the engine sees what is stored
+        if state.status == "human":
+            reply = Reply(
                 reply="",
                 source="muted",
                 reason="handed off: waiting for an agent",
                 conversation_id=cid,
-                turn_id="",
+                turn_id="",  # nothing is shown, so no assistant turn is logged
                 latency_ms=(time.perf_counter() - t0) * 1000,
-                redacted_text=shown,
+                redacted_text=str(message),
             )
-        d = engine.decide(st.history, text, st.low_streak)
-        st.low_streak = st.low_streak + 1 if d.low_confidence else 0
-        ticket_id = None
-        reply_text = d.reply
-        if d.handoff:
-            ticket_id = self.writer.open_ticket(cid, d.reason)
-            reply_text = d.reply.format(ticket_id=ticket_id)
-            st.low_streak = 0
-        latency = (time.perf_counter() - t0) * 1000
-        self.writer.add_turn(
-            cid,
-            "customer",
-            text,
-            intent=d.intent,
-            confidence=d.confidence,
-            top_intents=[list(x) for x in d.top_intents],
-        )
-        turn_id = new_id()
+            self._log_exchange(cid, message, reply)
+            return reply
+        d = engine.decide(state.history, str(message), state.low_streak)
+        ticket_id = self.log.new_ticket_id() if d.handoff else None
         reply = Reply.delivered(
             d,
             cid,
-            turn_id,
-            reply=reply_text,
+            new_id(),
+            reply=d.reply.format(ticket_id=ticket_id) if ticket_id else d.reply,
             ticket_id=ticket_id,
-            latency_ms=latency,
-            redacted_text=shown,
+            latency_ms=(time.perf_counter() - t0) * 1000,
+            redacted_text=str(message),
         )
-        self.writer.add_turn(
-            cid,
-            "assistant",
-            reply_text,
-            turn_id=turn_id,
-            source=d.source,
-            reason=d.reason,
-            candidates=[{"text": c.text, "score": round(c.score, 4)} for c in d.candidates],
-            citations=[c.to_dict() for c in d.citations],
-            model_versions=self.engine.versions,
-            latency_ms=round(latency, 2),
-        )
-        st.history += [("customer", text), ("assistant", reply_text)]
+        self._log_exchange(cid, message, reply, engine.versions)
         return reply
 
+    def _log_exchange(
+        self, cid: str, message: str | None, reply: Reply, versions: dict | None = None
+    ) -> None:
+        """Queue the exchange as one write: the message, any ticket, the reply as it is."""
+        self.writer.submit(
+            ConversationLog.add_exchange,
+            cid,
+            message,
+            reply,
+            message_id=None if message is None else new_id(),
+            model_versions=versions,
+            time=utc_now(),
+        )
+
     def rate(self, turn_id: str, good: bool) -> None:
-        """Store a customer's rating of an assistant turn."""
-        self.writer.add_feedback(turn_id, 1 if good else -1)
+        """Store a customer's rating of an assistant turn (queued: nothing waits)."""
+        self.writer.submit(
+            ConversationLog.add_feedback,
+            turn_id,
+            1 if good else -1,
+            feedback_id=new_id(),
+            time=utc_now(),
+        )
 
     def request_human(self, conversation_id: str) -> Reply:
         """Hand the conversation to a human (button or key), as if the customer asked."""
         cid = conversation_id
-        st = self._conversation(cid)
-        if self.status(cid) == "human":
+        if self._state_or_start(cid).status == "human":
             return Reply(
                 reply="You're already in the queue for a member of our team.",
                 source="handoff",
@@ -154,37 +154,56 @@ class AssistantService:
                 conversation_id=cid,
                 turn_id="",
             )
-        ticket_id = self.writer.open_ticket(cid, "customer pressed 'talk to a human'")
-        text = self.engine.config.handoff_message.format(ticket_id=ticket_id)
-        turn_id = self.writer.add_turn(
-            cid, "assistant", text, source="handoff", reason="customer asked for a human"
-        )
-        st.history.append(("assistant", text))
-        return Reply(
-            reply=text,
+        ticket_id = self.log.new_ticket_id()
+        reply = Reply(
+            reply=self.engine.config.handoff_message.format(ticket_id=ticket_id),
             source="handoff",
-            reason="customer asked for a human",
+            reason="customer pressed 'talk to a human'",
             conversation_id=cid,
-            turn_id=turn_id,
+            turn_id=new_id(),
             ticket_id=ticket_id,
         )
+        self._log_exchange(cid, None, reply)
+        return reply
 
     def hand_back(self, conversation_id: str) -> None:
         """An agent hands the conversation back to the bot."""
-        self.writer.hand_back(conversation_id)
-        self._conversation(conversation_id).low_streak = 0
+        self.writer.submit(ConversationLog.hand_back, conversation_id, time=utc_now())
 
-    def conversations(self, limit: int = 50):
-        self.writer.flush(timeout=5)
+    # -- reads for the chat (never on its UI thread) ---------------------------------------------
+    def conversations(self, limit: int = 50) -> list[ConversationSummary]:
+        """The most recent conversations, newest first."""
+        self.writer.flush()
         return self.log.conversations(limit)
 
-    def transcript(self, conversation_id: str):
-        self.writer.flush(timeout=5)
-        return self.log.transcript(conversation_id)
+    def conversation(self, conversation_id: str, after_seq: int = 0) -> ConversationView:
+        """The conversation's status and its turns after `after_seq`."""
+        self.writer.flush()
+        return self.log.view(conversation_id, after_seq)
+
+    def wait_for_change(self, after: int, timeout: float) -> int:
+        """Block until the log changed (any process) since change count `after`, or `timeout`.
+
+        Returns the change count to pass back next time (0 before the first change).
+        """
+        with self._watcher_lock:
+            if self._closed:
+                raise LogError(f"The conversation log {self.log.name} is closed.")
+            if self._watcher is None:
+                self._watcher = LogWatcher(self.log)
+            watcher = self._watcher
+        return watcher.wait(after, timeout)
 
     def close(self) -> None:
-        self.writer.close()
-        self.log.close()
+        """Write everything queued, then close the log."""
+        with self._watcher_lock:
+            self._closed = True
+            if self._watcher is not None:
+                self._watcher.close()
+        try:
+            self.writer.close()
+        finally:
+            self.log.close()
 
 
 def open_service(

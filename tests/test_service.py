@@ -1,7 +1,7 @@
 """assistant/service.py, `assistant ask` and the chat against the real engine and log.
 
-Tiny random models (quality is irrelevant here), a tiny KB index, a real SQLite file: every
-test checks what reached the database.
+Tiny random models (quality is irrelevant here) or a scripted engine, a tiny KB index, a real
+SQLite file: every test checks what reached the database or what the engine was given.
 """
 
 from __future__ import annotations
@@ -12,10 +12,14 @@ import shutil
 
 import pytest
 import sqlite_utils
+from chat_helpers import until
 from click.testing import CliRunner
+from fake_engine import ScriptedEngine
 
 from assistant.cli import cli
-from assistant.service import open_service
+from assistant.log import ConversationLog
+from assistant.placeholders import extract_slots
+from assistant.service import AssistantService, open_service
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +121,7 @@ def test_conversation_continues_from_the_log(models_dir, kb_index, tmp_path):
     svc.close()
     svc2 = open_service(models_dir, kb_index, tmp_path / "log.db")
     svc2.respond(cid, "it's NH-12345")
-    assert [t[0] for t in svc2._conversation(cid).history] == ["customer", "assistant"] * 2
+    assert [role for role, _ in svc2.state(cid).history] == ["customer", "assistant"] * 2
     svc2.close()
 
 
@@ -175,14 +179,11 @@ def test_chat_app_against_real_service(models_dir, kb_index, tmp_path):
         async with app.run_test(size=(110, 34)) as pilot:
             await pilot.press(*"where is my order")
             await pilot.press("enter")
-            for _ in range(400):
-                await pilot.pause(0.05)
-                if app.query(AssistantMessage):
-                    break
+            await until(pilot, lambda: app.query(AssistantMessage), timeout=120)
             await pilot.press("ctrl+g")
             await pilot.press("f2")
-            for _ in range(50):
-                await pilot.pause(0.05)
+            # The status comes back from the log: the watcher sees the handoff's write.
+            await until(pilot, lambda: app.status == "human" and not app.busy)
             return app.conversation_id
 
     cid = asyncio.run(drive())
@@ -214,3 +215,113 @@ def test_log_export_cli_turns_log_into_training_data(models_dir, kb_index, tmp_p
     assert d["turns"][1]["role"] == "agent" and d["turns"][1]["text"] == r.reply
     res = CliRunner().invoke(cli, ["log", "hand-back", "nope", "--db", str(tmp_path / "e.db")])
     assert res.exit_code == 1 and "no conversation 'nope'" in res.output
+
+
+# -- conversation state comes from the log, one way for everyone ---------------------------------
+
+
+@pytest.fixture
+def scripted(tmp_path):
+    """A service over a scripted engine and a real log file, and the engine to inspect."""
+    engine = ScriptedEngine()
+    svc = AssistantService(engine, ConversationLog(tmp_path / "s.db"))
+    yield svc, engine
+    svc.close()
+
+
+def test_the_engine_sees_the_same_history_live_and_after_a_restart(tmp_path):
+    db = tmp_path / "s.db"
+    live = ScriptedEngine()
+    svc = AssistantService(live, ConversationLog(db))
+    cid = svc.new_conversation()
+    first = svc.respond(cid, "hi, I'm Ann, mail me at ann@example.com")
+    svc.respond(cid, "it's order NH-12345")
+    svc.close()
+
+    reloaded = ScriptedEngine()
+    svc2 = AssistantService(reloaded, ConversationLog(db))
+    third = svc2.respond(cid, "any news?")
+    svc2.close()
+
+    history_live = live.calls[1][0] + [("customer", live.calls[1][1])]
+    history_after = reloaded.calls[0][0]
+    assert history_after[: len(history_live)] == history_live  # the same turns, the same text
+    assert history_live[0] == ("customer", "hi, I'm Ann, mail me at [EMAIL]")  # as stored
+    assert live.calls[0][1] == first.redacted_text == "hi, I'm Ann, mail me at [EMAIL]"
+    # Slots the customer gave survive the restart; the e-mail was never seen, so never repeated.
+    slots = extract_slots([text for role, text in history_after if role == "customer"])
+    assert slots == {"name": "Ann", "order_number": "NH-12345"}
+    assert third.reply == (
+        "Thanks Ann, I found NH-12345 and will write to the email address on your account."
+    )
+
+
+def test_each_customer_text_is_redacted_once_on_its_way_to_disk(scripted, monkeypatch):
+    from assistant.log import columns
+
+    svc, _ = scripted
+    seen: list[str] = []
+    real = columns.redact
+    monkeypatch.setattr(columns, "redact", lambda t, c: seen.append(t) or real(t, c))
+    cid = svc.new_conversation()
+    message = "I'm Bo, card 4111 1111 1111 1111"
+    reply = svc.respond(cid, message)
+    svc.writer.flush()
+    assert seen.count(message) == 1
+    assert reply.redacted_text not in seen  # the stored text is not redacted a second time
+    assert [t.text for t in svc.log.transcript(cid)][0] == "I'm Bo, card [CARD]"
+
+
+def test_the_low_confidence_streak_is_counted_from_the_log(scripted, tmp_path):
+    svc, engine = scripted
+    cid = svc.new_conversation()
+    svc.respond(cid, "unclear one")
+    svc.respond(cid, "unclear two")
+    svc.writer.flush()
+    # Another process (or a restart) continues the streak from the stored turns.
+    other_engine = ScriptedEngine()
+    other = AssistantService(other_engine, ConversationLog(tmp_path / "s.db"))
+    handoff = other.respond(cid, "unclear three")
+    other.close()
+    assert [streak for _, _, streak in engine.calls] == [0, 1]
+    assert other_engine.calls[0][2] == 2
+    assert handoff.source == "handoff" and handoff.ticket_id in handoff.reply
+    assert svc.status(cid) == "human"
+    # A hand-back starts the count again: the handoff reply ended the run of clarifications.
+    svc.hand_back(cid)
+    svc.respond(cid, "unclear four")
+    assert engine.calls[-1][2] == 0
+
+
+def test_changes_made_by_another_process_count_at_once(scripted, tmp_path):
+    svc, engine = scripted
+    cid = svc.new_conversation()
+    assert svc.request_human(cid).ticket_id
+    assert svc.respond(cid, "hello?").source == "muted"
+    svc.writer.flush()  # this process's writes are on disk before the agent's
+    with ConversationLog(tmp_path / "s.db") as agents:  # the agent's console
+        agents.add_turn(cid, "agent", "Hi, Ana here. Sorted!")
+        agents.hand_back(cid)
+    reply = svc.respond(cid, "thanks, where is NH-12345?")
+    assert reply.source == "ranker"
+    history = engine.calls[-1][0]
+    assert history[-2:] == [("customer", "hello?"), ("agent", "Hi, Ana here. Sorted!")]
+
+
+def test_a_conversation_id_chosen_elsewhere_starts_on_first_use(scripted):
+    svc, _ = scripted
+    svc.respond("from-a-script", "hello")
+    svc.writer.flush()
+    assert svc.log.status("from-a-script") == "bot"
+    assert [t.role for t in svc.log.transcript("from-a-script")] == ["customer", "assistant"]
+
+
+def test_reads_for_the_chat_include_the_services_own_queued_writes(scripted):
+    svc, _ = scripted
+    cid = svc.new_conversation()
+    svc.respond(cid, "hello")
+    view = svc.conversation(cid)
+    assert (view.status, [t.role for t in view.turns]) == ("bot", ["customer", "assistant"])
+    assert svc.conversation(cid, after_seq=1).turns[0].role == "assistant"
+    assert svc.conversations()[0].id == cid
+    assert svc.wait_for_change(0, timeout=0.01) >= 0

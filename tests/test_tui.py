@@ -1,25 +1,35 @@
-"""The Textual chat, driven with Pilot against an in-memory fake backend."""
+"""The Textual chat, driven with Pilot against an in-memory fake backend and a real log.
+
+Tests wait on the chat's public state (`chat_helpers.until`), never on sleeps, and assert on
+what the screen and the backend's records (or the database) show.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import sqlite3
 import threading
 
 import pytest
 
 pytest.importorskip("textual")
 
-from textual.widgets import DataTable, Input, Static  # noqa: E402
+from chat_helpers import asynchronous, until  # noqa: E402
+from fake_engine import ScriptedEngine  # noqa: E402
+from textual.widgets import DataTable, Input, Markdown, Static  # noqa: E402
 
+from assistant.log import ConversationLog  # noqa: E402
 from assistant.reply import (  # noqa: E402
     Candidate,
     Citation,
     ConversationSummary,
+    ConversationView,
     Reply,
     TurnRecord,
 )
+from assistant.service import AssistantService  # noqa: E402
 from assistant.tui.app import (  # noqa: E402
+    AgentMessage,
     AssistantMessage,
     BrowseScreen,
     ChatApp,
@@ -37,7 +47,8 @@ class FakeBackend:
     """An in-memory `Backend`: canned replies, fixed scores and latency, every call recorded.
 
     `gate`, when given, makes `respond` wait until it is set (a "slow model");
-    `fail_on`, a message text that makes `respond` raise.
+    `fail_on`, a message text that makes `respond` raise. `agent_reply`, `hand_back` and
+    `close_conversation` stand for another process (an agent's console) writing to the log.
     """
 
     info = {"intent model": "models/intent (fake)", "kb": "kb/ (fake)", "db": ":memory:"}
@@ -52,17 +63,47 @@ class FakeBackend:
         self._next_conversation = 1
         self._next_turn = 1
         self._next_ticket = 12345
+        self._changes = 0  # bumped by every write, like the log's data_version
+        self._changed = threading.Condition()
         self.closed = False
 
     # -- helpers -------------------------------------------------------------------------------
 
+    def _changed_now(self) -> None:
+        with self._changed:
+            self._changes += 1
+            self._changed.notify_all()
+
     def _turn(self, conversation_id: str, role: str, text: str, **kw) -> TurnRecord:
-        turn = TurnRecord(
-            id=f"t{self._next_turn}", role=role, text=text, time="2024-05-01T12:00:00Z", **kw
-        )
-        self._next_turn += 1
-        self.turns[conversation_id].append(turn)
+        with self._changed:
+            turns = self.turns[conversation_id]
+            turn = TurnRecord(
+                id=f"t{self._next_turn}",
+                role=role,
+                text=text,
+                time="2024-05-01T12:00:00Z",
+                seq=len(turns) + 1,
+                **kw,
+            )
+            self._next_turn += 1
+            turns.append(turn)
+        self._changed_now()
         return turn
+
+    def _set_status(self, conversation_id: str, status: str) -> None:
+        self.status[conversation_id] = status
+        self._changed_now()
+
+    # -- another process -----------------------------------------------------------------------
+
+    def agent_reply(self, conversation_id: str, text: str) -> None:
+        self._turn(conversation_id, "agent", text)
+
+    def hand_back(self, conversation_id: str) -> None:
+        self._set_status(conversation_id, "bot")
+
+    def close_conversation(self, conversation_id: str) -> None:
+        self._set_status(conversation_id, "closed")
 
     # -- the Backend protocol ------------------------------------------------------------------
 
@@ -70,8 +111,8 @@ class FakeBackend:
         conversation_id = f"c{self._next_conversation}"
         self._next_conversation += 1
         self.turns[conversation_id] = []
-        self.status[conversation_id] = "bot"
         self.calls.append(("new_conversation", conversation_id))
+        self._set_status(conversation_id, "bot")
         return conversation_id
 
     def respond(self, conversation_id: str, text: str) -> Reply:
@@ -117,11 +158,11 @@ class FakeBackend:
 
     def request_human(self, conversation_id: str) -> Reply:
         self.calls.append(("request_human", conversation_id))
-        self.status[conversation_id] = "human"
         ticket = f"T-{self._next_ticket}"
         self._next_ticket += 1
         text = f"I've passed this to a colleague. Your ticket is **{ticket}**."
         turn = self._turn(conversation_id, "assistant", text, source="handoff")
+        self._set_status(conversation_id, "human")
         return Reply(
             text,
             "handoff",
@@ -145,9 +186,15 @@ class FakeBackend:
         ]
         return rows[::-1][:limit]
 
-    def transcript(self, conversation_id: str) -> list[TurnRecord]:
-        self.calls.append(("transcript", conversation_id))
-        return list(self.turns[conversation_id])
+    def conversation(self, conversation_id: str, after_seq: int = 0) -> ConversationView:
+        with self._changed:
+            turns = [t for t in self.turns[conversation_id] if t.seq > after_seq]
+        return ConversationView(conversation_id, self.status[conversation_id], turns)
+
+    def wait_for_change(self, after: int, timeout: float) -> int:
+        with self._changed:
+            self._changed.wait_for(lambda: self._changes != after, timeout)
+            return self._changes
 
     def close(self) -> None:
         self.closed = True
@@ -156,25 +203,9 @@ class FakeBackend:
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def asynchronous(test):
-    """Run an async Pilot test with `asyncio.run` (no pytest async plugin needed)."""
-
-    @functools.wraps(test)
-    def run() -> None:
-        asyncio.run(test())
-
-    return run
-
-
 async def settle(pilot) -> None:
     """Wait until every queued backend call has been answered and shown."""
-    app = pilot.app
-    for _ in range(200):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not app.busy and not app._pending:
-            return
-    raise AssertionError("the chat never settled")
+    await until(pilot, lambda: not pilot.app.busy)
 
 
 async def send(pilot, text: str) -> None:
@@ -185,6 +216,24 @@ async def send(pilot, text: str) -> None:
 
 def messages(app, kind) -> list:
     return list(app.query(kind))
+
+
+def body(message: AssistantMessage) -> str:
+    """The Markdown an assistant message shows."""
+    return message.query_one(Markdown).source
+
+
+def shown(widget) -> str:
+    return str(widget.render())
+
+
+def toasts(app) -> list[str]:
+    """The notifications on screen (run the app with `notifications=True`)."""
+    return [shown(toast) for toast in app.screen.query("Toast")]
+
+
+def prompt(app) -> Input:
+    return app.query_one("#prompt", Input)
 
 
 # -- behaviour ---------------------------------------------------------------------------------
@@ -199,7 +248,7 @@ async def test_exchange_shows_both_messages_and_the_insight_panel():
         await settle(pilot)
         assert [str(m.render()) for m in messages(app, CustomerMessage)] == ["where is my refund"]
         (reply,) = messages(app, AssistantMessage)
-        assert "5 business days" in reply._text
+        assert "5 business days" in body(reply)
         caption = str(reply.query_one(".caption", Static).render())
         assert caption == "from the knowledge base · Refunds › How long refunds take"
         citation = str(reply.query_one(".citation", Static).render())
@@ -233,24 +282,23 @@ async def test_blank_input_is_ignored():
 async def test_rating_records_the_last_turn():
     backend = FakeBackend()
     app = ChatApp(backend)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("ctrl+g")  # nothing to rate yet: a notification, no call
         await pilot.pause()
         assert backend.ratings == []
-        assert any("no reply to rate" in n.message for n in app._notifications)
+        assert any("no reply to rate" in toast for toast in toasts(app))
 
         await send(pilot, "hello")
         await settle(pilot)
-        first = app._last_turn_id
         await send(pilot, "and again")
         await settle(pilot)
-        second = app._last_turn_id
-        assert first != second
+        second = backend.turns["c1"][-1]
+        assert second.role == "assistant" and "(re: and again)" in second.text
 
         await pilot.press("ctrl+g")
         await pilot.press("ctrl+b")
         await pilot.pause()
-        assert backend.ratings == [(second, True), (second, False)]
+        assert backend.ratings == [(second.id, True), (second.id, False)]
         last = messages(app, AssistantMessage)[-1]
         assert "rated bad" in str(last.query_one(".caption", Static).render())
 
@@ -266,12 +314,14 @@ async def test_ctrl_h_hands_off_and_shows_the_ticket():
         await settle(pilot)
         handoff = messages(app, AssistantMessage)[-1]
         assert handoff.has_class("handoff")
-        assert "T-12345" in handoff._text
+        assert "T-12345" in body(handoff)
         caption = str(handoff.query_one(".caption", Static).render())
         assert caption == "handed to a human · ticket T-12345"
         assert ("request_human", "c1") in backend.calls
-        handoff_turn = app._last_turn_id
-        assert handoff_turn == backend.turns["c1"][-1].id
+        handoff_turn = backend.turns["c1"][-1].id
+        # The status comes from the backend's log: the input says a human has it.
+        await until(pilot, lambda: app.status == "human")
+        assert "human agent has this conversation" in prompt(app).placeholder
         # The bot is muted now: the next message gets a note, no reply, and ctrl+g still
         # rates the handoff turn (a muted reply has no turn of its own).
         await send(pilot, "hello?")
@@ -305,8 +355,10 @@ async def test_new_conversation_clears_the_transcript():
         await pilot.pause()
         assert app.conversation_id == "c2"
         assert messages(app, CustomerMessage) == [] and messages(app, AssistantMessage) == []
-        assert app._last_turn_id is None
         assert "—" in str(app.query_one("#intent", Static).render())
+        await pilot.press("ctrl+g")  # the old conversation's reply is not rated from here
+        await pilot.pause()
+        assert backend.ratings == []
         await send(pilot, "second chat")
         await settle(pilot)
         assert backend.calls[-1] == ("respond", "c2", "second chat")
@@ -322,18 +374,15 @@ async def test_browse_lists_conversations_and_opens_one():
         await pilot.press("ctrl+n")
         await pilot.pause()
         await pilot.press("ctrl+o")
-        await pilot.pause()
-        assert isinstance(app.screen, BrowseScreen)
+        await until(pilot, lambda: isinstance(app.screen, BrowseScreen))
         table = app.screen.query_one(DataTable)
         assert table.row_count == 2  # c2 (empty, newest) then c1
         assert table.get_row_at(1)[3] == "first chat"
         await pilot.press("down", "enter")
-        await pilot.pause()
+        await until(pilot, lambda: app.conversation_id == "c1")
         assert not isinstance(app.screen, BrowseScreen)
-        assert app.conversation_id == "c1"
         assert [str(m.render()) for m in messages(app, CustomerMessage)] == ["first chat"]
         assert len(messages(app, AssistantMessage)) == 1
-        assert ("transcript", "c1") in backend.calls
         # Continue it: the next message goes to c1 and can be rated.
         await send(pilot, "one more thing")
         await settle(pilot)
@@ -345,8 +394,7 @@ async def test_browse_closes_with_escape():
     app = ChatApp(FakeBackend())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+o")
-        await pilot.pause()
-        assert isinstance(app.screen, BrowseScreen)
+        await until(pilot, lambda: isinstance(app.screen, BrowseScreen))
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, BrowseScreen)
@@ -363,14 +411,13 @@ async def test_closed_conversation_is_read_only():
         backend.status["c1"] = "closed"
         await pilot.press("ctrl+n")
         await pilot.press("ctrl+o")
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, BrowseScreen))
         await pilot.press("down", "enter")
-        await pilot.pause()
-        assert app.conversation_id == "c1" and app.read_only
-        assert app.query_one("#prompt", Input).disabled
+        await until(pilot, lambda: app.conversation_id == "c1")
+        assert prompt(app).disabled and "closed (read-only)" in prompt(app).placeholder
         await pilot.press("ctrl+n")
         await pilot.pause()
-        assert not app.read_only and not app.query_one("#prompt", Input).disabled
+        assert not prompt(app).disabled
 
 
 @asynchronous
@@ -424,7 +471,7 @@ async def test_input_stays_responsive_and_messages_are_answered_in_order():
         gate.set()
         await settle(pilot)
         assert not app.query_one("#thinking").display
-        replies = [m._text for m in messages(app, AssistantMessage)]
+        replies = [body(m) for m in messages(app, AssistantMessage)]
         assert len(replies) == 2
         assert "(re: first)" in replies[0] and "(re: second)" in replies[1]
         responds = [call for call in backend.calls if call[0] == "respond"]
@@ -464,7 +511,7 @@ async def test_chat_opens_while_the_models_load_and_answers_once_they_are_ready(
         await settle(pilot)
         assert not thinking.display
         (reply,) = messages(app, AssistantMessage)
-        assert "(re: early question)" in reply._text
+        assert "(re: early question)" in body(reply)
 
 
 @asynchronous
@@ -496,8 +543,10 @@ async def test_a_late_reply_does_not_land_in_a_new_conversation():
         gate.set()
         await settle(pilot)
         assert messages(app, AssistantMessage) == []
-        assert app._last_turn_id is None
         assert [t.role for t in backend.turns["c1"]] == ["customer", "assistant"]
+        await pilot.press("ctrl+g")  # nothing of c2's to rate
+        await pilot.pause()
+        assert backend.ratings == []
 
 
 @asynchronous
@@ -538,6 +587,121 @@ async def test_command_palette_lists_the_chat_actions():
         await pilot.press("enter")
         await pilot.pause()
         assert app.conversation_id == "c2"
+
+
+# -- following the log: changes made elsewhere show up --------------------------------------------
+
+
+@asynchronous
+async def test_an_agents_reply_and_a_hand_back_made_elsewhere_show_up():
+    backend = FakeBackend()
+    app = ChatApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await until(pilot, lambda: app.status == "human")
+        backend.agent_reply("c1", "Hi, Ana here. How can I help?")  # another process
+        await until(pilot, lambda: messages(app, AgentMessage))
+        (agent,) = messages(app, AgentMessage)
+        assert shown(agent) == "Hi, Ana here. How can I help?" and agent.border_title == "Agent"
+        backend.hand_back("c1")
+        await until(pilot, lambda: app.status == "bot")
+        assert "handed you back to the assistant" in shown(app.query(NoteMessage).last())
+        assert prompt(app).placeholder == "Type your message and press Enter"
+        await send(pilot, "thanks, one more question")
+        await settle(pilot)
+        assert "(re: thanks, one more question)" in body(messages(app, AssistantMessage)[-1])
+        assert len(messages(app, AgentMessage)) == 1  # shown once, not again on later syncs
+
+
+@asynchronous
+async def test_a_conversation_closed_elsewhere_becomes_read_only():
+    backend = FakeBackend()
+    app = ChatApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hello")
+        await settle(pilot)
+        backend.close_conversation("c1")
+        await until(pilot, lambda: prompt(app).disabled)
+        assert "was closed" in shown(app.query(NoteMessage).last())
+
+
+@asynchronous
+async def test_changes_to_another_conversation_are_not_shown():
+    backend = FakeBackend()
+    app = ChatApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: app.conversation_id == "c2")
+        backend.agent_reply("c1", "for the first conversation")
+        backend.agent_reply("c2", "for this one")
+        await until(pilot, lambda: messages(app, AgentMessage))
+        assert [shown(m) for m in messages(app, AgentMessage)] == ["for this one"]
+
+
+@pytest.fixture
+def real_log(tmp_path):
+    """A real service (scripted engine, log file) and a second connection to the same file."""
+    service = AssistantService(ScriptedEngine(), ConversationLog(tmp_path / "chat.db"))
+    with ConversationLog(tmp_path / "chat.db") as agents:
+        yield service, agents
+    service.close()
+
+
+def test_the_open_chat_follows_writes_from_another_connection(real_log):
+    service, agents = real_log
+
+    async def drive() -> None:
+        app = ChatApp(service)
+        async with app.run_test(size=SIZE) as pilot:
+            await send(pilot, "I need a human please")
+            await until(pilot, lambda: app.status == "human")  # read back from the log
+            handoff = messages(app, AssistantMessage)[-1]
+            assert "ticket number is T-" in body(handoff)
+            cid = app.conversation_id
+            agents.add_turn(cid, "agent", "Hi, Ana here. Which order is it?")
+            await until(pilot, lambda: messages(app, AgentMessage))
+            assert shown(messages(app, AgentMessage)[0]) == "Hi, Ana here. Which order is it?"
+            await send(pilot, "NH-48213")  # goes to the agent: the bot stays quiet
+            await settle(pilot)
+            assert "human agent will reply" in shown(app.query(NoteMessage).last())
+            agents.hand_back(cid)
+            await until(pilot, lambda: app.status == "bot")
+            assert "handed you back" in shown(app.query(NoteMessage).last())
+            await send(pilot, "thanks, what about NH-48213?")
+            await settle(pilot)
+            assert "I found NH-48213" in body(messages(app, AssistantMessage)[-1])
+
+    asyncio.run(drive())
+    roles = [t.role for t in agents.transcript(agents.conversations()[0].id)]
+    assert roles == ["customer", "assistant", "agent", "customer", "customer", "assistant"]
+
+
+def test_nothing_on_the_ui_thread_waits_for_a_locked_log(real_log, tmp_path):
+    service, _ = real_log
+
+    async def drive() -> None:
+        app = ChatApp(service)
+        async with app.run_test(size=SIZE) as pilot:
+            await send(pilot, "hello")
+            await settle(pilot)
+            first = app.conversation_id
+            other = sqlite3.connect(tmp_path / "chat.db", isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+            try:
+                await pilot.press("ctrl+g")  # a rating: queued
+                await pilot.press("ctrl+o")  # the browser: read in a worker, after the rating
+                await pilot.press("ctrl+n")  # a new conversation: queued
+                await pilot.press(*"still typing")
+                assert prompt(app).value == "still typing"  # the keys were handled meanwhile
+                assert app.conversation_id != first  # a new one is on screen
+            finally:
+                other.execute("COMMIT")
+                other.close()
+            await until(pilot, lambda: isinstance(app.screen, BrowseScreen))
+            assert app.screen.query_one(DataTable).row_count == 2
+
+    asyncio.run(drive())
+    assert service.log.db.execute("SELECT rating FROM feedback").fetchone()[0] == 1
 
 
 # -- snapshots ---------------------------------------------------------------------------------

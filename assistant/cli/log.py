@@ -54,10 +54,10 @@ def export_cmd(db, out) -> None:
 
         assistant train intent --data retrain/intents.csv --out models/intent-v2
     """
-    from assistant.log import ConversationLog
+    from assistant.log import ConversationLog, export_training_data
 
     with ConversationLog(_db_path(db)) as log:
-        counts = log.export_training_data(out)
+        counts = export_training_data(log, out)
     for k, v in counts.items():
         click.echo(f"{k:>18}: {v}")
     click.echo(f"written to {out}")

@@ -3,10 +3,17 @@
 Layout: the transcript and the input on the left, an insight panel on the right (predicted
 intent, knowledge-base sources, ranked alternatives, policy reason, latency), keys in the footer.
 
-The backend runs the models, so `respond` and `request_human` are blocking: they run one at a
-time in thread workers, fed from a queue, so the input stays responsive and messages typed
-while the assistant is thinking are answered in order. The quick calls (`new_conversation`,
-`rate`, `conversations`, `transcript`) run on the UI thread.
+The backend runs the models and reads the database, so nothing on the UI thread waits for it:
+`respond` and `request_human` run one at a time in thread workers, fed from a queue, so the
+input stays responsive and messages typed while the assistant is thinking are answered in order;
+the conversation browser reads in a thread worker too. Only `new_conversation` and `rate` run on
+the UI thread: they queue a write and return.
+
+What the chat shows of a conversation's state comes from the log, wherever it was changed: a
+thread worker waits for any change (`Backend.wait_for_change`, another process included), reads
+the open conversation's status and new turns (`Backend.conversation`) and posts them to the UI.
+So an agent's reply appears, a hand-back is announced and the input says who has the
+conversation, within a second.
 
 A backend may also have `wait_ready()`: the chat then opens at once while it loads its models
 (see `open_service(background=True)`), and says so until they are ready.
@@ -16,6 +23,7 @@ A backend may also have `wait_ready()`: the chat then opens at once while it loa
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,11 +34,14 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
+from textual.signal import Signal
 from textual.widgets import DataTable, Footer, Header, Input, Markdown, Static
+from textual.worker import get_current_worker
 
-from assistant.reply import Citation, ConversationSummary, Reply, TurnRecord
+from assistant.reply import Citation, ConversationSummary, ConversationView, Reply
 
 
 class Backend(Protocol):
@@ -58,11 +69,18 @@ class Backend(Protocol):
         ...
 
     def conversations(self, limit: int = 50) -> list[ConversationSummary]:
-        """The most recent conversations, newest first."""
+        """The most recent conversations, newest first (blocking: reads the log)."""
         ...
 
-    def transcript(self, conversation_id: str) -> list[TurnRecord]:
-        """The stored turns of one conversation, oldest first."""
+    def conversation(self, conversation_id: str, after_seq: int = 0) -> ConversationView:
+        """The conversation's status and its stored turns after `after_seq` (blocking)."""
+        ...
+
+    def wait_for_change(self, after: int, timeout: float) -> int:
+        """Block until the log changed since change count `after` (0 at first) or `timeout`.
+
+        Returns the change count to pass back next time.
+        """
         ...
 
     def close(self) -> None:
@@ -135,7 +153,7 @@ class CustomerMessage(Static):
 
 
 class AgentMessage(Static):
-    """A message a human agent wrote (only in stored transcripts)."""
+    """A message a human agent wrote (read from the log)."""
 
     def __init__(self, text: str) -> None:
         super().__init__(text, markup=False, classes="message agent")
@@ -363,6 +381,8 @@ class _Job:
     text: str = ""  # the customer message ("respond" only)
 
 
+WATCH_TIMEOUT_S = 0.25  # the log watcher re-checks for cancellation (quitting) this often
+
 WELCOME = (
     "Hi! Ask me about your order, billing or account. "
     "Press F2 at any time to talk to a person, F1 for help."
@@ -388,18 +408,55 @@ class ChatApp(App[None]):
     # Actions that need the chat screen in front (not a dialog).
     CHAT_ACTIONS = frozenset({"rate", "human", "new_conversation", "browse", "help"})
 
+    class Loaded(Message):
+        """A conversation chosen in the browser, read from the log."""
+
+        def __init__(self, summary: ConversationSummary, view: ConversationView) -> None:
+            super().__init__()
+            self.summary = summary
+            self.view = view
+
+    class Listed(Message):
+        """The conversation browser's rows, read from the log."""
+
+        def __init__(self, summaries: list[ConversationSummary]) -> None:
+            super().__init__()
+            self.summaries = summaries
+
+    class Synced(Message):
+        """What the log has now for the open conversation (posted by the log watcher)."""
+
+        def __init__(self, view: ConversationView) -> None:
+            super().__init__()
+            self.view = view
+
+    class ReadFailed(Message):
+        """A read of the log in a worker failed; `text` says what could not be done."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     conversation_id: reactive[str] = reactive("")
     busy: reactive[bool] = reactive(False)  # a respond/request_human call is running
-    read_only: reactive[bool] = reactive(False)  # a closed conversation is on screen
-    handed_off: reactive[bool] = reactive(False)  # a human has it; the bot stays quiet
+    # The open conversation's status as the log last said: "bot", "human" (a person has it,
+    # the bot stays quiet) or "closed" (read-only).
+    status: reactive[str] = reactive("bot")
 
     def __init__(self, backend: Backend) -> None:
         super().__init__()
         self.backend = backend
+        # Published after the screen caught up with the log (a conversation loaded or synced).
+        self.log_synced: Signal[ConversationView] = Signal(self, "log-synced")
         self._pending: deque[_Job] = deque()  # typed while another call was running
         self._in_flight: _Job | None = None  # the call in the worker thread now
         self._last_turn_id: str | None = None  # the assistant turn that ctrl+g / ctrl+b rate
         self._last_message: AssistantMessage | None = None
+        self._seen_seq = 0  # the newest stored turn of the open conversation the screen reflects
+        self._opening: str | None = None  # the conversation being read for the browser
+        # What the log watcher re-reads: (conversation id, seq seen). Replaced, never mutated,
+        # on the UI thread; the watcher thread only reads it.
+        self._follow: tuple[str, int] = ("", 0)
         # A backend with `wait_ready` may still be loading its models when the chat opens.
         self._loading = callable(getattr(backend, "wait_ready", None))
 
@@ -419,6 +476,7 @@ class ChatApp(App[None]):
         self.query_one("#prompt", Input).focus()
         if self._loading:
             self._wait_for_models()
+        self._watch_log()
 
     @work(thread=True, group="load", exit_on_error=False)
     def _wait_for_models(self) -> None:
@@ -443,21 +501,15 @@ class ChatApp(App[None]):
     def watch_busy(self) -> None:
         self._update_thinking()
 
-    def watch_read_only(self, read_only: bool) -> None:
-        self.query_one("#prompt", Input).disabled = read_only
-        self._update_placeholder()
-
-    def watch_handed_off(self) -> None:
-        self._update_placeholder()
-
-    def _update_placeholder(self) -> None:
-        if self.read_only:
-            placeholder = "This conversation is closed (read-only) · ctrl+n starts a new one"
-        elif self.handed_off:
-            placeholder = "A human agent has this conversation · your messages reach them"
+    def watch_status(self, status: str) -> None:
+        prompt = self.query_one("#prompt", Input)
+        prompt.disabled = status == "closed"
+        if status == "closed":
+            prompt.placeholder = "This conversation is closed (read-only) · ctrl+n starts a new one"
+        elif status == "human":
+            prompt.placeholder = "A human agent has this conversation · your messages reach them"
         else:
-            placeholder = "Type your message and press Enter"
-        self.query_one("#prompt", Input).placeholder = placeholder
+            prompt.placeholder = "Type your message and press Enter"
 
     # -- the conversation ----------------------------------------------------------------------
 
@@ -483,16 +535,22 @@ class ChatApp(App[None]):
             self._add(ErrorMessage(f"Could not start a conversation: {exc}"))
             return
         self._reset()
-        self.read_only = False
-        self.handed_off = False
+        self._opening = None
+        self.status = "bot"
         self.conversation_id = conversation_id
+        self._seen(0)
         self._add(NoteMessage(WELCOME))
         self._update_thinking()
+
+    def _seen(self, seq: int) -> None:
+        """The screen reflects the open conversation's stored turns up to `seq`."""
+        self._seen_seq = seq
+        self._follow = (self.conversation_id, seq)
 
     @on(Input.Submitted, "#prompt")
     def _send(self, event: Input.Submitted) -> None:
         text = event.value.strip()
-        if not text or self.read_only:
+        if not text or self.status == "closed":
             return
         if not self.conversation_id:
             self._start_conversation()
@@ -546,8 +604,7 @@ class ChatApp(App[None]):
         # A reply for a conversation no longer on screen is in the log; don't show it here.
         if job.conversation_id == self.conversation_id:
             self._show_reply(reply)
-            if reply.source == "handoff":
-                self.handed_off = True
+            if reply.source == "handoff":  # the status follows from the log (the watcher)
                 ticket = f" · ticket {reply.ticket_id}" if reply.ticket_id else ""
                 self.notify(f"Handed to a human{ticket}", title="Talk to a human")
         self._pump()
@@ -586,19 +643,18 @@ class ChatApp(App[None]):
             self._last_turn_id = reply.turn_id
             self._last_message = message
 
-    def _show_transcript(self, summary: ConversationSummary, turns: list[TurnRecord]) -> None:
+    def _show_transcript(self, summary: ConversationSummary, view: ConversationView) -> None:
         self._reset()
-        self.conversation_id = summary.id
-        self.read_only = summary.status == "closed"
-        self.handed_off = summary.status == "human"
+        self.conversation_id = view.id
+        self.status = view.status or summary.status
         state = {"closed": " · closed (read-only)", "human": " · with a human agent"}
         self._add(
             NoteMessage(
-                f"Conversation {summary.id} · started {short_time(summary.started)}"
-                + state.get(summary.status, "")
+                f"Conversation {view.id} · started {short_time(summary.started)}"
+                + state.get(self.status, "")
             )
         )
-        for turn in turns:
+        for turn in view.turns:
             if turn.role == "customer":
                 self._add(CustomerMessage(turn.text))
             elif turn.role == "agent":
@@ -610,7 +666,61 @@ class ChatApp(App[None]):
                 self._add(message)
                 self._last_turn_id = turn.id
                 self._last_message = message
+        self._seen(view.turns[-1].seq if view.turns else 0)
         self._update_thinking()
+
+    # -- following the log ---------------------------------------------------------------------
+
+    @work(thread=True, group="watch", exit_on_error=False)
+    def _watch_log(self) -> None:
+        """Re-read the open conversation whenever the log changes, whoever changed it."""
+        worker = get_current_worker()
+        changes = 0
+        last_error = ""
+        while not worker.is_cancelled:
+            try:
+                now = self.backend.wait_for_change(changes, WATCH_TIMEOUT_S)
+                if now == changes:
+                    continue
+                changes = now
+                conversation_id, seen = self._follow
+                if conversation_id:
+                    view = self.backend.conversation(conversation_id, seen)
+                    if not worker.is_cancelled:
+                        self.post_message(self.Synced(view))
+                last_error = ""
+            except Exception as exc:  # shown once; the watcher keeps going
+                if worker.is_cancelled:
+                    return
+                if str(exc) != last_error:
+                    last_error = str(exc)
+                    self.post_message(self.ReadFailed(f"Could not follow the log: {exc}"))
+                time.sleep(WATCH_TIMEOUT_S)  # a log that keeps failing is not asked in a loop
+
+    def on_chat_app_synced(self, message: Synced) -> None:
+        """Show what the log has that the screen does not: agents' replies, the status."""
+        view = message.view
+        if view.id != self.conversation_id:  # the screen moved on to another conversation
+            return
+        for turn in view.turns:
+            if turn.seq <= self._seen_seq:
+                continue
+            if turn.role == "agent":  # customer and bot turns of this chat are already shown
+                self._add(AgentMessage(turn.text))
+            self._seen(turn.seq)
+        before = self.status
+        if view.status is not None and view.status != before:
+            self.status = view.status
+            if before == "human" and view.status == "bot":
+                self._add(
+                    NoteMessage("An agent handed you back to the assistant: it answers again.")
+                )
+            elif view.status == "closed":
+                self._add(NoteMessage("This conversation was closed · ctrl+n starts a new one."))
+        self.log_synced.publish(view)
+
+    def on_chat_app_read_failed(self, message: ReadFailed) -> None:
+        self.notify(message.text, severity="error", markup=False)  # may quote stored text
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -640,7 +750,7 @@ class ChatApp(App[None]):
 
     def action_human(self) -> None:
         """Hand the conversation to a person (queued after messages still being answered)."""
-        if self.read_only:
+        if self.status == "closed":
             self.notify("This conversation is closed: ctrl+n starts a new one.", severity="warning")
             return
         if not self.conversation_id:
@@ -655,25 +765,45 @@ class ChatApp(App[None]):
         self.query_one("#prompt", Input).focus()
 
     def action_browse(self) -> None:
-        """Open the list of past conversations."""
+        """Open the list of past conversations (read off the UI thread)."""
+        self._list_conversations()
+
+    @work(thread=True, group="browse", exclusive=True, exit_on_error=False)
+    def _list_conversations(self) -> None:
         try:
             summaries = self.backend.conversations()
         except Exception as exc:
-            self.notify(f"Could not list conversations: {exc}", severity="error")
+            self.post_message(self.ReadFailed(f"Could not list conversations: {exc}"))
             return
-        self.push_screen(BrowseScreen(summaries), self._open_conversation)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Listed(summaries))
+
+    def on_chat_app_listed(self, message: Listed) -> None:
+        if not isinstance(self.screen, ModalScreen):  # nothing else opened in the meantime
+            self.push_screen(BrowseScreen(message.summaries), self._open_conversation)
 
     def _open_conversation(self, summary: ConversationSummary | None) -> None:
-        if summary is None:
-            return
+        if summary is not None:
+            self._opening = summary.id
+            self._load_conversation(summary)
+
+    @work(thread=True, group="open", exclusive=True, exit_on_error=False)
+    def _load_conversation(self, summary: ConversationSummary) -> None:
         try:
-            turns = self.backend.transcript(summary.id)
+            view = self.backend.conversation(summary.id)
         except Exception as exc:
-            self.notify(f"Could not load conversation {summary.id}: {exc}", severity="error")
+            self.post_message(self.ReadFailed(f"Could not load conversation {summary.id}: {exc}"))
             return
-        self._show_transcript(summary, turns)
-        if not self.read_only:
+        self.post_message(self.Loaded(summary, view))
+
+    def on_chat_app_loaded(self, message: Loaded) -> None:
+        if self._opening != message.view.id:  # ctrl+n or another pick came first
+            return
+        self._opening = None
+        self._show_transcript(message.summary, message.view)
+        if self.status != "closed":
             self.query_one("#prompt", Input).focus()
+        self.log_synced.publish(message.view)
 
     def action_help(self) -> None:
         """Show every key and what the backend has loaded."""

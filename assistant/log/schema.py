@@ -1,0 +1,172 @@
+"""The log's tables, the values they allow, and the migrations that build them.
+
+Version N of the schema is `MIGRATIONS[N - 1]` applied to version N - 1; append a function to
+change the schema (and document the new version in docs/log-schema.md), never edit a released
+one. `migrate` applies what a file lacks in one transaction, so a failed migration changes nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import sqlite_utils
+
+from assistant.errors import LogError
+from assistant.log.ids import utc_now
+
+ROLES = ("customer", "assistant", "agent")
+STATUSES = ("bot", "human", "closed")  # conversation status: bot answers / handed off / finished
+
+# Optional keyword fields of `ConversationLog.add_turn`, stored in the turns column of that name.
+TURN_FIELDS = (
+    "intent",  # predicted intent label ("oos" when out of scope)
+    "confidence",  # probability of `intent`
+    "top_intents",  # [(label, prob), ...]
+    "source",  # one of assistant.reply.SOURCES for assistant turns
+    "reason",  # why the policy chose the source
+    "candidates",  # ranked reply candidates (Candidate objects or dicts) with scores
+    "citations",  # knowledge-base passages (Citation objects or dicts)
+    "model_versions",  # {"intent": "...", "ranker": "...", ...}
+    "latency_ms",  # time the engine took for this turn
+)
+
+_V1 = [
+    """
+    CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        started TEXT NOT NULL,
+        channel TEXT NOT NULL DEFAULT 'chat',
+        status TEXT NOT NULL DEFAULT 'bot' CHECK (status IN ('bot', 'human', 'closed')),
+        metadata TEXT NOT NULL DEFAULT '{}'
+    )
+    """,
+    """
+    CREATE TABLE turns (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('customer', 'assistant', 'agent')),
+        text TEXT NOT NULL,
+        time TEXT NOT NULL,
+        intent TEXT,
+        confidence REAL,
+        top_intents TEXT,
+        source TEXT,
+        reason TEXT,
+        candidates TEXT,
+        citations TEXT,
+        model_versions TEXT,
+        latency_ms REAL,
+        redactions TEXT NOT NULL DEFAULT '[]'
+    )
+    """,
+    """
+    CREATE TABLE feedback (
+        id TEXT PRIMARY KEY,
+        turn_id TEXT NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+        rating INTEGER NOT NULL CHECK (rating IN (1, -1)),
+        comment TEXT NOT NULL DEFAULT '',
+        time TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE corrections (
+        id TEXT PRIMARY KEY,
+        turn_id TEXT NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+        corrected_intent TEXT,
+        corrected_reply TEXT,
+        agent TEXT NOT NULL DEFAULT '',
+        time TEXT NOT NULL,
+        CHECK (corrected_intent IS NOT NULL OR corrected_reply IS NOT NULL)
+    )
+    """,
+    """
+    CREATE TABLE tickets (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        reason TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+        created TEXT NOT NULL,
+        closed TEXT
+    )
+    """,
+    "CREATE INDEX idx_conversations_started ON conversations(started)",
+    "CREATE UNIQUE INDEX idx_turns_conversation_seq ON turns(conversation_id, seq)",
+    "CREATE INDEX idx_turns_time ON turns(time)",
+    "CREATE INDEX idx_feedback_turn ON feedback(turn_id)",
+    "CREATE INDEX idx_feedback_time ON feedback(time)",
+    "CREATE INDEX idx_corrections_turn ON corrections(turn_id)",
+    "CREATE INDEX idx_corrections_time ON corrections(time)",
+    "CREATE INDEX idx_tickets_conversation ON tickets(conversation_id, status)",
+    "CREATE INDEX idx_tickets_created ON tickets(created)",
+]
+
+
+def _migrate_1_initial(db: sqlite_utils.Database) -> None:
+    """Version 1: conversations, turns, feedback, corrections, tickets and their indexes."""
+    for sql in _V1:
+        db.execute(sql)
+
+
+# Ordered: MIGRATIONS[i] upgrades a file from version i to version i + 1.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1_initial]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The schema version recorded in an open log file (0 for an empty file)."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if not exists:
+        return 0
+    return int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0])
+
+
+def _check_not_newer(version: int, name: str) -> None:
+    if version > SCHEMA_VERSION:
+        raise LogError(
+            f"{name} has conversation-log schema version {version}, but this version "
+            f"of the assistant knows only up to {SCHEMA_VERSION}. Upgrade the assistant, "
+            "or point it at another log file; the file was left untouched."
+        )
+
+
+def migrate(db: sqlite_utils.Database, name: str) -> None:
+    """Bring the log in `db` (called `name` in messages) to `SCHEMA_VERSION`.
+
+    Every pending migration runs in one transaction that holds the write lock, so two processes
+    opening a new file at once migrate it once, and a failure leaves the file as it was. A file
+    newer than this code raises `LogError` and is not touched.
+    """
+    conn = db.conn
+    version = schema_version(conn)
+    _check_not_newer(version, name)
+    if version == SCHEMA_VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Re-read under the lock: another process may have migrated in the meantime.
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            "version INTEGER PRIMARY KEY, applied TEXT NOT NULL)"
+        )
+        version = schema_version(conn)
+        _check_not_newer(version, name)
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[number - 1](db)
+            conn.execute(
+                "INSERT INTO schema_version (version, applied) VALUES (?, ?)",
+                (number, utc_now()),
+            )
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise LogError(
+                f"Migrating the conversation log {name} from schema version {version} "
+                f"to {SCHEMA_VERSION} failed: {exc}. Nothing was changed."
+            ) from exc
+        raise

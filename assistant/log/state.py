@@ -1,0 +1,77 @@
+"""A conversation's state, derived from its stored rows in one way for every reader.
+
+The log is the one source of truth for a conversation: the service reads this state before
+every message, whether the conversation started in this process, in another one (`assistant ask
+--conversation`, an agent's console) or before a restart. Nothing here is kept in memory between
+messages, so an agent's reply or a hand-back made elsewhere counts at once.
+
+The rule for history: the engine sees the text **as stored**, that is after redaction, live and
+after a reload alike. Slots the customer gave survive (names, order and ticket numbers are not
+redacted); e-mail addresses and phone numbers reach the engine as `[EMAIL]` and `[PHONE]`, so the
+bot never repeats personal data the log would not keep, and it sees the same text the retraining
+export gives the models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from assistant.reply import TurnRecord
+
+HISTORY_TURNS = 100  # the engine sees at most this many stored turns (one bounded read a message)
+
+
+def history_of(turns: Sequence[TurnRecord]) -> list[tuple[str, str]]:
+    """The (role, text) turns the engine sees: every stored turn the customer saw, oldest first.
+
+    Muted assistant turns (never shown) and empty texts are left out.
+
+    >>> history_of([TurnRecord("1", "customer", "hi", ""), TurnRecord("2", "assistant", "", "")])
+    [('customer', 'hi')]
+    """
+    return [(t.role, t.text) for t in turns if t.text and t.source != "muted"]
+
+
+def low_confidence_streak(turns: Sequence[TurnRecord]) -> int:
+    """Clarifying replies in a row at the end of `turns` (the engine's handoff counter).
+
+    Customer turns do not break the run; any other reply does (the bot's with another source, a
+    handoff, an agent's), so a hand-back starts from zero.
+
+    >>> def t(role, source=None):
+    ...     return TurnRecord("", role, "...", "", source=source)
+    >>> low_confidence_streak([t("assistant", "ranker"), t("customer"), t("assistant", "clarify"),
+    ...                        t("customer"), t("assistant", "clarify"), t("customer")])
+    2
+    >>> low_confidence_streak([t("assistant", "clarify"), t("agent"), t("customer")])
+    0
+    """
+    streak = 0
+    for turn in reversed(turns):
+        if turn.role == "customer":
+            continue
+        if turn.role != "assistant" or turn.source != "clarify":
+            break
+        streak += 1
+    return streak
+
+
+@dataclass(frozen=True)
+class ConversationState:
+    """What the assistant knows of one conversation, derived from the log alone."""
+
+    status: str | None  # "bot" | "human" | "closed"; None when the log has no such conversation
+    history: list[tuple[str, str]] = field(default_factory=list)  # what the engine sees
+    low_streak: int = 0  # clarifying replies in a row at the end
+    last_seq: int = 0  # seq of the newest stored turn (0 without turns)
+
+    @classmethod
+    def from_rows(cls, status: str | None, turns: Sequence[TurnRecord]) -> ConversationState:
+        """The state of a conversation with `status` whose newest stored turns are `turns`."""
+        return cls(
+            status=status,
+            history=history_of(turns),
+            low_streak=low_confidence_streak(turns),
+            last_seq=turns[-1].seq if turns else 0,
+        )
