@@ -56,8 +56,9 @@ def _check_format(dialogues: list[dict], id_prefix: str) -> None:
     for d in dialogues:
         assert list(d) == ["id", "turns", "channel", "created", "resolved"], d["id"]
         assert re.fullmatch(rf"{id_prefix}-\d{{5}}", d["id"]), d["id"]
-        assert re.fullmatch(r"2025-(09|1[0-2])-\d\dT\d\d:\d\d:00Z|2026-0[1-3]-\d\dT\d\d:\d\d:00Z",
-                            d["created"]), d["created"]
+        assert re.fullmatch(
+            r"2025-(09|1[0-2])-\d\dT\d\d:\d\d:00Z|2026-0[1-3]-\d\dT\d\d:\d\d:00Z", d["created"]
+        ), d["created"]
         assert d["channel"] in ("chat", "email")
         assert isinstance(d["resolved"], bool)
         roles = [t["role"] for t in d["turns"]]
@@ -148,8 +149,9 @@ def test_frequency_mix_is_realistic(train: list[dict]) -> None:
     assert openings.most_common(1)[0][0] == "order_status"
 
 
-def test_held_out_file_shares_no_opening_with_training(train: list[dict],
-                                                      test_set: list[dict]) -> None:
+def test_held_out_file_shares_no_opening_with_training(
+    train: list[dict], test_set: list[dict]
+) -> None:
     assert 250 <= len(test_set) <= 350
     seen = {d["turns"][0]["text"].lower() for d in train}
     assert not [d["id"] for d in test_set if d["turns"][0]["text"].lower() in seen]
@@ -197,15 +199,21 @@ def test_dialogues_are_multi_turn_with_varied_shapes(train: list[dict]) -> None:
     # Human hand-overs name a ticket; topic changes give a dialogue two service intents.
     assert sum("T-" in t["text"] for d in train for t in d["turns"] if t["role"] == "agent") >= 100
     two_topics = [
-        d for d in train
+        d
+        for d in train
         if len({t["intent"] for t in d["turns"] if t.get("intent") in dc.INTENTS}) >= 2
     ]
     assert len(two_topics) >= 100
 
 
 def test_some_customer_messages_are_sloppy_chat(train: list[dict]) -> None:
-    chat = [t["text"] for d in train if d["channel"] == "chat" for t in d["turns"]
-            if t["role"] == "customer"]
+    chat = [
+        t["text"]
+        for d in train
+        if d["channel"] == "chat"
+        for t in d["turns"]
+        if t["role"] == "customer"
+    ]
     lower = [t for t in chat if t == t.lower() and re.search("[a-z]", t)]
     assert 0.10 <= len(lower) / len(chat) <= 0.45
     assert any(re.search(r"\b(dont|cant|im|wont|doesnt|isnt)\b", t) for t in chat)
@@ -232,7 +240,9 @@ def test_agent_names_disappear_when_templatized(train: list[dict]) -> None:
 
     names = set(dc.FIRST_NAMES)
     leaks = [
-        t["text"] for d in train[:800] for t in d["turns"]
+        t["text"]
+        for d in train[:800]
+        for t in d["turns"]
         if t["role"] == "agent" and names & set(re.findall(r"[A-Z][a-z]+", templatize(t["text"])))
     ]
     assert not leaks, leaks[:5]
@@ -279,10 +289,23 @@ def _agent_templates() -> list[str]:
         for outcome in intent.outcomes:
             out += list(outcome.replies)
             out += [a for f in outcome.followups for a in f.answers]
-    for name in ("ORDER_ASK", "ORDER_ASK_SORRY", "EMAIL_ASK", "NO_ORDER_ASK", "AGENT_GREET",
-                 "AGENT_THANKED", "AGENT_CLOSE", "AGENT_CLOSE_GRUMPY", "AGENT_HANDOFF",
-                 "AGENT_HANDOFF_EMAIL", "AGENT_WHY_HUMAN", "AGENT_TRY_FIRST", "OOS_REPLIES",
-                 "CLARIFY", "EMPATHY"):
+    for name in (
+        "ORDER_ASK",
+        "ORDER_ASK_SORRY",
+        "EMAIL_ASK",
+        "NO_ORDER_ASK",
+        "AGENT_GREET",
+        "AGENT_THANKED",
+        "AGENT_CLOSE",
+        "AGENT_CLOSE_GRUMPY",
+        "AGENT_HANDOFF",
+        "AGENT_HANDOFF_EMAIL",
+        "AGENT_WHY_HUMAN",
+        "AGENT_TRY_FIRST",
+        "OOS_REPLIES",
+        "CLARIFY",
+        "EMPATHY",
+    ):
         out += list(getattr(dc, name))
     return out
 
@@ -291,12 +314,17 @@ def test_agent_answers_follow_the_policies() -> None:
     templates = _agent_templates()
     joined = "\n".join(templates)
     assert set(re.findall(r"\$\d+(?:\.\d\d)?", joined)) <= {
-        "$4.99", "$49", "$12.99", "$129", "$12.95", "$50"}
+        "$4.99",
+        "$49",
+        "$12.99",
+        "$129",
+        "$12.95",
+        "$50",
+    }
     assert set(re.findall(r"(\d+–\d+) business days", joined)) <= {"3–5", "1–2", "5–10"}
     assert set(re.findall(r"(\d+)-day", joined)) <= {"30", "14", "60"}
     assert set(re.findall(r"(\d+)-year", joined)) <= {"2", "3"}
-    assert set(re.findall(r"\d+(?:am|pm)–\d+(?:am|pm) ET", joined)) == {"7am–10pm ET",
-                                                                         "9am–6pm ET"}
+    assert set(re.findall(r"\d+(?:am|pm)–\d+(?:am|pm) ET", joined)) == {"7am–10pm ET", "9am–6pm ET"}
     assert set(re.findall(r"\+1 \(555\) [\d-]+", joined)) == {"+1 (555) 010-4242"}
     for text in templates:
         if "return" in text and "window" in text:
@@ -304,8 +332,13 @@ def test_agent_answers_follow_the_policies() -> None:
 
 
 def test_every_template_slot_is_filled() -> None:
-    ctx = dc._context(random.Random(0), date(2026, 1, 15), dc._person(random.Random(0)),
-                      dc.INTENTS["order_status"], None)
+    ctx = dc._context(
+        random.Random(0),
+        date(2026, 1, 15),
+        dc._person(random.Random(0)),
+        dc.INTENTS["order_status"],
+        None,
+    )
     templates = [s for intent in dc.INTENTS.values() for s in _strings(intent)]
     for name in dir(dc):
         value = getattr(dc, name)

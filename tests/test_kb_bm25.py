@@ -24,7 +24,10 @@ def test_word_forms_share_a_stem(words, expected):
 
 def test_short_words_numbers_and_status_are_kept():
     assert [stem(w) for w in ["fee", "nh48213", "status", "gas"]] == [
-        "fee", "nh48213", "status", "gas",
+        "fee",
+        "nh48213",
+        "status",
+        "gas",
     ]
 
 
@@ -33,12 +36,14 @@ def test_tokenize_drops_stopwords_and_case():
 
 
 def test_scores_favour_rare_words_and_short_passages():
-    index = KeywordIndex.build([
-        "refund policy for cameras",
-        "refund refund refund and a very long passage about many other things entirely",
-        "delivery of cameras",
-        "warranty",
-    ])
+    index = KeywordIndex.build(
+        [
+            "refund policy for cameras",
+            "refund refund refund and a very long passage about many other things entirely",
+            "delivery of cameras",
+            "warranty",
+        ]
+    )
     scores = index.scores("refund")
     assert scores[0] > 0 and scores[1] > 0 and scores[2] == scores[3] == 0
     assert scores.dtype == np.float32 and scores.shape == (4,)

@@ -17,9 +17,7 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-@pytest.mark.parametrize(
-    "args", [["kb"], ["kb", "build"], ["kb", "search"], ["eval", "kb"]]
-)
+@pytest.mark.parametrize("args", [["kb"], ["kb", "build"], ["kb", "search"], ["eval", "kb"]])
 def test_every_command_has_help_with_an_example(runner, args):
     result = runner.invoke(cli, [*args, "--help"])
     assert result.exit_code == 0, result.output
@@ -28,22 +26,48 @@ def test_every_command_has_help_with_an_example(runner, args):
 
 def test_build_then_search_json(runner, kb_docs, tiny_st_model, tmp_path):
     out = tmp_path / "index"
-    build = runner.invoke(cli, [
-        "kb", "build", "--docs", str(kb_docs), "--out", str(out),
-        "--model", str(tiny_st_model), "--precision", "fp32",
-    ])
+    build = runner.invoke(
+        cli,
+        [
+            "kb",
+            "build",
+            "--docs",
+            str(kb_docs),
+            "--out",
+            str(out),
+            "--model",
+            str(tiny_st_model),
+            "--precision",
+            "fp32",
+        ],
+    )
     assert build.exit_code == 0, build.output
     assert "added: 6 files" in build.output
     assert "elapsed:" in build.output  # on stderr, mixed in by CliRunner
 
-    again = runner.invoke(cli, ["kb", "build", "--docs", str(kb_docs), "--out", str(out),
-                                "--model", str(tiny_st_model), "--precision", "fp32", "--json"])
+    again = runner.invoke(
+        cli,
+        [
+            "kb",
+            "build",
+            "--docs",
+            str(kb_docs),
+            "--out",
+            str(out),
+            "--model",
+            str(tiny_st_model),
+            "--precision",
+            "fp32",
+            "--json",
+        ],
+    )
     assert again.exit_code == 0, again.output
     report = json.loads(again.stdout)
     assert report["embedded"] == 0 and len(report["unchanged"]) == 6
 
-    search = runner.invoke(cli, ["kb", "search", "--index", str(out), "refund timing",
-                                 "-k", "3", "--json"])
+    search = runner.invoke(
+        cli, ["kb", "search", "--index", str(out), "refund timing", "-k", "3", "--json"]
+    )
     assert search.exit_code == 0, search.output
     results = json.loads(search.stdout)["results"]
     assert len(results) == 3
@@ -64,8 +88,9 @@ def test_search_text_output_cites_sources(runner, tiny_index):
 def test_eval_kb_json(runner, tiny_index, tmp_path):
     questions = tmp_path / "q.jsonl"
     questions.write_text(json.dumps({"question": "gift card expiry", "article": "faq/gift-cards"}))
-    result = runner.invoke(cli, ["eval", "kb", "--index", str(tiny_index),
-                                 "--data", str(questions), "--json"])
+    result = runner.invoke(
+        cli, ["eval", "kb", "--index", str(tiny_index), "--data", str(questions), "--json"]
+    )
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
     assert set(metrics) == {"recall_at_1", "recall_at_5", "mrr", "n"} and metrics["n"] == 1
@@ -76,8 +101,10 @@ def test_eval_kb_json(runner, tiny_index, tmp_path):
     [
         (["kb", "search", "--index", "{missing}", "hello"], "does not exist"),
         (["kb", "search", "--index", "{index}", "   "], "query is empty"),
-        (["kb", "build", "--docs", "{empty}", "--out", "{out}", "--model", "{model}"],
-         "no readable documents"),
+        (
+            ["kb", "build", "--docs", "{empty}", "--out", "{out}", "--model", "{model}"],
+            "no readable documents",
+        ),
         (["eval", "kb", "--index", "{index}", "--data", "{bad}"], "bad.jsonl:1: invalid JSON"),
     ],
 )
@@ -87,8 +114,12 @@ def test_errors_are_one_line_without_traceback(
     (tmp_path / "empty").mkdir()
     (tmp_path / "bad.jsonl").write_text("{nope\n")
     names = {
-        "missing": tmp_path / "missing", "index": tiny_index, "empty": tmp_path / "empty",
-        "out": tmp_path / "out", "model": tiny_st_model, "bad": tmp_path / "bad.jsonl",
+        "missing": tmp_path / "missing",
+        "index": tiny_index,
+        "empty": tmp_path / "empty",
+        "out": tmp_path / "out",
+        "model": tiny_st_model,
+        "bad": tmp_path / "bad.jsonl",
     }
     result = runner.invoke(cli, [a.format(**names) for a in args])
     assert result.exit_code != 0

@@ -41,19 +41,24 @@ def _write(path: Path, lines: list[str]) -> Path:
 
 
 def test_metrics_count_each_article_once_at_its_best_passage(tmp_path):
-    kb = _FakeKB({
-        "q1": ["a", "a", "b"],  # rank 1
-        "q2": ["a", "a", "a", "b"],  # passages of one article collapse: b is rank 2
-        "q3": ["a", "b", "c", "d", "e", "f"],  # rank 6: not in the top 5
-        "q4": ["b", "c"],  # "a" absent: reciprocal rank 0
-    })
-    questions = _write(tmp_path / "q.jsonl", [
-        json.dumps({"question": "q1", "article": "a"}),
-        json.dumps({"question": "q2", "article": "b"}),
-        json.dumps({"question": "q3", "article": "f"}),
-        "",
-        json.dumps({"question": "q4", "article": "a"}),
-    ])
+    kb = _FakeKB(
+        {
+            "q1": ["a", "a", "b"],  # rank 1
+            "q2": ["a", "a", "a", "b"],  # passages of one article collapse: b is rank 2
+            "q3": ["a", "b", "c", "d", "e", "f"],  # rank 6: not in the top 5
+            "q4": ["b", "c"],  # "a" absent: reciprocal rank 0
+        }
+    )
+    questions = _write(
+        tmp_path / "q.jsonl",
+        [
+            json.dumps({"question": "q1", "article": "a"}),
+            json.dumps({"question": "q2", "article": "b"}),
+            json.dumps({"question": "q3", "article": "f"}),
+            "",
+            json.dumps({"question": "q4", "article": "a"}),
+        ],
+    )
     metrics = evaluate(kb, questions)
     assert metrics == {
         "recall_at_1": 0.25,
@@ -68,10 +73,13 @@ def test_article_ranking_keeps_first_appearance():
 
 
 def test_evaluate_on_a_real_index(tiny_kb, tmp_path):
-    questions = _write(tmp_path / "q.jsonl", [
-        json.dumps({"question": "How long does a refund take?", "article": "billing/refunds"}),
-        json.dumps({"question": "When is support open?", "article": "faq/opening-hours"}),
-    ])
+    questions = _write(
+        tmp_path / "q.jsonl",
+        [
+            json.dumps({"question": "How long does a refund take?", "article": "billing/refunds"}),
+            json.dumps({"question": "When is support open?", "article": "faq/opening-hours"}),
+        ],
+    )
     metrics = evaluate(tiny_kb, questions)
     assert set(metrics) == {"recall_at_1", "recall_at_5", "mrr", "n"}
     assert metrics["n"] == 2
@@ -104,9 +112,12 @@ def test_missing_and_empty_question_files(tmp_path):
 
 
 def test_unknown_article_is_an_error_with_its_line(tiny_kb, tmp_path):
-    path = _write(tmp_path / "q.jsonl", [
-        json.dumps({"question": "refund?", "article": "billing/refunds"}),
-        json.dumps({"question": "fees?", "article": "billing/fees"}),
-    ])
+    path = _write(
+        tmp_path / "q.jsonl",
+        [
+            json.dumps({"question": "refund?", "article": "billing/refunds"}),
+            json.dumps({"question": "fees?", "article": "billing/fees"}),
+        ],
+    )
     with pytest.raises(KBInputError, match=r"q\.jsonl:2: article 'billing/fees' is not in"):
         evaluate(tiny_kb, path)

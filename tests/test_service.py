@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 import sqlite_utils
-from chat_helpers import until
+from chat_helpers import run_chat, until
 from click.testing import CliRunner
 from fake_engine import ScriptedEngine
 
@@ -176,7 +176,7 @@ def test_chat_app_against_real_service(models_dir, kb_index, tmp_path):
 
     async def drive():
         app = ChatApp(svc)
-        async with app.run_test(size=(110, 34)) as pilot:
+        async with run_chat(app, size=(110, 34)) as pilot:
             await pilot.press(*"where is my order")
             await pilot.press("enter")
             await until(pilot, lambda: app.query(AssistantMessage), timeout=120)

@@ -14,9 +14,9 @@ import pytest
 
 pytest.importorskip("textual")
 
-from chat_helpers import asynchronous, until  # noqa: E402
+from chat_helpers import asynchronous, run_chat, until  # noqa: E402
 from fake_engine import ScriptedEngine  # noqa: E402
-from textual.widgets import DataTable, Input, Markdown, Static  # noqa: E402
+from textual.widgets import DataTable, Input, Markdown, OptionList, Static  # noqa: E402
 
 from assistant.log import ConversationLog  # noqa: E402
 from assistant.reply import (  # noqa: E402
@@ -243,7 +243,7 @@ def prompt(app) -> Input:
 async def test_exchange_shows_both_messages_and_the_insight_panel():
     backend = FakeBackend()
     app = ChatApp(backend)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await send(pilot, "where is my refund")
         await settle(pilot)
         assert [str(m.render()) for m in messages(app, CustomerMessage)] == ["where is my refund"]
@@ -271,7 +271,7 @@ async def test_exchange_shows_both_messages_and_the_insight_panel():
 async def test_blank_input_is_ignored():
     backend = FakeBackend()
     app = ChatApp(backend)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await send(pilot, "   ")
         await settle(pilot)
         assert messages(app, CustomerMessage) == []
@@ -282,7 +282,7 @@ async def test_blank_input_is_ignored():
 async def test_rating_records_the_last_turn():
     backend = FakeBackend()
     app = ChatApp(backend)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with run_chat(app, size=SIZE, notifications=True) as pilot:
         await pilot.press("ctrl+g")  # nothing to rate yet: a notification, no call
         await pilot.pause()
         assert backend.ratings == []
@@ -307,7 +307,7 @@ async def test_rating_records_the_last_turn():
 async def test_ctrl_h_hands_off_and_shows_the_ticket():
     backend = FakeBackend()
     app = ChatApp(backend)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await send(pilot, "I want a person")
         await settle(pilot)
         await pilot.press("ctrl+h")
@@ -337,7 +337,7 @@ async def test_ctrl_h_hands_off_and_shows_the_ticket():
 async def test_f2_also_hands_off():
     backend = FakeBackend()
     app = ChatApp(backend)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await pilot.press("f2")
         await settle(pilot)
         assert ("request_human", "c1") in backend.calls
@@ -347,7 +347,7 @@ async def test_f2_also_hands_off():
 async def test_new_conversation_clears_the_transcript():
     backend = FakeBackend()
     app = ChatApp(backend)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await send(pilot, "hello")
         await settle(pilot)
         assert app.conversation_id == "c1"
@@ -368,7 +368,7 @@ async def test_new_conversation_clears_the_transcript():
 async def test_browse_lists_conversations_and_opens_one():
     backend = FakeBackend()
     app = ChatApp(backend)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await send(pilot, "first chat")
         await settle(pilot)
         await pilot.press("ctrl+n")
@@ -392,7 +392,7 @@ async def test_browse_lists_conversations_and_opens_one():
 @asynchronous
 async def test_browse_closes_with_escape():
     app = ChatApp(FakeBackend())
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await pilot.press("ctrl+o")
         await until(pilot, lambda: isinstance(app.screen, BrowseScreen))
         await pilot.press("escape")
@@ -405,7 +405,7 @@ async def test_browse_closes_with_escape():
 async def test_closed_conversation_is_read_only():
     backend = FakeBackend()
     app = ChatApp(backend)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await send(pilot, "old question")
         await settle(pilot)
         backend.status["c1"] = "closed"
@@ -423,7 +423,7 @@ async def test_closed_conversation_is_read_only():
 @asynchronous
 async def test_help_opens_and_closes():
     app = ChatApp(FakeBackend())
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
@@ -439,7 +439,7 @@ async def test_help_opens_and_closes():
 @asynchronous
 async def test_question_mark_types_into_the_input_but_opens_help_elsewhere():
     app = ChatApp(FakeBackend())
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await pilot.press("?")
         await pilot.pause()
         assert app.query_one("#prompt", Input).value == "?"
@@ -455,7 +455,7 @@ async def test_input_stays_responsive_and_messages_are_answered_in_order():
     gate = threading.Event()
     backend = FakeBackend(gate=gate)
     app = ChatApp(backend)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await send(pilot, "first")
         await pilot.pause()
         assert app.busy
@@ -499,7 +499,7 @@ class LoadingBackend(FakeBackend):
 async def test_chat_opens_while_the_models_load_and_answers_once_they_are_ready():
     loaded = threading.Event()
     app = ChatApp(LoadingBackend(loaded))
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await pilot.pause()
         assert app.focused is app.query_one("#prompt", Input)  # typing works at once
         thinking = app.query_one("#thinking", Static)
@@ -519,7 +519,7 @@ async def test_a_model_loading_failure_is_shown():
     loaded = threading.Event()
     loaded.set()
     app = ChatApp(LoadingBackend(loaded, error=RuntimeError("ranker/manifest.json is damaged")))
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await settle(pilot)
         (error,) = messages(app, ErrorMessage)
         assert "Could not load the assistant's models: ranker/manifest.json is damaged" in str(
@@ -533,7 +533,7 @@ async def test_a_late_reply_does_not_land_in_a_new_conversation():
     gate = threading.Event()
     backend = FakeBackend(gate=gate)
     app = ChatApp(backend)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await send(pilot, "slow question")
         await pilot.pause()
         await pilot.press("ctrl+n")
@@ -553,7 +553,7 @@ async def test_a_late_reply_does_not_land_in_a_new_conversation():
 async def test_backend_error_is_shown_and_the_text_kept():
     backend = FakeBackend(fail_on="boom")
     app = ChatApp(backend)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await send(pilot, "boom")
         await settle(pilot)
         (error,) = messages(app, ErrorMessage)
@@ -569,7 +569,7 @@ async def test_backend_error_is_shown_and_the_text_kept():
 @asynchronous
 async def test_command_palette_lists_the_chat_actions():
     app = ChatApp(FakeBackend())
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         titles = [command.title for command in app.get_system_commands(app.screen)]
         for title in (
             "Rate last reply: good",
@@ -583,10 +583,17 @@ async def test_command_palette_lists_the_chat_actions():
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"new conv")
-        await pilot.pause(0.3)
+        results = app.screen.query_one(OptionList)
+        await until(
+            pilot,
+            lambda: (
+                results.highlighted is not None
+                and "New conversation"
+                in str(results.get_option_at_index(results.highlighted).prompt)
+            ),
+        )
         await pilot.press("enter")
-        await pilot.pause()
-        assert app.conversation_id == "c2"
+        await until(pilot, lambda: app.conversation_id == "c2")
 
 
 # -- following the log: changes made elsewhere show up --------------------------------------------
@@ -596,7 +603,7 @@ async def test_command_palette_lists_the_chat_actions():
 async def test_an_agents_reply_and_a_hand_back_made_elsewhere_show_up():
     backend = FakeBackend()
     app = ChatApp(backend)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await pilot.press("f2")
         await until(pilot, lambda: app.status == "human")
         backend.agent_reply("c1", "Hi, Ana here. How can I help?")  # another process
@@ -617,7 +624,7 @@ async def test_an_agents_reply_and_a_hand_back_made_elsewhere_show_up():
 async def test_a_conversation_closed_elsewhere_becomes_read_only():
     backend = FakeBackend()
     app = ChatApp(backend)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await send(pilot, "hello")
         await settle(pilot)
         backend.close_conversation("c1")
@@ -629,7 +636,7 @@ async def test_a_conversation_closed_elsewhere_becomes_read_only():
 async def test_changes_to_another_conversation_are_not_shown():
     backend = FakeBackend()
     app = ChatApp(backend)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_chat(app, size=SIZE) as pilot:
         await pilot.press("ctrl+n")
         await until(pilot, lambda: app.conversation_id == "c2")
         backend.agent_reply("c1", "for the first conversation")
@@ -652,7 +659,7 @@ def test_the_open_chat_follows_writes_from_another_connection(real_log):
 
     async def drive() -> None:
         app = ChatApp(service)
-        async with app.run_test(size=SIZE) as pilot:
+        async with run_chat(app, size=SIZE) as pilot:
             await send(pilot, "I need a human please")
             await until(pilot, lambda: app.status == "human")  # read back from the log
             handoff = messages(app, AssistantMessage)[-1]
@@ -681,7 +688,7 @@ def test_nothing_on_the_ui_thread_waits_for_a_locked_log(real_log, tmp_path):
 
     async def drive() -> None:
         app = ChatApp(service)
-        async with app.run_test(size=SIZE) as pilot:
+        async with run_chat(app, size=SIZE) as pilot:
             await send(pilot, "hello")
             await settle(pilot)
             first = app.conversation_id
