@@ -1,7 +1,7 @@
 """What the dialogue engine answers for one customer message, and the records the UI shows.
 
 These plain dataclasses are the contract between the engine (`assistant/engine.py`), the
-conversation log (`assistant/log.py`), the CLI (`assistant ask --json`) and the Textual chat.
+conversation log (`assistant/log/`), the CLI (`assistant ask --json`) and the Textual chat.
 A `Decision` is what the engine chose; a `Reply` is that decision as delivered (the same
 fields, plus the conversation, the logged turn, the ticket and the latency). A `Citation` is
 the knowledge base's own `Passage` record, with one JSON form from `kb search` to the log.
