@@ -26,7 +26,7 @@ from assistant.log import (
     new_id,
     utc_now,
 )
-from assistant.reply import ConversationSummary, ConversationView, Reply
+from assistant.reply import ConversationSummary, ConversationView, Reply, TurnRecord
 
 
 class AssistantService:
@@ -175,6 +175,10 @@ class AssistantService:
         """The most recent conversations, newest first."""
         self.writer.flush()
         return self.log.conversations(limit)
+
+    def transcript(self, conversation_id: str) -> list[TurnRecord]:
+        """Every stored turn of a conversation, oldest first."""
+        return self.conversation(conversation_id).turns
 
     def conversation(self, conversation_id: str, after_seq: int = 0) -> ConversationView:
         """The conversation's status and its turns after `after_seq`."""

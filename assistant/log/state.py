@@ -7,9 +7,9 @@ messages, so an agent's reply or a hand-back made elsewhere counts at once.
 
 The rule for history: the engine sees the text **as stored**, that is after redaction, live and
 after a reload alike. Slots the customer gave survive (names, order and ticket numbers are not
-redacted); e-mail addresses and phone numbers reach the engine as `[EMAIL]` and `[PHONE]`, so the
-bot never repeats personal data the log would not keep, and it sees the same text the retraining
-export gives the models.
+redacted); e-mail addresses, phone numbers and the other kinds the log redacts reach the engine
+as placeholders such as `[EMAIL]`, so the bot never repeats personal data the log would not keep,
+and it sees the same text the retraining export gives the models.
 """
 
 from __future__ import annotations
