@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import ModelError
-from assistant.manifest import read_manifest, write_manifest
+from kb.manifest import read_manifest, write_manifest
 
 HEAD_FILE = "head.safetensors"
 
@@ -78,10 +78,10 @@ class IntentClassifier:
 
     @classmethod
     def load(cls, model_dir: str | Path, precision: str = "auto") -> IntentClassifier:
-        """Load a model directory; `precision` as in `assistant.encoder.resolve_precision`."""
+        """Load a model directory; `precision` as in `kb.encoder.resolve_precision`."""
         from safetensors.torch import load_file
 
-        from assistant.encoder import Encoder
+        from kb.encoder import load_encoder
 
         path = Path(model_dir)
         manifest = read_manifest(path, "intent")
@@ -96,7 +96,7 @@ class IntentClassifier:
                 f"{len(manifest['labels'])} labels. The directory is inconsistent; retrain."
             )
         max_length = manifest.get("config", {}).get("max_length")
-        encoder = Encoder(path, max_length=max_length, precision=precision)
+        encoder = load_encoder(path, precision=precision, max_length=max_length)
         if weight.shape[1] != encoder.dim:
             raise ModelError(
                 f"{head_file}: head width {weight.shape[1]} != encoder width {encoder.dim}."
@@ -135,7 +135,7 @@ class IntentClassifier:
 
     def probs(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Class probabilities (N, C) in the order of `self.labels`."""
-        emb = self.encoder.encode(texts, batch_size=batch_size, normalize=True)
+        emb = self.encoder.encode(texts, batch_size=batch_size)
         logits = self.logits_from_embeddings(emb)
         logits -= logits.max(axis=1, keepdims=True)
         e = np.exp(logits)

@@ -21,7 +21,7 @@ import numpy as np
 
 from assistant.context import format_context
 from assistant.lexical import LexicalEncoder
-from assistant.manifest import read_manifest, write_manifest
+from kb.manifest import read_manifest, write_manifest
 
 
 class ResponseRanker:
@@ -55,12 +55,12 @@ class ResponseRanker:
 
     @classmethod
     def load(cls, model_dir: str | Path, precision: str = "auto") -> ResponseRanker:
-        """Load a model directory; `precision` as in `assistant.encoder.resolve_precision`."""
-        from assistant.encoder import Encoder
+        """Load a model directory; `precision` as in `kb.encoder.resolve_precision`."""
+        from kb.encoder import load_encoder
 
         path = Path(model_dir)
         manifest = read_manifest(path, "ranker")
-        encoder = Encoder(path, precision=precision)
+        encoder = load_encoder(path, precision=precision)
         return cls(encoder, manifest, path, LexicalEncoder.load(path))
 
     def save(self, model_dir: str | Path) -> dict:

@@ -46,9 +46,8 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    from assistant.encoder import Encoder
-    from assistant.paths import bundled_model_path
     from assistant.service import open_service
+    from kb.encoder import Encoder
 
     conversations = []
     for line in args.data.read_text().splitlines():
@@ -57,7 +56,7 @@ def main() -> None:
     db = Path(tempfile.mkdtemp()) / "latency.db"
     svc = open_service(args.models, args.kb, db)
     before = rss_mb()
-    bare = Encoder(bundled_model_path())
+    bare = Encoder.load(None, precision="fp32")
     bare.encode(["warm up"])
     bare_mb = rss_mb() - before  # the reference encoder is not part of a chat session
     # Warm up both paths (first calls allocate).

@@ -5,10 +5,12 @@
     kb.search("How long does a refund take?", k=5) -> list[Passage]
     evaluate(kb, "questions.jsonl") -> {"recall_at_1", "recall_at_5", "mrr", "n"}
 
-Importing `kb` is light: the build and the index (numpy, and then torch, faiss and
-sentence_transformers) load when `build_index`, `BuildReport` or `KnowledgeBase` is first
-used, so the runtime can import `Passage` (the record every reply cites) at no cost. `kb`
-imports nothing from `assistant` or `training`.
+Importing `kb` is light: the build and the index (numpy, and then torch, transformers and
+faiss) load when `build_index`, `BuildReport` or `KnowledgeBase` is first used, so the runtime
+can import `Passage` (the record every reply cites) at no cost. `kb` is the lowest layer: it
+imports nothing from `assistant` or `training`, and holds what they share: the encoder
+(`kb.encoder`), model paths (`kb.paths`), the manifest format (`kb.manifest`), the JSONL
+reader (`kb.jsonl`) and the error tree (`kb.errors`).
 """
 
 from __future__ import annotations

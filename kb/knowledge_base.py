@@ -19,11 +19,13 @@ import numpy as np
 
 from kb.bm25 import KeywordIndex
 from kb.config import SearchConfig
-from kb.encoder import Encoder, bundled_model_path, model_fingerprint
+from kb.encoder import Encoder, load_encoder
 from kb.errors import KBIndexError, KBInputError
 from kb.index import read_faiss_index, set_ef_search
+from kb.manifest import MANIFEST_FILE, read_manifest
 from kb.passage import Passage
-from kb.store import MANIFEST_FILE, PassageStore, read_manifest
+from kb.paths import bundled_model_path, model_fingerprint
+from kb.store import PassageStore
 
 
 class KnowledgeBase:
@@ -72,7 +74,7 @@ class KnowledgeBase:
         index's model directory no longer exists and no `model_path` is given.
         """
         index_dir = Path(index_dir)
-        manifest = read_manifest(index_dir)
+        manifest = read_manifest(index_dir, "kb-index")
         manifest_path = index_dir / MANIFEST_FILE
         model = _model_directory(manifest, manifest_path, model_path)
         built_with = manifest["model"]
@@ -138,12 +140,12 @@ class KnowledgeBase:
     def _encoder(self) -> Encoder:
         with self._load_lock:
             if self._loaded is None:
-                encoder = Encoder.load(self._model_path, precision=self.config.query_precision)
+                encoder = load_encoder(self._model_path, precision=self.config.query_precision)
                 _check_dimension(
                     self.index_dir / MANIFEST_FILE,
                     self.dimension,
                     self._model_path,
-                    encoder.dimension,
+                    encoder.dim,
                 )
                 self._loaded = encoder
             return self._loaded

@@ -1,70 +1,21 @@
-"""The passage store (SQLite) and the index manifest.
+"""The passage store (SQLite) of an index directory.
 
 An index directory holds `manifest.json` and four data files whose names carry a build id:
 `passages.<id>.sqlite`, `embeddings.<id>.npy`, `index.<id>.faiss` and `keywords.<id>.npz`.
 A build writes new data files next to the old ones and then atomically replaces
 `manifest.json`, which names them: a build that fails at any point leaves the previous
-manifest pointing at intact files.
+manifest pointing at intact files (see `kb.manifest`).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from kb.chunking import Chunk
 from kb.errors import KBIndexError
-
-FORMAT_VERSION = 1
-MANIFEST_FILE = "manifest.json"
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    """Write JSON to a temporary file in the same folder, then rename it over `path`."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def read_manifest(index_dir: Path) -> dict:
-    """The manifest of an index directory; KBIndexError naming the file when unusable."""
-    path = index_dir / MANIFEST_FILE
-    if not index_dir.is_dir():
-        raise KBIndexError(
-            f"index directory {index_dir} does not exist: build it with "
-            f"`assistant kb build --docs DOCS --out {index_dir}`"
-        )
-    if not path.is_file():
-        raise KBIndexError(
-            f"{path} is missing: {index_dir} is not a knowledge-base index "
-            f"(build one with `assistant kb build --docs DOCS --out {index_dir}`)"
-        )
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise KBIndexError(f"{path} is corrupted ({exc}): rebuild the index") from exc
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        version = manifest.get("format_version") if isinstance(manifest, dict) else None
-        raise KBIndexError(
-            f"{path}: format version {version!r}, expected {FORMAT_VERSION}: rebuild the index"
-        )
-    for key in ("artifacts", "model", "count", "dimension", "index", "files"):
-        if key not in manifest:
-            raise KBIndexError(f"{path} has no {key!r} entry: rebuild the index")
-    return manifest
 
 
 def write_store(path: Path, chunks: Iterable[Chunk]) -> int:
@@ -152,11 +103,4 @@ class PassageStore:
         return {row[0] for row in self._query("SELECT DISTINCT article_id FROM passages")}
 
 
-__all__ = [
-    "FORMAT_VERSION",
-    "MANIFEST_FILE",
-    "PassageStore",
-    "read_manifest",
-    "write_json_atomic",
-    "write_store",
-]
+__all__ = ["PassageStore", "write_store"]

@@ -38,10 +38,10 @@ def make_tiny_model(out: Path, hidden: int = 32, seed: int = 0) -> Path:
     for name in TOKENIZER_FILES:
         if (src / name).exists():
             shutil.copy(src / name, out / name)
-    from assistant.encoder import Encoder
+    from kb.encoder import Encoder
 
     # The sentence-transformers module files, written the way trained models write them.
-    Encoder(out, max_length=128).save(out)
+    Encoder.load(out, max_length=128).save(out)
     return out
 
 

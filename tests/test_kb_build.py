@@ -11,6 +11,7 @@ from kb_fixtures import SAMPLE_ARTICLES, SAMPLE_FILES, build_config
 
 import kb.build
 from kb import KBInputError, KnowledgeBase, build_index
+from kb.errors import ModelError
 
 pytest_plugins = ("kb_fixtures",)
 
@@ -209,7 +210,7 @@ def test_folder_without_readable_documents_names_the_skipped_files(tmp_path, tin
 
 
 def test_bad_model_directory_is_an_error(kb_docs, tmp_path):
-    with pytest.raises(KBInputError, match="no config.json"):
+    with pytest.raises(ModelError, match="no config.json"):
         build_index(kb_docs, tmp_path / "out", build_config(tmp_path))
 
 

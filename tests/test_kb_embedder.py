@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from kb_fixtures import build_config
 
-from kb import KBInputError, build_index
+from kb import build_index
 from kb.embedder import Embedder
+from kb.errors import ModelError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,7 +66,7 @@ def test_build_in_a_fresh_process_loads_torch_only_in_the_encoder_process(tiny_s
 def test_load_errors_surface_when_the_encoder_is_needed(tmp_path):
     embedder = Embedder(tmp_path / "no-model", "fp32")
     try:
-        with pytest.raises(KBInputError, match="no config.json"):
+        with pytest.raises(ModelError, match="no config.json"):
             embedder.info()
     finally:
         embedder.close()

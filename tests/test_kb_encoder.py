@@ -29,7 +29,7 @@ def test_batching_does_not_change_embeddings(encoder):
     texts = _texts(70)
     together = encoder.encode(texts, batch_size=8)
     alone = np.stack([encoder.encode([t])[0] for t in texts])
-    assert together.shape == (70, encoder.dimension) and together.dtype == np.float32
+    assert together.shape == (70, encoder.dim) and together.dtype == np.float32
     np.testing.assert_allclose(together, alone, atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
 
@@ -38,9 +38,9 @@ def test_batches_are_cut_to_their_longest_text(encoder, monkeypatch):
     widths = []
     forward = encoder.model.forward
 
-    def spy(features):
+    def spy(**features):
         widths.append(features["input_ids"].shape[1])
-        return forward(features)
+        return forward(**features)
 
     monkeypatch.setattr(encoder.model, "forward", spy)
     texts = ["short"] * 8 + [" ".join(["word"] * 50)] * 8
@@ -90,17 +90,17 @@ def test_few_texts_stay_in_this_process(encoder, monkeypatch):
         raise AssertionError("forked for a handful of texts")
 
     monkeypatch.setattr(kb_encoder, "_encode_forked", fail)
-    assert encoder.encode(_texts(20), processes=2).shape == (20, encoder.dimension)
+    assert encoder.encode(_texts(20), processes=2).shape == (20, encoder.dim)
 
 
 def test_empty_input(encoder):
-    assert encoder.encode([], processes=2).shape == (0, encoder.dimension)
+    assert encoder.encode([], processes=2).shape == (0, encoder.dim)
 
 
 def test_chunked_attention_embeds_as_the_default_attention(tiny_st_model):
     chunked = Encoder.load(tiny_st_model, "fp32", chunked_attention=True)
     assert chunked.attention == "chunked"
-    config = chunked.model[0].auto_model.config
+    config = chunked.model.config
     assert config._attn_implementation == kb_encoder.CHUNKED_ATTENTION
     texts = _texts(40, seed=2)  # padded batches of very different lengths: the mask matters
     default = Encoder.load(tiny_st_model, "fp32")

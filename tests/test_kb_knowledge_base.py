@@ -11,7 +11,7 @@ import pytest
 from kb_fixtures import SAMPLE_ARTICLES, build_config
 
 from kb import KBIndexError, KBInputError, KnowledgeBase, Passage, SearchConfig, build_index
-from kb.encoder import model_fingerprint
+from kb.paths import model_fingerprint
 
 pytest_plugins = ("kb_fixtures",)
 

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from assistant.bank import BankEntry, ResponseBank
-from assistant.encoder import Encoder
 from assistant.errors import ModelError
 from assistant.intent import IntentClassifier
 from assistant.lexical import LexicalEncoder
 from assistant.ranker import ResponseRanker
+from kb.encoder import Encoder
 
 TEXTS = ["where is my order", "camera offline", "thanks a lot", "refund not received"]
 TURNS = [("customer", "where is my order"), ("agent", "Which order?"), ("customer", "NH-1")]
@@ -25,7 +25,7 @@ TURNS = [("customer", "where is my order"), ("agent", "Which order?"), ("custome
 def _classifier(tiny_st_model, threshold: float = 0.3) -> IntentClassifier:
     import torch
 
-    encoder = Encoder(tiny_st_model, max_length=32)
+    encoder = Encoder.load(tiny_st_model, max_length=32)
     gen = torch.Generator().manual_seed(0)
     labels = ["device_offline", "order_status", "oos", "refund_status"]
     weight = torch.randn(len(labels), encoder.dim, generator=gen)
@@ -74,7 +74,7 @@ def test_ranker_round_trip(tmp_path, tiny_st_model, with_lexical):
     config = {"context_turns": 2, "max_context_length": 24, "max_reply_length": 16}
     lexical = _lexical() if with_lexical else None
     ranker = ResponseRanker(
-        Encoder(tiny_st_model),
+        Encoder.load(tiny_st_model),
         {"config": config, "lexical_weight": 0.3, "trained_at": "t"},
         lexical=lexical,
     )
@@ -96,7 +96,7 @@ def test_ranker_round_trip(tmp_path, tiny_st_model, with_lexical):
 
 def test_bank_round_trip_with_the_rankers_embeddings(tmp_path, tiny_st_model):
     ranker = ResponseRanker(
-        Encoder(tiny_st_model),
+        Encoder.load(tiny_st_model),
         {"config": {"max_reply_length": 16}, "lexical_weight": 0.5},
         lexical=_lexical(),
     )

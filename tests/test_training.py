@@ -16,6 +16,7 @@ from assistant.bank import ResponseBank
 from assistant.errors import DataError, ModelError
 from assistant.intent import IntentClassifier
 from assistant.ranker import ResponseRanker
+from kb.manifest import FORMAT_VERSION
 from training.intent import IntentTrainConfig, train_intent
 
 
@@ -34,7 +35,7 @@ def test_intent_artifacts(intent_dir):
     } <= names
     assert not any(n.endswith(".bin") for n in names)
     m = json.loads((intent_dir / "manifest.json").read_text())
-    assert m["kind"] == "intent" and m["format_version"] == 1
+    assert m["kind"] == "intent" and m["format_version"] == FORMAT_VERSION
     assert m["labels"] == ["device_offline", "order_status", "refund_status", "thanks"]
     for key in (
         "base_model",
@@ -42,7 +43,7 @@ def test_intent_artifacts(intent_dir):
         "config",
         "data_fingerprint",
         "metrics",
-        "libraries",
+        "library_versions",
         "train_time_s",
         "trained_at",
     ):

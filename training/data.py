@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import DataError
+from kb.errors import DataError
+from kb.jsonl import parse_jsonl, read_text
 
 ROLES = ("customer", "agent")
 
@@ -60,19 +60,7 @@ def fingerprint(path: str | Path) -> str:
 
 
 def _read_text(path: Path) -> str:
-    if not path.exists():
-        raise DataError(f"{path}: file not found. Check the path.")
-    if path.is_dir():
-        raise DataError(f"{path}: is a directory; give a .csv or .jsonl file.")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(
-            f"{path}:{line}: not valid UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start}). "
-            "Re-save the file as UTF-8."
-        ) from None
+    text = read_text(path, DataError, allow_empty=True)
     if not text.strip():
         raise DataError(f"{path}: the file is empty. Add examples (see README, 'Data formats').")
     nul = text.find("\x00")
@@ -93,17 +81,8 @@ def load_dialogues(path: str | Path) -> list[Dialogue]:
     text = _read_text(path)
     dialogues: list[Dialogue] = []
     seen: dict[str, int] = {}
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    for lineno, obj in parse_jsonl(text, path, DataError):
         where = f"{path}:{lineno}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(
-                f"{where}: invalid JSON ({exc.msg} at column {exc.colno}): {line[:80]!r}. "
-                "Each line must be one JSON object."
-            ) from None
         if not isinstance(obj, dict):
             raise DataError(f"{where}: expected a JSON object, got {type(obj).__name__}.")
         did = obj.get("id")

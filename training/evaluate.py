@@ -34,7 +34,7 @@ def evaluate_intent(
     threshold: float | None = None,
 ) -> dict:
     """`{"accuracy", "macro_f1", "oos_recall", "oos_precision", "n"}` on a labelled file."""
-    from assistant.manifest import read_manifest
+    from kb.manifest import read_manifest
 
     manifest = read_manifest(model_dir, "intent")
     examples = load_intent_examples(data, text_column, label_column)

@@ -88,7 +88,7 @@ class IntentNet:
                 self.head = torch.nn.Linear(encoder.dim, n_classes)
 
             def forward(self, input_ids, attention_mask):
-                from assistant.encoder import mean_pool
+                from kb.encoder import mean_pool
 
                 h = self.body(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
                 emb = torch.nn.functional.normalize(mean_pool(h, attention_mask).float(), dim=-1)
@@ -184,7 +184,7 @@ class _IntentTask:
     def evaluate(self) -> Evaluation:
         import torch
 
-        x_va = self.encoder.encode(self.val_texts, bf16=False)
+        x_va = self.encoder.encode(self.val_texts, autocast=False)
         with torch.no_grad():
             logits = self.module.head(torch.tensor(x_va)).numpy()
         return _evaluation(_softmax(logits), self.val_gold, self.labels, self.cfg)
@@ -245,8 +245,8 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
         from sklearn.linear_model import LogisticRegression
 
         t0 = time.time()
-        x_tr = encoder.encode([e.text for e in train_ex], bf16=run.bf16, progress=run.main)
-        x_va = encoder.encode([e.text for e in val_ex], bf16=run.bf16, progress=run.main)
+        x_tr = encoder.encode([e.text for e in train_ex], autocast=run.bf16, progress=run.main)
+        x_va = encoder.encode([e.text for e in val_ex], autocast=run.bf16, progress=run.main)
         lab_idx = {lab: i for i, lab in enumerate(labels)}
         probe = LogisticRegression(C=cfg.probe_c, max_iter=2000)
         probe.fit(x_tr, np.array([lab_idx[e.label] for e in train_ex]))

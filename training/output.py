@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import ConfigError
-from assistant.manifest import write_manifest
+from kb.manifest import write_manifest
 
 # Files our trainers wrote before manifests listed them (encoder, head, bank, lexical towers,
 # reports), for replacing artifacts of that age.

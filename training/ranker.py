@@ -130,7 +130,7 @@ class _RankerTask:
     def _embed(self, model, texts: list[str], max_length: int):
         import torch
 
-        from assistant.encoder import mean_pool
+        from kb.encoder import mean_pool
 
         # Length-sorted chunks pad less than one batch padded to its longest text.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))

@@ -176,14 +176,14 @@ class Trainer:
 
     # encoder ---------------------------------------------------------------------------------
     def load_encoder(self, base_model: str | None, max_length: int | None = None):
-        """The encoder to fine-tune (`assistant.encoder.Encoder`, float32 weights); also
+        """The encoder to fine-tune (`kb.encoder.Encoder`, float32 weights); also
         decides bf16 autocast."""
-        from assistant.encoder import Encoder, bf16_supported
-        from assistant.paths import resolve_base_model
+        from kb.encoder import Encoder, cpu_has_bf16
+        from kb.paths import resolve_model_path
 
-        self.base_model = resolve_base_model(base_model)
-        self.bf16 = bf16_supported() if self.args.bf16 is None else self.args.bf16
-        return Encoder(self.base_model, max_length=max_length)
+        self.base_model = resolve_model_path(base_model)
+        self.bf16 = cpu_has_bf16() if self.args.bf16 is None else self.args.bf16
+        return Encoder.load(self.base_model, max_length=max_length)
 
     @staticmethod
     def freeze(encoder, embeddings: bool) -> None:
@@ -277,7 +277,7 @@ class Trainer:
     def provenance(self, config: dict, data: str, val: str | None) -> dict:
         """Manifest fields every trained artifact carries: base model, config, data
         fingerprint, library versions, training time and date."""
-        from assistant.manifest import library_versions
+        from kb.manifest import library_versions
 
         return {
             "base_model": str(self.base_model),
@@ -286,7 +286,7 @@ class Trainer:
                 "data": fingerprint(data),
                 "val": fingerprint(val) if val else None,
             },
-            "libraries": library_versions(),
+            "library_versions": library_versions(),
             "train_time_s": round(time.time() - self.start, 1),
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }

@@ -14,8 +14,7 @@ import time
 import click
 
 from assistant import __version__
-from assistant.errors import AssistantError
-from kb.errors import KBError
+from kb.errors import AssistantError  # the base of every package's errors
 
 
 class _Group(click.Group):
@@ -24,7 +23,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):  # noqa: D401 - click API
         try:
             return super().invoke(ctx)
-        except (AssistantError, KBError) as exc:
+        except AssistantError as exc:
             raise click.ClickException(str(exc)) from None
 
 
