@@ -1,11 +1,12 @@
 """Where a build's encoder loads and runs: a forked process, started before parsing.
 
 Loading the encoder is mostly importing torch and transformers: seconds of one core. A
-build starts it first, in a forked process (Linux), and parses, chunks and writes the passage store and keyword index meanwhile in this one, so neither
-waits on the other's Python interpreter lock: the model was ready after 5.6 s against 8.1 s
-(median of 3) when it loaded in a thread of this process, on 10k generated passages. The
-encoder process then embeds the passages, forking one single-threaded worker per core
-(`Encoder.encode`), and sends the vectors back.
+build starts it first, in a forked process (Linux), and parses, chunks and writes the
+passage store and keyword index meanwhile in this one, so neither waits on the other's
+Python interpreter lock: the model was ready after 5.6 s against 8.1 s (median of 3, when
+the encoder still imported sentence-transformers) when it loaded in a thread of this
+process, on 10k generated passages. The encoder process then embeds the passages, forking
+one single-threaded worker per core (`Encoder.encode`), and sends the vectors back.
 
 The encoder process is used only while torch is not imported in this process yet (as in
 `assistant kb build`): a process forked after torch ran multi-threaded (OpenMP) may hang in
