@@ -133,10 +133,11 @@ def read_manifest(directory: str | os.PathLike, kind: str) -> dict:
     fix = spec.fix.format(dir=directory)
     if not directory.is_dir():
         raise spec.error(
-            f"{directory}: no such {spec.noun} directory ({spec.name} expected). Make one: {fix}."
+            f"{directory}: no such {spec.noun} directory (it does not exist). Make the "
+            f"{spec.name}: {fix}."
         )
     if not path.is_file():
-        raise spec.error(f"{path} is missing: {directory} is not a {spec.name}. Make one: {fix}.")
+        raise spec.error(f"{path} is missing: {directory} is not a {spec.name}: {fix}.")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

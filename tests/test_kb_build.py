@@ -12,6 +12,7 @@ from kb_fixtures import SAMPLE_ARTICLES, SAMPLE_FILES, build_config
 import kb.build
 from kb import KBInputError, KnowledgeBase, build_index
 from kb.errors import ModelError
+from kb.manifest import FORMAT_VERSION
 
 pytest_plugins = ("kb_fixtures",)
 
@@ -35,7 +36,7 @@ def test_build_writes_a_self_describing_index(kb_docs, tiny_st_model, tmp_path):
     assert report.articles == len(SAMPLE_ARTICLES)
     assert report.embedded == report.count > len(SAMPLE_ARTICLES)
     manifest = _manifest(out)
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["count"] == report.count
     assert manifest["dimension"] == 32
     assert manifest["model"]["path"] == str(tiny_st_model.resolve())
