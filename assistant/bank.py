@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import ModelError
+from kb.jsonl import read_jsonl
 
 
 @dataclass
@@ -62,15 +63,14 @@ class ResponseBank:
             if not f.is_file():
                 raise ModelError(f"{f}: missing response bank. Retrain the ranker to build it.")
         entries = []
-        for lineno, line in enumerate(jf.read_text().splitlines(), start=1):
+        for lineno, obj in read_jsonl(jf, ModelError, allow_empty=True):
             try:
-                obj = json.loads(line)
                 entries.append(
                     BankEntry(obj["text"], int(obj["count"]), dict(obj.get("intents", {})))
                 )
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            except (KeyError, TypeError, ValueError) as exc:
                 raise ModelError(
-                    f"{jf}:{lineno}: bad bank entry ({exc}). Retrain the ranker."
+                    f"{jf}:{lineno}: bad bank entry ({exc!r}). Retrain the ranker."
                 ) from None
         try:
             emb = np.load(ef, allow_pickle=False)
