@@ -28,7 +28,7 @@ CHILD = r"""
 import asyncio, sys
 from assistant.cli.demo import demo_cmd  # the command's own imports
 from assistant.paths import user_home
-from training.demo import demo_paths, is_prepared
+from assistant.demo.prepare import demo_paths, is_prepared
 
 home = user_home()
 if not is_prepared(home):

@@ -1,24 +1,25 @@
-"""Tests for training/demo_corpus.py and the demo dialogue files it writes."""
+"""Tests for assistant/demo/dialogues.py and the demo dialogue files it writes."""
 
 from __future__ import annotations
 
 import json
 import random
 import re
-import string
 from collections import Counter
-from dataclasses import fields
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from training import demo_corpus as dc
+from assistant.demo import dialogues as dg
+from assistant.demo.content import SLOTS, load_content
 
 ROOT = Path(__file__).resolve().parents[1]
+CONTENT = load_content()
+LABELS = CONTENT.labels
 TRAIN_FILE = ROOT / "assistant" / "demo_data" / "dialogues.jsonl"
 TEST_FILE = ROOT / "assistant" / "demo_data" / "dialogues_test.jsonl"
-BRIEF = ROOT / "docs" / "demo-company.md"
 
 
 def _read(path: Path) -> list[dict]:
@@ -37,7 +38,7 @@ def test_set() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def small() -> list[dict]:
-    return dc.generate_dialogues(150, seed=3)
+    return dg.generate_dialogues(150, seed=3)
 
 
 def _customer_turns(dialogues: list[dict]) -> list[dict]:
@@ -63,14 +64,14 @@ def _check_format(dialogues: list[dict], id_prefix: str) -> None:
         assert isinstance(d["resolved"], bool)
         roles = [t["role"] for t in d["turns"]]
         assert roles == ["customer", "agent"] * (len(roles) // 2), d["id"]
-        assert 2 <= roles.count("customer") <= dc.MAX_CUSTOMER_TURNS, d["id"]
+        assert 2 <= roles.count("customer") <= dg.MAX_CUSTOMER_TURNS, d["id"]
         assert "intent" in d["turns"][0], f"{d['id']}: the opening message has an intent"
         for t in d["turns"]:
             assert set(t) <= {"role", "text", "intent"}
             assert isinstance(t["text"], str) and t["text"].strip() == t["text"] and t["text"]
             assert "{" not in t["text"] and "}" not in t["text"], t["text"]
             if "intent" in t:
-                assert t["role"] == "customer" and t["intent"] in dc.LABELS, t
+                assert t["role"] == "customer" and t["intent"] in LABELS, t
 
 
 # --- format and determinism ---------------------------------------------------------------------
@@ -88,9 +89,9 @@ def test_shipped_files_are_well_formed(train: list[dict], test_set: list[dict]) 
 
 
 def test_same_seed_gives_identical_output() -> None:
-    a = json.dumps(dc.generate_dialogues(120, seed=11), ensure_ascii=False)
-    b = json.dumps(dc.generate_dialogues(120, seed=11), ensure_ascii=False)
-    c = json.dumps(dc.generate_dialogues(120, seed=12), ensure_ascii=False)
+    a = json.dumps(dg.generate_dialogues(120, seed=11), ensure_ascii=False)
+    b = json.dumps(dg.generate_dialogues(120, seed=11), ensure_ascii=False)
+    c = json.dumps(dg.generate_dialogues(120, seed=12), ensure_ascii=False)
     assert a == b
     assert a != c
 
@@ -99,44 +100,37 @@ def test_generation_does_not_touch_the_global_random_state() -> None:
     random.seed(5)
     expected = random.random()
     random.seed(5)
-    dc.generate_dialogues(30, seed=1)
+    dg.generate_dialogues(30, seed=1)
     assert random.random() == expected
 
 
 def test_shipped_files_match_the_generator(tmp_path: Path) -> None:
-    train = dc.generate_dialogues(dc.TRAIN_SIZE, dc.TRAIN_SEED)
-    test = dc.held_out(dc.TEST_SIZE, dc.TEST_SEED, train)
-    dc.write_jsonl(train, tmp_path / "train.jsonl")
-    dc.write_jsonl(test, tmp_path / "test.jsonl")
+    train = dg.generate_dialogues(dg.TRAIN_SIZE, dg.TRAIN_SEED)
+    test = dg.held_out(dg.TEST_SIZE, dg.TEST_SEED, train)
+    dg.write_jsonl(train, tmp_path / "train.jsonl")
+    dg.write_jsonl(test, tmp_path / "test.jsonl")
     assert (tmp_path / "train.jsonl").read_bytes() == TRAIN_FILE.read_bytes(), (
-        "assistant/demo_data/dialogues.jsonl is stale: run `python -m training.demo_corpus`"
+        "assistant/demo_data/dialogues.jsonl is stale: run `python -m assistant.demo.dialogues`"
     )
     assert (tmp_path / "test.jsonl").read_bytes() == TEST_FILE.read_bytes()
 
 
 def test_rejects_an_empty_request() -> None:
     with pytest.raises(ValueError, match="n=0"):
-        dc.generate_dialogues(0, seed=1)
+        dg.generate_dialogues(0, seed=1)
 
 
 # --- coverage and mix ---------------------------------------------------------------------------
-
-
-def test_labels_are_the_briefs_intents_plus_oos() -> None:
-    brief = set(re.findall(r"^\| ([a-z_]+) \|", BRIEF.read_text(encoding="utf-8"), re.M))
-    brief.discard("intent")
-    assert len(brief) == 33
-    assert set(dc.LABELS) == brief | {"oos"}
 
 
 def test_every_label_has_enough_examples_and_openings(train: list[dict]) -> None:
     assert len(train) >= 1600
     examples = Counter(t["intent"] for t in _customer_turns(train) if "intent" in t)
     openings = Counter(d["turns"][0]["intent"] for d in train)
-    assert set(examples) == set(dc.LABELS)
+    assert set(examples) == set(LABELS)
     low = {label: n for label, n in examples.items() if n < 30}
     assert not low, f"labels with fewer than 30 customer examples: {low}"
-    low = {label: openings[label] for label in dc.LABELS if openings[label] < 30}
+    low = {label: openings[label] for label in LABELS if openings[label] < 30}
     assert not low, f"labels opening fewer than 30 dialogues: {low}"
 
 
@@ -155,18 +149,18 @@ def test_held_out_file_shares_no_opening_with_training(
     assert 250 <= len(test_set) <= 350
     seen = {d["turns"][0]["text"].lower() for d in train}
     assert not [d["id"] for d in test_set if d["turns"][0]["text"].lower() in seen]
-    assert {t["intent"] for t in _customer_turns(test_set) if "intent" in t} == set(dc.LABELS)
+    assert {t["intent"] for t in _customer_turns(test_set) if "intent" in t} == set(LABELS)
     openings = Counter(d["turns"][0]["intent"] for d in test_set)
-    assert min(openings[label] for label in dc.LABELS) >= 5
+    assert min(openings[label] for label in LABELS) >= 5
 
 
 def test_opening_schedule_has_floor_and_exact_size() -> None:
-    schedule = dc.opening_schedule(1700, random.Random(0))
+    schedule = dg.opening_schedule(1700, random.Random(0))
     counts = Counter(schedule)
-    assert len(schedule) == 1700 and set(counts) == set(dc.LABELS)
+    assert len(schedule) == 1700 and set(counts) == set(LABELS)
     assert min(counts.values()) >= 30
     assert counts["order_status"] > counts["delete_account"]
-    small = Counter(dc.opening_schedule(300, random.Random(0)))
+    small = Counter(dg.opening_schedule(300, random.Random(0)))
     assert sum(small.values()) == 300 and min(small.values()) >= 6
 
 
@@ -201,7 +195,7 @@ def test_dialogues_are_multi_turn_with_varied_shapes(train: list[dict]) -> None:
     two_topics = [
         d
         for d in train
-        if len({t["intent"] for t in d["turns"] if t.get("intent") in dc.INTENTS}) >= 2
+        if len({t["intent"] for t in d["turns"] if t.get("intent") in CONTENT.intents}) >= 2
     ]
     assert len(two_topics) >= 100
 
@@ -224,10 +218,10 @@ def test_some_customer_messages_are_sloppy_chat(train: list[dict]) -> None:
 
 def test_agent_replies_are_varied_and_personal(train: list[dict]) -> None:
     agent = [t["text"] for d in train for t in d["turns"] if t["role"] == "agent"]
-    names = set(dc.FIRST_NAMES)
+    names = set(CONTENT.company.customers.first_names)
     assert sum(any(n in t for n in names) for t in agent) / len(agent) >= 0.3
     assert len({re.sub(r"\b(NH|T)-\d{5}\b", "#", t) for t in agent}) >= 1000
-    for intent in dc.INTENTS.values():
+    for intent in CONTENT.intents.values():
         if intent.detail != "none":
             assert 3 <= len(intent.ask) <= 6, intent.name
         replies = [r for o in intent.outcomes for r in o.replies]
@@ -238,7 +232,7 @@ def test_agent_names_disappear_when_templatized(train: list[dict]) -> None:
     # The response bank turns names into {name}; a name that survives would be shown to strangers.
     from assistant.placeholders import templatize
 
-    names = set(dc.FIRST_NAMES)
+    names = set(CONTENT.company.customers.first_names)
     leaks = [
         t["text"]
         for d in train[:800]
@@ -272,96 +266,36 @@ def test_no_secrets_or_real_contact_details(train: list[dict], test_set: list[di
         assert not re.search(r"password(?:\s*:| is (?!wrong|not|incorrect))\s*\w", text, re.I)
 
 
-def _strings(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, (tuple, list)):
-        return [s for v in value for s in _strings(v)]
-    if hasattr(value, "__dataclass_fields__"):
-        return [s for f in fields(value) for s in _strings(getattr(value, f.name))]
-    return []
+def test_context_fills_exactly_the_declared_slots() -> None:
+    # The content check accepts a placeholder when it is in SLOTS, so the generator must fill
+    # every one of them, with text that holds no placeholder of its own.
+    rng = random.Random(0)
+    for intent in (None, *CONTENT.intents.values()):
+        person = dg._person(rng, CONTENT)
+        ctx = dg._context(rng, CONTENT, date(2026, 1, 15), person, intent, None)
+        assert set(ctx) == set(SLOTS)
+        assert all(isinstance(v, str) and v and "{" not in v for v in ctx.values()), ctx
 
 
-def _agent_templates() -> list[str]:
-    out = []
-    for intent in dc.INTENTS.values():
-        out += list(intent.ask)
-        for outcome in intent.outcomes:
-            out += list(outcome.replies)
-            out += [a for f in outcome.followups for a in f.answers]
-    for name in (
-        "ORDER_ASK",
-        "ORDER_ASK_SORRY",
-        "EMAIL_ASK",
-        "NO_ORDER_ASK",
-        "AGENT_GREET",
-        "AGENT_THANKED",
-        "AGENT_CLOSE",
-        "AGENT_CLOSE_GRUMPY",
-        "AGENT_HANDOFF",
-        "AGENT_HANDOFF_EMAIL",
-        "AGENT_WHY_HUMAN",
-        "AGENT_TRY_FIRST",
-        "OOS_REPLIES",
-        "CLARIFY",
-        "EMPATHY",
-    ):
-        out += list(getattr(dc, name))
-    return out
+def test_generator_writes_what_the_content_says() -> None:
+    greeting = replace(CONTENT.conversation.greeting, heads=("hey hey",), tails=("",))
+    content = replace(CONTENT, conversation=replace(CONTENT.conversation, greeting=greeting))
+    dialogues = dg.generate_dialogues(300, seed=5, content=content)
+    greetings = [d["turns"][0]["text"] for d in dialogues if d["turns"][0]["intent"] == "greeting"]
+    assert len(greetings) >= 6
+    assert all(text.lower().rstrip(".") == "hey hey" for text in greetings), greetings
+    assert dialogues != dg.generate_dialogues(300, seed=5)
 
 
-def test_agent_answers_follow_the_policies() -> None:
-    templates = _agent_templates()
-    joined = "\n".join(templates)
-    assert set(re.findall(r"\$\d+(?:\.\d\d)?", joined)) <= {
-        "$4.99",
-        "$49",
-        "$12.99",
-        "$129",
-        "$12.95",
-        "$50",
-    }
-    assert set(re.findall(r"(\d+–\d+) business days", joined)) <= {"3–5", "1–2", "5–10"}
-    assert set(re.findall(r"(\d+)-day", joined)) <= {"30", "14", "60"}
-    assert set(re.findall(r"(\d+)-year", joined)) <= {"2", "3"}
-    assert set(re.findall(r"\d+(?:am|pm)–\d+(?:am|pm) ET", joined)) == {"7am–10pm ET", "9am–6pm ET"}
-    assert set(re.findall(r"\+1 \(555\) [\d-]+", joined)) == {"+1 (555) 010-4242"}
-    for text in templates:
-        if "return" in text and "window" in text:
-            assert "30-day" in text or "30 days" in text, text
-
-
-def test_every_template_slot_is_filled() -> None:
-    ctx = dc._context(
-        random.Random(0),
-        date(2026, 1, 15),
-        dc._person(random.Random(0)),
-        dc.INTENTS["order_status"],
-        None,
-    )
-    templates = [s for intent in dc.INTENTS.values() for s in _strings(intent)]
-    for name in dir(dc):
-        value = getattr(dc, name)
-        if name.isupper() and isinstance(value, tuple) and name not in ("OOS_TEMPLATES",):
-            templates += _strings(value)
-    for template in templates:
-        for _, slot, _, _ in string.Formatter().parse(template):
-            assert slot is None or slot in ctx, f"unknown slot {{{slot}}} in {template!r}"
-    for template in dc.OOS_TEMPLATES:
-        for _, slot, _, _ in string.Formatter().parse(template):
-            assert slot is None or slot in dc.OOS_SLOTS, template
-
-
-def test_topical_intents_have_specific_openings_for_every_outcome() -> None:
-    for intent in dc.INTENTS.values():
-        if intent.topical:
-            assert all(o.openers for o in intent.outcomes), intent.name
+def test_unknown_opening_label_is_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown opening label 'weather'"):
+        dg._dialogue(random.Random(0), CONTENT, "weather")
 
 
 def test_chat_noise_keeps_order_numbers_and_emails() -> None:
     text = "Hi, I can't find order NH-48213, my email is priya.shah@example.com. Thanks!"
     for seed in range(30):
-        noisy = dc.chat_noise(text, random.Random(seed))
+        noisy = dg.chat_noise(text, random.Random(seed))
         assert "NH-48213" in noisy and "priya.shah@example.com" in noisy
         assert noisy != text
-    assert dc.chat_noise(text, random.Random(4)) == dc.chat_noise(text, random.Random(4))
+    assert dg.chat_noise(text, random.Random(4)) == dg.chat_noise(text, random.Random(4))

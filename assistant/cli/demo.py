@@ -24,10 +24,10 @@ def demo_cmd(no_chat: bool, force: bool) -> None:
     from assistant.paths import user_home
 
     home = user_home()
-    from training.demo import demo_paths, is_prepared
+    from assistant.demo.prepare import demo_paths, is_prepared
 
     if force or not is_prepared(home):
-        from training.demo import prepare_demo
+        from assistant.demo.prepare import prepare_demo
 
         prepare_demo(home, force=force, log=click.echo)
     paths = demo_paths(home)

@@ -1,5 +1,7 @@
 """Preparing the demo: train the demo intent model and ranker, build the demo KB index.
 
+The models are trained on the shipped dialogues (`assistant/demo_data/dialogues.jsonl`, written by
+`assistant.demo.dialogues`) and the index is built from the articles in `assistant/demo_data/kb/`.
 Everything lands in the user data directory (`assistant.paths.user_home()`):
 
     <home>/models/intent    <home>/models/ranker    <home>/kb    <home>/conversations.db
@@ -18,6 +20,7 @@ DEMO_DATA = files("assistant") / "demo_data"
 
 
 def demo_paths(home: Path) -> dict[str, Path]:
+    """Where the demo's models, KB index and conversation log live under `home`."""
     return {
         "intent": home / "models" / "intent",
         "ranker": home / "models" / "ranker",
@@ -27,6 +30,7 @@ def demo_paths(home: Path) -> dict[str, Path]:
 
 
 def is_prepared(home: Path) -> bool:
+    """Whether both models and the KB index under `home` are complete (have a manifest)."""
     p = demo_paths(home)
     return all((p[k] / "manifest.json").is_file() for k in ("intent", "ranker", "kb"))
 
