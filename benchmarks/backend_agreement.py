@@ -90,7 +90,7 @@ def main() -> None:
             ia, ib = ref.intent.encoder.encode([message]), ours.intent.encoder.encode([message])
             cos_intent.append(float(ia[0] @ ib[0]))
             fields = {
-                "intent": (a.prediction.label, b.prediction.label),
+                "intent": (a.intent, b.intent),
                 "source": (a.source, b.source),
                 "reply": (a.reply, b.reply),
                 "candidates": ([c.text for c in a.candidates], [c.text for c in b.candidates]),
@@ -106,7 +106,7 @@ def main() -> None:
                     differences.append({"turn": turns, "field": name, "torch": x, "onnx": y})
             for ca, cb in zip(a.candidates, b.candidates):
                 score_diff = max(score_diff, abs(ca.score - cb.score))
-            score_diff = max(score_diff, abs(a.prediction.confidence - b.prediction.confidence))
+            score_diff = max(score_diff, abs(a.confidence - b.confidence))
             history += [("customer", message), ("agent", a.reply)]
 
     kb_same = kb_n = 0

@@ -106,8 +106,8 @@ def main() -> None:
     args = ap.parse_args()
     print(json.dumps(cpu_info()), file=sys.stderr)
 
-    from kb.encoder import bundled_model_path
     from kb.onnx_backend import OnnxEncoder, export_onnx, export_status
+    from kb.paths import bundled_model_path
 
     model = args.model or bundled_model_path()
     if export_status(model) != "current":
@@ -116,12 +116,12 @@ def main() -> None:
 
     import torch
 
-    from assistant.encoder import Encoder
+    from kb.encoder import Encoder
 
     torch.set_num_threads(args.threads)
     backends = {
-        "torch-fp32": Encoder(model, precision="fp32").encode,
-        "torch-bf16": Encoder(model, precision="bf16").encode,
+        "torch-fp32": Encoder.load(model, precision="fp32").encode,
+        "torch-bf16": Encoder.load(model, precision="bf16").encode,
         "onnx-fp32": OnnxEncoder.load(model, threads=args.threads).encode,
     }
     backends = {k: v for k, v in backends.items() if k not in args.skip}

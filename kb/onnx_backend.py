@@ -4,16 +4,17 @@ A model directory (transformers / sentence-transformers layout, safetensors weig
 `onnx/model.onnx` beside its weights: the transformer body only (token ids in, hidden states
 out), exported once with `torch.onnx.export` by `export_onnx`. That is the folder convention
 of sentence-transformers' own ONNX backend, so the directory still loads with plain
-sentence-transformers and transformers. `onnx/export.json` records the fingerprint of the
-weights it was exported from: an export that no longer matches them is stale. A directory
-that cannot be written to (an installed package) has its export in the user cache instead.
+sentence-transformers and transformers. `onnx/export.json` identifies the weights it was
+exported from: an export that no longer matches them is stale. A directory that cannot be
+written to (an installed package) has its export in the user cache instead.
 
 `OnnxEncoder` answers with that graph, the Rust `tokenizers` package (the directory's
 `tokenizer.json`, with the truncation and padding of the torch path) and numpy for pooling,
-so a process that only encodes never imports torch or transformers. On a 2-core Intel Xeon
-with AMX (docs/benchmarks.md) importing onnxruntime and tokenizers took 0.3 s and 38 MB
-against 5.8 s and 239 MB for torch and transformers, and a short message encoded 2.4x faster
-than torch fp32 (1.9x faster than torch bf16) with a cosine of 0.9999998 to torch fp32.
+so a process that only encodes never imports torch or transformers. Measured on a 2-core
+Intel Xeon with AMX (docs/benchmarks.md): importing onnxruntime and tokenizers takes 0.2 s
+and 38 MB against 3.4 s and 239 MB for torch and transformers, and a short message encodes
+in 6.8 ms (p50) against 15.3 ms with torch fp32 and 11.5 ms with torch bf16 weights, at a
+cosine of 0.9999998 to torch fp32.
 
     python -m kb.onnx_backend export MODEL_DIR     # once per directory; training does it on save
 """
@@ -32,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.errors import KBInputError
+from kb.encoder import _read_layout
+from kb.errors import ModelError
 
 ONNX_DIR = "onnx"  # sentence-transformers' folder for ONNX exports
 ONNX_FILE = "model.onnx"
@@ -48,21 +50,50 @@ PROBE_TEXTS = [
     "Where is my parcel? It never arrived and the tracking page shows nothing at all.",
     "I was charged twice for order NH-95413, please refund one of them",
 ]
-POOLING_MODES = ("cls", "max", "mean", "mean_sqrt_len_tokens", "lasttoken")
 
 
 # -- where an export lives ---------------------------------------------------------------------
+def _source_files(body: Path) -> list[Path]:
+    """The files the exported graph is made from: the transformer's config and weights (not
+    the tokenizer or pooling files, which stay outside the graph, nor a classifier head)."""
+    names = ["config.json", "model.safetensors.index.json"]
+    files = [body / n for n in names if (body / n).is_file()]
+    return files + sorted(body.glob("model*.safetensors"))
+
+
+def _source_identity(body: Path, content: bool) -> dict:
+    """{"stat": name, size and mtime of each source file} and, with `content`, "sha256" of
+    their bytes. Training that freezes the word embeddings leaves the first megabytes of the
+    weights unchanged, so a prefix is not enough: the whole files are hashed (~0.1 s for
+    MiniLM's 90 MB), but only when the cheap stat no longer matches the export's."""
+    files = _source_files(body)
+    identity: dict = {"stat": [[f.name, f.stat().st_size, f.stat().st_mtime_ns] for f in files]}
+    if content:
+        import hashlib
+
+        digest = hashlib.sha256()
+        for file in files:
+            digest.update(file.name.encode() + b"\0")
+            with file.open("rb") as handle:
+                while chunk := handle.read(1 << 22):
+                    digest.update(chunk)
+        identity["sha256"] = digest.hexdigest()
+    return identity
+
+
 def _cache_dir(model_dir: Path) -> Path:
-    """The user-cache folder for the export of a directory this process cannot write to."""
+    """The user-cache folder for the export of a directory this process cannot write to
+    (keyed by the directory's path; `_status` checks that the weights still match)."""
+    import hashlib
+
     from platformdirs import user_cache_dir
 
-    from kb.encoder import model_fingerprint
-
-    key = model_fingerprint(model_dir).split(":")[-1][:24]
+    key = hashlib.sha256(str(model_dir.resolve()).encode()).hexdigest()[:24]
     return Path(user_cache_dir("offline-assistant", appauthor=False)) / ONNX_DIR / key
 
 
-def _status(folder: Path, fingerprint: str) -> str:
+def _status(folder: Path, body: Path) -> str:
+    """ "current", "stale" or "missing": the export in `folder` against the weights in `body`."""
     info_file = folder / EXPORT_INFO
     if not (folder / ONNX_FILE).is_file() or not info_file.is_file():
         return "missing"
@@ -70,20 +101,22 @@ def _status(folder: Path, fingerprint: str) -> str:
         info = json.loads(info_file.read_text())
     except (OSError, ValueError):
         return "stale"
-    if info.get("format_version") != EXPORT_FORMAT or info.get("fingerprint") != fingerprint:
+    if info.get("format_version") != EXPORT_FORMAT or "source" not in info:
         return "stale"
-    return "current"
+    source = info["source"]
+    if source.get("stat") == _source_identity(body, content=False)["stat"]:
+        return "current"
+    same = source.get("sha256") == _source_identity(body, content=True)["sha256"]
+    return "current" if same else "stale"  # same bytes, other times: a copy
 
 
 def find_export(model_dir: str | os.PathLike) -> Path | None:
     """The current export of `model_dir` (its `onnx/model.onnx`, else the user cache's), or
     None when there is none or it was made from other weights."""
-    from kb.encoder import model_fingerprint
-
     path = Path(model_dir)
-    fingerprint = model_fingerprint(path)
+    body = _read_layout(path)["transformer"]
     for folder in (path / ONNX_DIR, _cache_dir(path)):
-        if _status(folder, fingerprint) == "current":
+        if _status(folder, body) == "current":
             return folder / ONNX_FILE
     return None
 
@@ -106,17 +139,15 @@ def export_onnx(model_dir: str | os.PathLike, check: bool = True) -> Path:
     graph is written to a temporary file and renamed, so a reader never sees half of one.
     With `check`, ONNX Runtime runs the graph on probe texts, one alone and several padded,
     and it must match torch: hidden states of real tokens within `MAX_ABS_DIFF`, pooled
-    embeddings at a cosine >= `MIN_COSINE`; otherwise KBInputError and nothing is written.
+    embeddings at a cosine >= `MIN_COSINE`; otherwise ModelError and nothing is written.
     """
     import torch
 
-    from kb.encoder import model_fingerprint
-
     path = Path(model_dir)
-    layout = read_layout(path)
+    layout = _read_layout(path)
     body = layout["transformer"]
     if not any(body.glob("*.safetensors")):
-        raise KBInputError(f"model {path}: no .safetensors weights in {body}; nothing to export.")
+        raise ModelError(f"model {path}: no .safetensors weights in {body}; nothing to export.")
     tokenizer = _tokenizer(body, max_length=None)
     model = _load_body(body)
     accepted = _forward_inputs(model)
@@ -153,7 +184,7 @@ def export_onnx(model_dir: str | os.PathLike, check: bool = True) -> Path:
         raise
     info = {
         "format_version": EXPORT_FORMAT,
-        "fingerprint": model_fingerprint(path),
+        "source": _source_identity(body, content=True),
         "inputs": names,
         "opset": OPSET,
         "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -194,7 +225,7 @@ def _load_body(body: Path):
             attn_implementation="eager",
         )
     except (OSError, ValueError, KeyError) as exc:
-        raise KBInputError(f"model {body}: cannot be loaded for export: {exc}") from None
+        raise ModelError(f"model {body}: cannot be loaded for export: {exc}") from None
     return model.eval()
 
 
@@ -225,7 +256,7 @@ def _forward_inputs(model) -> set[str]:
 
 def _check_export(graph: Path, tokenizer, model, names: list[str], path: Path) -> None:
     """Run the exported graph and torch on the probe texts (one alone, then all as a padded
-    batch); raise KBInputError naming the model and the difference when they disagree."""
+    batch); raise ModelError naming the model and the difference when they disagree."""
     import torch
 
     session = _session(graph, threads=1)
@@ -240,7 +271,7 @@ def _check_export(graph: Path, tokenizer, model, names: list[str], path: Path) -
         diff = float(np.abs(ours - ref)[mask.astype(bool)].max())
         cosine = float(np.min(np.sum(pool(ours, mask) * pool(ref, mask), axis=1)))
         if diff > MAX_ABS_DIFF or cosine < MIN_COSINE:
-            raise KBInputError(
+            raise ModelError(
                 f"model {path}: the ONNX export does not match torch (max abs difference "
                 f"{diff:.2e}, min cosine {cosine:.6f} on {len(texts)} probe texts). "
                 "Use this model with ASSISTANT_BACKEND=torch."
@@ -253,7 +284,7 @@ def ensure_export(model_dir: str | os.PathLike, log=None) -> Path:
     The export runs in a child process (`python -m kb.onnx_backend export`), so that torch,
     which it needs, is never loaded into the caller: a directory trained before exports
     existed pays ~5-15 s once and answers without torch from then on. `log` (default:
-    stderr) is told why the wait happens. Raises KBInputError when the export fails.
+    stderr) is told why the wait happens. Raises ModelError when the export fails.
     """
     path = Path(model_dir)
     found = find_export(path)
@@ -273,7 +304,7 @@ def ensure_export(model_dir: str | os.PathLike, log=None) -> Path:
     found = find_export(path)
     if done.returncode != 0 or found is None:
         detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise KBInputError(
+        raise ModelError(
             f"model {path}: the ONNX export failed ({detail[0]}). Run `python -m "
             f"kb.onnx_backend export {path}` to see why, or use ASSISTANT_BACKEND=torch."
         )
@@ -281,60 +312,27 @@ def ensure_export(model_dir: str | os.PathLike, log=None) -> Path:
 
 
 # -- reading a model directory without torch -----------------------------------------------------
-def read_layout(path: Path) -> dict:
-    """{"transformer": folder of the transformer, "pooling": modes, "max_length": the
-    token limit or None, "lower_case": bool} from the sentence-transformers files of `path`
-    (a plain transformers directory: itself, mean pooling)."""
-    layout: dict = {"transformer": path, "pooling": ("mean",), "max_length": None}
-    for module in _read_json(path / "modules.json", default=[]):
-        kind = str(module.get("type", "")).rsplit(".", 1)[-1]
-        folder = path / str(module.get("path", ""))
-        if kind == "Transformer":
-            layout["transformer"] = folder
-        elif kind == "Pooling":
-            layout["pooling"] = _pooling_modes(folder / "config.json")
-        elif kind != "Normalize":
-            raise KBInputError(
-                f"{path / 'modules.json'}: module {module.get('type')!r} is not supported by "
-                "the ONNX backend (Transformer, Pooling, Normalize are). Use "
-                "ASSISTANT_BACKEND=torch."
-            )
-    config = _read_json(layout["transformer"] / "sentence_bert_config.json", default={})
-    layout["max_length"] = config.get("max_seq_length")
-    layout["lower_case"] = bool(config.get("do_lower_case", False))
-    return layout
-
-
-def _pooling_modes(file: Path) -> tuple[str, ...]:
-    config = _read_json(file, default={})
-    if "pooling_mode" in config:
-        modes = (str(config["pooling_mode"]),)
-    else:
-        legacy = {"cls_token": "cls", "max_tokens": "max", "mean_tokens": "mean"}
-        legacy |= {"mean_sqrt_len_tokens": "mean_sqrt_len_tokens", "lasttoken": "lasttoken"}
-        modes = tuple(mode for key, mode in legacy.items() if config.get(f"pooling_mode_{key}"))
-    order = [m for m in POOLING_MODES if m in modes]  # sentence-transformers' concat order
-    if not order or len(order) != len(modes):
-        raise KBInputError(f"{file}: pooling {modes or config!r} is not one of {POOLING_MODES}.")
-    return tuple(order)
-
-
-def _read_json(file: Path, default=None):
+def _read_json(file: Path) -> dict:
     if not file.is_file():
-        return {} if default is None else default
+        return {}
     try:
         return json.loads(file.read_text())
     except ValueError as exc:
-        raise KBInputError(f"{file}: not valid JSON ({exc}).") from None
+        raise ModelError(f"{file}: not valid JSON ({exc}).") from None
 
 
 def configured_max_length(layout: dict) -> int:
-    """The directory's max_seq_length, else the tokenizer's model_max_length capped at 512:
-    the torch encoder's default."""
+    """The directory's max_seq_length, else what the torch encoder takes (`_tokenizer_limit`):
+    the smallest of the tokenizer's and the position embeddings' limits and 512."""
+    from kb.encoder import DEFAULT_MAX_LENGTH
+
     if layout.get("max_length"):
         return int(layout["max_length"])
-    config = _read_json(layout["transformer"] / "tokenizer_config.json")
-    return min(int(config.get("model_max_length", 512) or 512), 512)
+    body = layout["transformer"]
+    limits = [DEFAULT_MAX_LENGTH]
+    limits.append(int(_read_json(body / "tokenizer_config.json").get("model_max_length") or 0))
+    limits.append(int(_read_json(body / "config.json").get("max_position_embeddings") or 0))
+    return min(n for n in limits if n > 0)
 
 
 def _tokenizer(body: Path, max_length: int | None):
@@ -346,7 +344,7 @@ def _tokenizer(body: Path, max_length: int | None):
 
     file = body / "tokenizer.json"
     if not file.is_file():
-        raise KBInputError(
+        raise ModelError(
             f"model {body}: no tokenizer.json, which the ONNX backend reads. Re-save the model "
             "with a fast tokenizer (AutoTokenizer(...).save_pretrained), or use "
             "ASSISTANT_BACKEND=torch."
@@ -360,7 +358,7 @@ def _tokenizer(body: Path, max_length: int | None):
     pad_token = pad_token or baked.get("pad_token") or "[PAD]"
     pad_id = tokenizer.token_to_id(pad_token)
     if pad_id is None:
-        raise KBInputError(f"model {body}: pad token {pad_token!r} is not in tokenizer.json.")
+        raise ModelError(f"model {body}: pad token {pad_token!r} is not in tokenizer.json.")
     tokenizer.enable_padding(
         direction=config.get("padding_side", "right"),
         pad_id=pad_id,
@@ -392,7 +390,7 @@ def _features(tokenizer, texts: list[str]) -> dict[str, np.ndarray]:
 def pool(
     hidden: np.ndarray, mask: np.ndarray, modes=("mean",), normalize: bool = True
 ) -> np.ndarray:
-    """Sentence vectors from token vectors, float32: the `modes` (see `POOLING_MODES`)
+    """Sentence vectors from token vectors, float32: the `modes` (`kb.encoder.POOLING_MODES`)
     concatenated, as sentence-transformers does, L2-normalised by default.
     hidden: (B, T, H), mask: (B, T) -> (B, H * len(modes)).
 
@@ -415,7 +413,7 @@ def pool(
             last = (np.arange(mask.shape[1])[None, :] * (mask > 0)).argmax(axis=1)
             parts.append(hidden[np.arange(hidden.shape[0]), last])
         else:
-            raise KBInputError(f"pooling mode {mode!r} is not one of {POOLING_MODES}")
+            raise ModelError(f"pooling mode {mode!r} is not supported by the ONNX backend")
     out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
     if normalize:
         out = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
@@ -438,7 +436,7 @@ def _session(graph: Path, threads: int):
     try:
         return ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped errors
-        raise KBInputError(
+        raise ModelError(
             f"{graph}: ONNX Runtime cannot load it ({exc}). Delete it and run `python -m "
             f"kb.onnx_backend export {graph.parent.parent}`."
         ) from None
@@ -487,15 +485,15 @@ class OnnxEncoder:
 
         `max_length` defaults to the directory's (sentence_bert_config.json), as in the torch
         path. With `export`, a missing or stale export is made first (`ensure_export`, in a
-        child process); without, that is a KBInputError naming the command to run.
+        child process); without, that is a ModelError naming the command to run.
         """
         path = Path(model_dir)
         if not (path / "config.json").is_file():
-            raise KBInputError(f"model {path}: no config.json there; not a model directory.")
-        layout = read_layout(path)
+            raise ModelError(f"model {path}: no config.json there; not a model directory.")
+        layout = _read_layout(path)
         graph = ensure_export(path) if export else find_export(path)
         if graph is None:
-            raise KBInputError(
+            raise ModelError(
                 f"model {path}: no current ONNX export ({export_status(path)}). Run `python -m "
                 f"kb.onnx_backend export {path}`, or use ASSISTANT_BACKEND=torch."
             )
@@ -522,9 +520,18 @@ class OnnxEncoder:
     @property
     def fingerprint(self) -> str:
         """`model_fingerprint` of the directory this encoder was loaded from."""
-        from kb.encoder import model_fingerprint
+        from kb.paths import model_fingerprint
 
         return model_fingerprint(self.path)
+
+    def save(self, out_dir: str | os.PathLike, max_length: int | None = None) -> None:
+        """Write the model as `kb.encoder.Encoder.save` does (weights, tokenizer,
+        sentence-transformers files, the export). Saving is a training-side step: it loads
+        the directory's weights with torch."""
+        from kb.encoder import Encoder
+
+        torch_encoder = Encoder.load(self.path, precision="fp32", max_length=self._max_length)
+        torch_encoder.save(out_dir, max_length=max_length)
 
     def _tokenize(self, texts: list[str], max_length: int) -> dict[str, np.ndarray]:
         # One tokenizer, whose truncation callers change (ranker contexts and replies have
@@ -592,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         try:
             graph = export_onnx(model_dir)
-        except KBInputError as exc:
+        except ModelError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         print(f"{graph} ({time.perf_counter() - t0:.1f} s)")
@@ -606,7 +613,6 @@ __all__ = [
     "export_status",
     "find_export",
     "pool",
-    "read_layout",
 ]
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.errors import KBInputError
+from kb.errors import ModelError
 from kb.onnx_backend import (
     ONNX_DIR,
     OnnxEncoder,
@@ -50,9 +50,9 @@ def test_export_writes_the_sentence_transformers_onnx_folder(exported):
 
 
 def test_embeddings_match_the_torch_encoder(exported):
-    from assistant.encoder import Encoder
+    from kb.encoder import Encoder
 
-    torch_encoder = Encoder(exported, precision="fp32")
+    torch_encoder = Encoder.load(exported, precision="fp32")
     onnx_encoder = OnnxEncoder.load(exported, export=False)
     assert onnx_encoder.dim == torch_encoder.dim
     assert onnx_encoder.max_length == torch_encoder.max_length
@@ -91,7 +91,7 @@ def test_changed_weights_make_the_export_stale_and_first_use_exports_again(expor
     weights = {k: v + rng.normal(0, 0.1, v.shape).astype(v.dtype) for k, v in weights.items()}
     save_file(weights, str(path / "model.safetensors"), metadata={"format": "pt"})
     assert export_status(path) == "stale"
-    with pytest.raises(KBInputError, match="kb.onnx_backend export"):
+    with pytest.raises(ModelError, match="kb.onnx_backend export"):
         OnnxEncoder.load(path, export=False)
     messages = []
     assert ensure_export(path, log=messages.append) == path / ONNX_DIR / "model.onnx"
@@ -122,7 +122,7 @@ def test_a_directory_without_tokenizer_json_is_a_clear_error(exported, tmp_path)
     path = tmp_path / "model"
     shutil.copytree(exported, path)
     (path / "tokenizer.json").unlink()
-    with pytest.raises(KBInputError, match="no tokenizer.json"):
+    with pytest.raises(ModelError, match="no tokenizer.json"):
         OnnxEncoder.load(path, export=False)
 
 
