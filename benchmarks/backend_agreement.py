@@ -28,7 +28,7 @@ from importlib.resources import files
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from encoder_backends import cpu_info  # noqa: E402
+from machine import machine  # noqa: E402
 
 
 def load_engine(backend: str, models: Path, kb: Path | None):
@@ -59,7 +59,7 @@ def main() -> None:
         default=Path(str(files("assistant") / "demo_data" / "kb_questions.jsonl")),
     )
     args = ap.parse_args()
-    print(json.dumps(cpu_info()), file=sys.stderr)
+    print(json.dumps(machine()), file=sys.stderr)
     from assistant.paths import user_home
 
     home = user_home()
@@ -124,7 +124,7 @@ def main() -> None:
             for x, y in zip(pa, pb):
                 score_diff = max(score_diff, abs(x.score - y.score))
     result = {
-        "machine": cpu_info(),
+        "machine": machine(),
         "turns": turns,
         "min_cosine_intent": round(min(cos_intent), 7),
         "min_cosine_context": round(min(cos_context), 7),

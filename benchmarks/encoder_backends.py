@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -30,32 +29,14 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine  # noqa: E402
+
 IMPORTS = {
     "torch+transformers": "import torch, transformers\n"
     "from transformers import AutoModel, AutoTokenizer",
     "onnxruntime+tokenizers": "import onnxruntime, tokenizers",
 }
-
-
-def cpu_info() -> dict:
-    """Model name, core count and whether the CPU computes bf16 natively."""
-    model, flags = "unknown", ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and model == "unknown":
-                model = line.split(":", 1)[1].strip()
-            elif line.startswith("flags") and not flags:
-                flags = line
-    except OSError:
-        pass
-    bf16 = "avx512_bf16" in flags or "amx_bf16" in flags
-    return {
-        "cpu": model,
-        "cores": os.cpu_count(),
-        "bf16": bf16,
-        "amx": "amx_tile" in flags,
-        "load_avg_1m": round(os.getloadavg()[0], 2),
-    }
 
 
 def import_cost(code: str, runs: int) -> dict:
@@ -104,7 +85,7 @@ def main() -> None:
     ap.add_argument("--import-runs", type=int, default=5)
     ap.add_argument("--skip", nargs="*", default=[], help="backends to leave out")
     args = ap.parse_args()
-    print(json.dumps(cpu_info()), file=sys.stderr)
+    print(json.dumps(machine()), file=sys.stderr)
 
     from kb.onnx_backend import OnnxEncoder, export_onnx, export_status
     from kb.paths import bundled_model_path
@@ -138,7 +119,7 @@ def main() -> None:
             times[name].append((time.perf_counter() - t0) * 1000)
             embeddings[name].append(emb[0])
     ref = np.stack(embeddings.get("torch-fp32", next(iter(embeddings.values()))))
-    result = {"machine": cpu_info(), "model": str(model), "n": len(texts)}
+    result = {"machine": machine(), "model": str(model), "n": len(texts)}
     result["threads"] = args.threads
     for name in backends:
         cosine = float(np.min(np.sum(np.stack(embeddings[name]) * ref, axis=1)))
