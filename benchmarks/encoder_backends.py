@@ -12,8 +12,14 @@ Also the cosine of each backend's embeddings to torch-fp32, and what importing e
 costs in a fresh interpreter (median wall time and resident memory of `--import-runs`).
 Prints the CPU it ran on and one JSON object.
 
+With `--passages N`, instead: N generated help-centre passages (as in kb_speed.py, ~110
+tokens each) embedded in batches of 32 on one thread, passages/s per backend over
+`--rounds` rounds taken in turn (median), the workload of a knowledge-base build, where
+torch-bf16 runs as the build does (`chunked_attention`).
+
     python benchmarks/encoder_backends.py                    # bundled MiniLM, 400 messages
     python benchmarks/encoder_backends.py --model DIR --n 1000 --threads 2
+    python benchmarks/encoder_backends.py --passages 256 --rounds 3
 """
 
 from __future__ import annotations
@@ -77,6 +83,41 @@ def percentiles(ms: list[float]) -> dict:
     }
 
 
+def batch_throughput(model: Path, args) -> dict:
+    """Passages/s per backend on batches of 32, one thread, rounds in turn (median)."""
+    import torch
+    from kb_embedding import passages
+
+    from kb.encoder import Encoder
+    from kb.onnx_backend import OnnxEncoder
+
+    torch.set_num_threads(1)
+    backends = {
+        "torch-fp32": Encoder.load(model, precision="fp32"),
+        "torch-bf16": Encoder.load(model, precision="bf16", chunked_attention=True),
+        "onnx-fp32": OnnxEncoder.load(model, threads=1),
+    }
+    backends = {k: v for k, v in backends.items() if k not in args.skip}
+    texts = passages(args.passages)
+    rates: dict[str, list[float]] = {name: [] for name in backends}
+    embeddings = {}
+    for _ in range(args.rounds):
+        for name, encoder in backends.items():
+            t0 = time.perf_counter()
+            embeddings[name] = encoder.encode(texts, batch_size=32)
+            rates[name].append(len(texts) / (time.perf_counter() - t0))
+    ref = embeddings.get("torch-fp32", next(iter(embeddings.values())))
+    result = {"machine": machine(), "model": str(model), "passages": len(texts)}
+    for name, values in rates.items():
+        cosine = float(np.min(np.sum(embeddings[name] * ref, axis=1)))
+        result[name] = {
+            "passages_per_s": round(statistics.median(values), 1),
+            "rounds": [round(v, 1) for v in values],
+            "min_cosine_to_torch_fp32": cosine,
+        }
+    return result
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, default=None, help="model dir (default: bundled)")
@@ -84,6 +125,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--import-runs", type=int, default=5)
     ap.add_argument("--skip", nargs="*", default=[], help="backends to leave out")
+    ap.add_argument("--passages", type=int, default=0, help="batch throughput on N passages")
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     print(json.dumps(machine()), file=sys.stderr)
 
@@ -93,6 +136,9 @@ def main() -> None:
     model = args.model or bundled_model_path()
     if export_status(model) != "current":
         export_onnx(model)
+    if args.passages:
+        print(json.dumps(batch_throughput(model, args), indent=2))
+        return
     imports = {name: import_cost(code, args.import_runs) for name, code in IMPORTS.items()}
 
     import torch
