@@ -106,8 +106,16 @@ def _status(folder: Path, body: Path) -> str:
     source = info["source"]
     if source.get("stat") == _source_identity(body, content=False)["stat"]:
         return "current"
-    same = source.get("sha256") == _source_identity(body, content=True)["sha256"]
-    return "current" if same else "stale"  # same bytes, other times: a copy
+    identity = _source_identity(body, content=True)
+    if source.get("sha256") != identity["sha256"]:
+        return "stale"
+    # the same bytes with other times (a copy): remember them, so the next load is cheap
+    try:
+        info["source"] = identity
+        info_file.write_text(json.dumps(info, indent=2) + "\n")
+    except OSError:
+        pass
+    return "current"
 
 
 def find_export(model_dir: str | os.PathLike) -> Path | None:

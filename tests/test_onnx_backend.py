@@ -150,3 +150,11 @@ def test_pooling_modes_match_sentence_transformers_definitions():
     assert out[0, 8:12].tolist() == ((hidden[0, 0] + hidden[0, 1]) / 2).tolist()
     assert out[0, 12:].tolist() == hidden[0, 1].tolist()  # last real token
     assert out[1, 12:].tolist() == hidden[1, 2].tolist()
+
+
+def test_a_copy_with_new_file_times_keeps_its_export(exported, tmp_path):
+    path = Path(shutil.copytree(exported, tmp_path / "copy", copy_function=shutil.copy))
+    before = json.loads((path / ONNX_DIR / "export.json").read_text())["source"]["stat"]
+    assert export_status(path) == "current"  # same bytes: the content hash matches
+    after = json.loads((path / ONNX_DIR / "export.json").read_text())["source"]["stat"]
+    assert after != before  # the new times are remembered: the next check is a stat
