@@ -68,8 +68,9 @@ class IntentClassifier:
         "threshold" default to "oos" and 0. `path`: where it was loaded from (None: not
         saved)."""
         self.encoder = encoder
-        self.weight = weight  # (C, H) torch tensor
-        self.bias = bias  # (C,)
+        # the head as float32 arrays (C, H) and (C,): the runtime computes it with numpy
+        self.weight = _as_array(weight)
+        self.bias = _as_array(bias)
         self.manifest = manifest
         self.path = path
         self.labels: list[str] = list(manifest["labels"])
@@ -79,7 +80,7 @@ class IntentClassifier:
     @classmethod
     def load(cls, model_dir: str | Path, precision: str = "auto") -> IntentClassifier:
         """Load a model directory; `precision` as in `kb.encoder.resolve_precision`."""
-        from safetensors.torch import load_file
+        from safetensors.numpy import load_file
 
         from kb.encoder import load_encoder
 
@@ -110,18 +111,12 @@ class IntentClassifier:
         Weights are written in the precision they are held in (float32 after training). Give
         a new or empty directory: files already there are overwritten, not removed (the
         trainers replace a model safely through `training.output`)."""
-        from safetensors.torch import save_file
+        from safetensors.numpy import save_file
 
         out = Path(model_dir)
         out.mkdir(parents=True, exist_ok=True)
         self.encoder.save(out)
-        save_file(
-            {
-                "weight": self.weight.detach().float().contiguous(),
-                "bias": self.bias.detach().float().contiguous(),
-            },
-            str(out / HEAD_FILE),
-        )
+        save_file({"weight": self.weight, "bias": self.bias}, str(out / HEAD_FILE))
         fields = {k: v for k, v in self.manifest.items() if k not in ("kind", "format_version")}
         return write_manifest(out, "intent", **fields)
 
@@ -131,7 +126,7 @@ class IntentClassifier:
         return f"intent:{self.manifest.get('trained_at', '?')}"
 
     def logits_from_embeddings(self, emb: np.ndarray) -> np.ndarray:
-        return emb @ self.weight.numpy().T + self.bias.numpy()
+        return emb @ self.weight.T + self.bias
 
     def probs(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Class probabilities (N, C) in the order of `self.labels`."""
@@ -146,3 +141,10 @@ class IntentClassifier:
         if not texts:
             return []
         return decide(self.probs(texts), self.labels, self.oos_label, self.threshold, k)
+
+
+def _as_array(tensor) -> np.ndarray:
+    """A contiguous float32 copy of an array or a torch tensor (the trainer's head)."""
+    if hasattr(tensor, "detach"):
+        tensor = tensor.detach().float().cpu().numpy()
+    return np.ascontiguousarray(tensor, dtype=np.float32)

@@ -220,13 +220,13 @@ def open_service(
 ) -> AssistantService:
     """Load models, KB and log; defaults come from the user data directory (`assistant demo`).
 
-    `threads` is torch's intra-op thread count. One message is a tiny batch: a second thread
-    saves ~15% of an encode on an idle machine, but makes every encode several times slower
-    as soon as another thread (the log writer, the UI) wants the CPU.
+    `threads` is the encoders' intra-op thread count. One message is a tiny batch: a second
+    thread saves ~15% of an encode on an idle machine, but makes every encode several times
+    slower as soon as another thread (the log writer, the UI) wants the CPU.
 
-    With `background`, the models load in a background thread (importing torch and
-    transformers alone takes seconds): the service returns once the paths are checked and the
-    log is open, and the first `respond` waits for the models. The chat opens at once this way.
+    With `background`, the models load in a background thread: the service returns once the
+    paths are checked and the log is open, and the first `respond` waits for the models. The
+    chat opens at once this way.
     """
     from assistant.paths import user_home
 
@@ -247,10 +247,10 @@ def open_service(
         config = EngineConfig.from_file(home / "config.json")
 
     def load():
-        import torch
-
-        torch.set_num_threads(threads)
         from assistant.engine import DialogueEngine
+        from kb.encoder import set_inference_threads
+
+        set_inference_threads(threads)
 
         return DialogueEngine.load(models, kb, config)
 

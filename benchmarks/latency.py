@@ -5,10 +5,12 @@ through `AssistantService.respond` with a real SQLite log, and times a bare sing
 encode with the bundled MiniLM on the same messages, interleaved in the same run so both
 see the same machine load. Prints one JSON object:
 
-    {"n", "p50_ms", "p95_ms", "encode_p95_ms", "ratio_p95", "rss_mb"}
+    {"n", "p50_ms", "p95_ms", "encode_p95_ms", "ratio_p95", "rss_mb", "backend", "machine"}
 
 `rss_mb` is the process's resident memory after the run, less what loading the reference
-encoder added (it is not part of a chat session).
+encoder added (it is not part of a chat session, nor is the torch it imports); `backend` is
+the inference backend the service's models ran on (ASSISTANT_BACKEND chooses), `machine` the
+CPU (benchmarks/machine.py).
 
     python benchmarks/latency.py                      # models/KB from `assistant demo --no-chat`
     python benchmarks/latency.py --models DIR --kb DIR --n 500
@@ -19,12 +21,16 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import sys
 import tempfile
 import time
 from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -45,6 +51,7 @@ def main() -> None:
         default=Path(str(files("assistant") / "demo_data" / "dialogues_test.jsonl")),
     )
     args = ap.parse_args()
+    print(json.dumps(machine()), file=sys.stderr)
 
     from assistant.service import open_service
     from kb.encoder import Encoder
@@ -55,6 +62,7 @@ def main() -> None:
         conversations.append([t["text"] for t in d["turns"] if t["role"] == "customer"])
     db = Path(tempfile.mkdtemp()) / "latency.db"
     svc = open_service(args.models, args.kb, db)
+    backend = getattr(svc.engine.ranker.encoder, "backend", "torch")
     before = rss_mb()
     bare = Encoder.load(None, precision="fp32")
     bare.encode(["warm up"])
@@ -92,6 +100,8 @@ def main() -> None:
                 "encode_p95_ms": round(e95, 2),
                 "ratio_p95": round(p95 / e95, 2),
                 "rss_mb": round(rss, 1),
+                "backend": backend,
+                "machine": machine(),
             }
         )
     )

@@ -23,6 +23,10 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine  # noqa: E402
 
 CHILD = r"""
 import asyncio, sys
@@ -73,6 +77,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=5, help="trials (the first also warms the disk)")
     args = ap.parse_args()
+    print(json.dumps(machine()), file=sys.stderr)
     trials = [trial() for _ in range(args.n)]
     opened = [t["ui"] for t in trials]
     loaded = [t["models"] for t in trials]
@@ -86,6 +91,7 @@ def main() -> None:
                 "models_max_s": round(max(loaded), 2),
                 "open_s": [round(t, 2) for t in opened],
                 "models_s": [round(t, 2) for t in loaded],
+                "machine": machine(),
             }
         )
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ import numpy as np
 
 from kb.bm25 import KeywordIndex
 from kb.config import SearchConfig
-from kb.encoder import Encoder, load_encoder
+from kb.encoder import TextEncoder, load_encoder
 from kb.errors import KBIndexError, KBInputError
 from kb.index import read_faiss_index, set_ef_search
 from kb.manifest import MANIFEST_FILE, read_manifest
@@ -31,8 +32,8 @@ from kb.store import PassageStore
 class KnowledgeBase:
     """A searchable index directory, loaded once: FAISS index, passage store, BM25, model.
 
-    Searching from several threads is safe; note that `config.query_threads` changes torch's
-    process-wide thread count for the duration of each query.
+    Searching from several threads is safe; note that `config.query_threads` changes faiss's
+    (and, with a torch query encoder, torch's) process-wide thread count for each query.
     """
 
     def __init__(
@@ -43,7 +44,7 @@ class KnowledgeBase:
         store: PassageStore,
         embeddings: np.ndarray,
         keywords: KeywordIndex,
-        model: Path | Encoder,
+        model: Path | TextEncoder,
         config: SearchConfig,
     ) -> None:
         self.index_dir = index_dir
@@ -55,8 +56,10 @@ class KnowledgeBase:
         self._keywords = keywords
         # The query encoder loads on the first text query: a caller that passes embeddings of
         # its own (the chat engine shares the ranker's) never pays for a second model.
-        self._model_path = model.path if isinstance(model, Encoder) else Path(model)
-        self._loaded: Encoder | None = model if isinstance(model, Encoder) else None
+        # an encoder (anything with `encode`), or the directory to load one from
+        loaded = model if hasattr(model, "encode") else None
+        self._model_path = Path(model.path) if loaded is not None else Path(model)
+        self._loaded: TextEncoder | None = loaded
         self._load_lock = threading.Lock()
         self._article_ids: set[str] | None = None
 
@@ -137,10 +140,14 @@ class KnowledgeBase:
         return self._model_path
 
     @property
-    def _encoder(self) -> Encoder:
+    def _encoder(self) -> TextEncoder:
         with self._load_lock:
             if self._loaded is None:
-                encoder = load_encoder(self._model_path, precision=self.config.query_precision)
+                encoder = load_encoder(
+                    self._model_path,
+                    precision=self.config.query_precision,
+                    threads=self.config.query_threads,
+                )
                 _check_dimension(
                     self.index_dir / MANIFEST_FILE,
                     self.dimension,
@@ -259,18 +266,21 @@ def _threads(threads: int | None) -> Iterator[None]:
         yield
         return
     import faiss
-    import torch
 
-    before = (torch.get_num_threads(), faiss.omp_get_max_threads())
+    # torch only where a torch query encoder loaded it (the onnx one has its own threads)
+    torch = sys.modules.get("torch")
+    before = (torch.get_num_threads() if torch else threads, faiss.omp_get_max_threads())
     if before == (threads, threads):
         yield
         return
-    torch.set_num_threads(threads)
+    if torch:
+        torch.set_num_threads(threads)
     faiss.omp_set_num_threads(threads)
     try:
         yield
     finally:
-        torch.set_num_threads(before[0])
+        if torch:
+            torch.set_num_threads(before[0])
         faiss.omp_set_num_threads(before[1])
 
 

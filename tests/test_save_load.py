@@ -50,8 +50,9 @@ def test_intent_classifier_round_trip(tmp_path, tiny_st_model):
     assert back.version == clf.version
     assert back.encoder.max_length == 32
     assert np.allclose(back.probs(TEXTS), clf.probs(TEXTS), atol=1e-6)
-    assert [(p.label, p.top) for p in back.predict(TEXTS)] == [
-        (p.label, p.top) for p in clf.predict(TEXTS)
+    # loaded on the onnx backend: the same predictions, probabilities within float rounding
+    assert [(p.label, [t[0] for t in p.top]) for p in back.predict(TEXTS)] == [
+        (p.label, [t[0] for t in p.top]) for p in clf.predict(TEXTS)
     ]
 
 
