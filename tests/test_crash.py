@@ -92,7 +92,7 @@ def test_library_errors_quoting_a_value_are_inert(tmp_path):
     hostile = str(tmp_path / "kb\x1b]0;pwned\x07\x1b[2J\u202e")
     result = CliRunner().invoke(cli, ["kb", "search", "--index", hostile, "refund"])
     assert result.exit_code == 1
-    assert "Error: index directory" in result.output
+    assert "no such index" in result.output
     assert "kb␛]0;pwned␇␛[2J" in result.output  # quoted, visibly
     assert "\x1b" not in result.output and "\x07" not in result.output
     assert "\u202e" not in result.output
