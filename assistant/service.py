@@ -27,6 +27,7 @@ from assistant.log import (
     utc_now,
 )
 from assistant.reply import ConversationSummary, ConversationView, Reply, TurnRecord
+from assistant.untrusted import clean
 
 
 class AssistantService:
@@ -92,7 +93,9 @@ class AssistantService:
         t0 = time.perf_counter()
         cid = conversation_id
         state = self._state_or_start(cid)
-        message = self.log.redact(text)  # the one redaction: the engine sees what is stored
+        # Valid text whatever the front end (undecodable bytes -> U+FFFD), then the one
+        # redaction: the engine sees what is stored.
+        message = self.log.redact(clean(text))
         if state.status == "human":
             reply = Reply(
                 reply="",

@@ -377,7 +377,7 @@ async def test_browse_lists_conversations_and_opens_one():
         await until(pilot, lambda: isinstance(app.screen, BrowseScreen))
         table = app.screen.query_one(DataTable)
         assert table.row_count == 2  # c2 (empty, newest) then c1
-        assert table.get_row_at(1)[3] == "first chat"
+        assert str(table.get_row_at(1)[3]) == "first chat"  # cells are Text (never markup)
         await pilot.press("down", "enter")
         await until(pilot, lambda: app.conversation_id == "c1")
         assert not isinstance(app.screen, BrowseScreen)

@@ -3,6 +3,11 @@
 Each command parses its options, calls one library function and turns library errors
 into a one-line message with a non-zero exit code. Heavy imports (torch, faiss, textual)
 happen inside the commands so `--help` stays fast.
+
+What the commands print can quote customers, the log or files, so it goes through `echo`
+(inert text: no escape sequence reaches the terminal) or `assistant.untrusted.json_dumps`;
+error messages are made inert too. An unexpected error prints a short report without a
+traceback (`assistant.crash`: tracebacks can quote customer text) and exits 1.
 """
 
 from __future__ import annotations
@@ -14,7 +19,13 @@ import time
 import click
 
 from assistant import __version__
+from assistant.untrusted import inert
 from kb.errors import AssistantError  # the base of every package's errors
+
+
+def echo(message: str = "", err: bool = False) -> None:
+    """`click.echo` for text that may quote customers, the log or files: printed inert."""
+    click.echo(inert(message), err=err)
 
 
 class _Group(click.Group):
@@ -24,7 +35,10 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except AssistantError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(inert(str(exc))) from None
+        except click.ClickException as exc:  # e.g. a bad --db value, quoted back by click
+            exc.message = inert(exc.message)
+            raise
 
 
 def timed(fn):
@@ -89,8 +103,23 @@ _register()
 
 
 def main() -> None:
-    """Entry point of the `assistant` console script."""
-    cli(prog_name="assistant")
+    """Entry point of the `assistant` console script.
+
+    An error no command anticipated is reported by its type and place only, and exits 1:
+    its message and traceback may quote customer text (ASSISTANT_DEBUG=1 shows them).
+    """
+    from assistant.crash import crash_report, debug_enabled
+
+    try:
+        cli(prog_name="assistant")
+    except Exception as exc:
+        if debug_enabled():
+            raise
+        # argv names the command only when it is one: anything else may be customer text.
+        name = next((arg for arg in sys.argv[1:2] if arg in cli.commands), None)
+        what = f"`assistant {name}`" if name else "`assistant`"
+        click.echo(f"Error: {crash_report(exc, what)}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from assistant.cli import cli
+from assistant.cli import cli, echo
 
 
 @cli.command("ask")
@@ -51,7 +51,10 @@ def ask_cmd(message, conversation_id, models, kb_dir, db, as_json) -> None:
     from assistant.errors import ConfigError
     from assistant.redact import check_conversation_id
     from assistant.service import open_service
+    from assistant.untrusted import clean
 
+    # Undecodable bytes in argv arrive as lone surrogates: U+FFFD, and the turn is answered.
+    message = clean(message)
     if not message.strip():
         raise ConfigError(
             'MESSAGE is empty: type what the customer asks, e.g. "where is my order?"'
@@ -64,16 +67,17 @@ def ask_cmd(message, conversation_id, models, kb_dir, db, as_json) -> None:
         reply = svc.respond(cid, message)
     finally:
         svc.close()
-    if as_json:
+    if as_json:  # json.dumps escapes every control and non-ASCII character: safe to print
         click.echo(json.dumps(reply.to_json()))
         return
+    # The reply can quote the customer (filled slots) and the KB: printed inert.
     if reply.source == "muted":
-        click.echo("(this conversation is with a human agent; the assistant stays quiet)")
+        echo("(this conversation is with a human agent; the assistant stays quiet)")
     else:
-        click.echo(reply.reply)
+        echo(reply.reply)
         for c in reply.citations[:1]:
-            click.echo(f"\n[source: {c.heading} ({c.source})]")
-    click.echo(
+            echo(f"\n[source: {c.heading} ({c.source})]")
+    echo(
         f"\n-- {reply.source} · intent {reply.intent} ({reply.confidence:.2f}) · "
         f"conversation {cid} · {reply.latency_ms:.0f} ms",
         err=True,

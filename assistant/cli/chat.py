@@ -49,7 +49,10 @@ def chat(models_dir: Path | None, kb_dir: Path | None, db_path: Path | None) -> 
     from assistant.tui.app import ChatApp
 
     backend = open_service(models_dir, kb_dir, db_path, background=True)
+    app = ChatApp(backend)
     try:
-        ChatApp(backend).run()
+        app.run()
     finally:
         backend.close()
+    if app.return_code:  # a crash: its short report (no customer text) is printed already
+        raise SystemExit(app.return_code)

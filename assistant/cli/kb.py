@@ -10,7 +10,7 @@ import json
 
 import click
 
-from assistant.cli import cli, eval_group, timed
+from assistant.cli import cli, echo, eval_group, timed
 
 _SNIPPET_CHARS = 240
 
@@ -124,7 +124,7 @@ def build_cmd(
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
-        click.echo(report.summary())
+        echo(report.summary())  # names files from the docs folder
 
 
 @kb_group.command("search")
@@ -165,19 +165,21 @@ def search_cmd(index_dir, question, k, model, as_json) -> None:
     \b
         assistant kb search --index kb-index "How long does a refund take?" -k 3
     """
+    from assistant.untrusted import clean, json_dumps
     from kb import KnowledgeBase
 
+    question = clean(question)  # undecodable bytes in argv become U+FFFD
     passages = KnowledgeBase.load(index_dir, model_path=model).search(question, k=k)
     if as_json:
         results = [p.to_dict() for p in passages]
-        click.echo(json.dumps({"results": results}, indent=2, ensure_ascii=False))
+        click.echo(json_dumps({"results": results}, indent=2))
         return
     for rank, p in enumerate(passages, start=1):
         snippet = " ".join(p.text.split())
         if len(snippet) > _SNIPPET_CHARS:
             snippet = snippet[: _SNIPPET_CHARS - 3].rsplit(" ", 1)[0] + "..."
-        click.echo(f"{rank}. [{p.score:.3f}] {p.heading}  ({p.source})")
-        click.echo(f"   {snippet}")
+        echo(f"{rank}. [{p.score:.3f}] {p.heading}  ({p.source})")
+        echo(f"   {snippet}")
 
 
 @eval_group.command("kb")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from assistant.cli import cli, timed
+from assistant.cli import cli, echo, timed
 
 
 def _db_path(db):
@@ -59,8 +59,8 @@ def export_cmd(db, out) -> None:
     with ConversationLog(_db_path(db)) as log:
         counts = export_training_data(log, out)
     for k, v in counts.items():
-        click.echo(f"{k:>18}: {v}")
-    click.echo(f"written to {out}")
+        echo(f"{k:>18}: {v}")
+    echo(f"written to {out}")
 
 
 @log_group.command("hand-back")
@@ -80,4 +80,4 @@ def hand_back_cmd(conversation_id, db) -> None:
         if log.status(conversation_id) is None:
             raise LogError(f"no conversation {conversation_id!r} in {log.name}.")
         log.hand_back(conversation_id)
-    click.echo(f"conversation {conversation_id} is back with the assistant")
+    echo(f"conversation {conversation_id} is back with the assistant")

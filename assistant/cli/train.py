@@ -10,7 +10,7 @@ import json
 
 import click
 
-from assistant.cli import eval_group, timed, train_group
+from assistant.cli import echo, eval_group, timed, train_group
 
 _base_model = click.option(
     "--base-model",
@@ -97,7 +97,7 @@ def train_intent_cmd(
         oos_mode=oos_mode,
         batch_size=batch_size,
     )
-    train_intent(cfg, log=click.echo)
+    train_intent(cfg, log=echo)  # may quote labels and rows of the data
 
 
 @train_group.command("ranker")
@@ -162,18 +162,16 @@ def train_ranker_cmd(
         max_pairs=max_pairs or None,
         batch_size=batch_size,
     )
-    train_ranker(cfg, log=click.echo)
+    train_ranker(cfg, log=echo)
 
 
 def _print_metrics(metrics: dict, as_json: bool, title: str) -> None:
     if as_json:
         click.echo(json.dumps(metrics))
         return
-    click.echo(title)
+    echo(title)
     for k, v in metrics.items():
-        click.echo(
-            f"  {k:>14}: {'n/a' if v is None else (f'{v:.4f}' if isinstance(v, float) else v)}"
-        )
+        echo(f"  {k:>14}: {'n/a' if v is None else (f'{v:.4f}' if isinstance(v, float) else v)}")
 
 
 @eval_group.command("intent")

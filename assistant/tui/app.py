@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -42,6 +42,8 @@ from textual.widgets import DataTable, Footer, Header, Input, Markdown, Static
 from textual.worker import get_current_worker
 
 from assistant.reply import Citation, ConversationSummary, ConversationView, Reply
+from assistant.tui.safe import SHOWN_CHARS, SafeApp, SafeInput, cell, plain
+from assistant.untrusted import clean, clip, inert, one_line
 
 
 class Backend(Protocol):
@@ -121,9 +123,8 @@ def bar(fraction: float, width: int = 10) -> str:
 
 
 def shorten(text: str, limit: int) -> str:
-    """`text` on one line, cut to `limit` characters with an ellipsis."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """`text` on one line and inert (no control characters), cut to `limit` with an ellipsis."""
+    return one_line(text, limit)
 
 
 def short_time(iso: str) -> str:
@@ -142,13 +143,16 @@ def key_label(keys: str) -> str:
 
 
 # -- transcript messages -----------------------------------------------------------------------
+#
+# Every text below may come from a customer, an agent or the log: it is handed to widgets as
+# `plain` content (inert, never markup), so "[bold]" shows as typed and escape codes as "␛".
 
 
 class CustomerMessage(Static):
     """A message the customer typed (shown as typed, never as markup)."""
 
     def __init__(self, text: str) -> None:
-        super().__init__(text, markup=False, classes="message customer")
+        super().__init__(plain(text), markup=False, classes="message customer")
         self.border_title = "You"
 
 
@@ -156,7 +160,7 @@ class AgentMessage(Static):
     """A message a human agent wrote (read from the log)."""
 
     def __init__(self, text: str) -> None:
-        super().__init__(text, markup=False, classes="message agent")
+        super().__init__(plain(text), markup=False, classes="message agent")
         self.border_title = "Agent"
 
 
@@ -164,14 +168,14 @@ class NoteMessage(Static):
     """A line from the app itself: a welcome, a conversation loaded, a handoff request."""
 
     def __init__(self, text: str) -> None:
-        super().__init__(text, markup=False, classes="note")
+        super().__init__(plain(text), markup=False, classes="note")
 
 
 class ErrorMessage(Static):
     """The backend failed; the app keeps going."""
 
     def __init__(self, text: str) -> None:
-        super().__init__(text, markup=False, classes="message error")
+        super().__init__(plain(text), markup=False, classes="message error")
         self.border_title = "Error"
 
 
@@ -191,7 +195,8 @@ class AssistantMessage(Vertical):
         if source == "handoff":
             self.add_class("handoff")
         self.border_title = "Assistant"
-        self._text = text.strip() or "*(no reply)*"
+        # Markdown is the bot's format; what the text holds besides Markdown stays inert.
+        self._text = inert(clip(text, SHOWN_CHARS)).strip() or "*(no reply)*"
         self._caption = caption
         self._citations = list(citations)
         self._rating = rating
@@ -207,12 +212,13 @@ class AssistantMessage(Vertical):
             seen.add(label)
             # The caption already names the first article: its line only adds the path.
             line = citation.source if label in self._caption else f"{label} · {citation.source}"
-            yield Static(Content(f"↳ {line}"), classes="citation")
+            yield Static(plain(f"↳ {line}", multiline=False), classes="citation")
 
     def _caption_text(self) -> Content:
         if self._rating is None:
-            return Content(self._caption)
-        return Content(self._caption + (" · rated good" if self._rating > 0 else " · rated bad"))
+            return plain(self._caption, multiline=False)
+        rated = " · rated good" if self._rating > 0 else " · rated bad"
+        return plain(self._caption + rated, multiline=False)
 
     def set_rating(self, good: bool) -> None:
         """Show the customer's rating in the caption."""
@@ -221,6 +227,9 @@ class AssistantMessage(Vertical):
 
 
 # -- side panel --------------------------------------------------------------------------------
+
+
+PANEL_CHARS = 300  # the most characters of one stored value the side panel shows
 
 
 class InsightPanel(VerticalScroll):
@@ -253,7 +262,9 @@ class InsightPanel(VerticalScroll):
         self.query_one("#intent", Static).update(self._intent(reply) or none)
         self.query_one("#sources", Static).update(self._sources(reply) or none)
         self.query_one("#alternatives", Static).update(self._alternatives(reply) or none)
-        policy = Content.assemble((reply.source, "bold"), "\n", reply.reason)
+        policy = Content.assemble(
+            (one_line(reply.source, 40), "bold"), "\n", inert(clip(reply.reason, PANEL_CHARS))
+        )
         self.query_one("#policy", Static).update(policy)
         self.query_one("#latency", Static).update(f"{reply.latency_ms:.0f} ms")
 
@@ -282,7 +293,9 @@ class InsightPanel(VerticalScroll):
             return None
         lines = [
             Content.assemble(
-                (c.heading, "bold"), "\n", (f"{c.source} · {c.score:.2f}", "$text-muted")
+                (one_line(c.heading, PANEL_CHARS), "bold"),
+                "\n",
+                (f"{one_line(c.source, PANEL_CHARS)} · {c.score:.2f}", "$text-muted"),
             )
             for c in reply.citations
         ]
@@ -326,7 +339,8 @@ class HelpScreen(ModalScreen[None]):
         rows = list(rows)
         width = max(len(key) for key, _ in rows) + 2
         return Content("\n").join(
-            Content.assemble((key.ljust(width), key_style), str(value)) for key, value in rows
+            Content.assemble((key.ljust(width), key_style), one_line(str(value)))
+            for key, value in rows
         )
 
 
@@ -354,12 +368,13 @@ class BrowseScreen(ModalScreen[ConversationSummary | None]):
         table = self.query_one(DataTable)
         table.add_columns("Started", "Turns", "Status", "First message", "Id")
         for s in self._summaries.values():
+            # Every cell is a Text: DataTable parses a str cell as markup ("[/]" would raise).
             table.add_row(
-                short_time(s.started),
-                str(s.n_turns),
-                s.status,
-                shorten(s.preview, 40),
-                s.id if len(s.id) <= 12 else s.id[:8] + "…",  # uuids: the prefix is enough
+                cell(short_time(s.started)),
+                cell(str(s.n_turns)),
+                cell(s.status),
+                cell(shorten(s.preview, 40)),
+                cell(s.id if len(s.id) <= 12 else s.id[:8] + "…"),  # uuids: the prefix is enough
                 key=s.id,
             )
         table.focus()
@@ -389,11 +404,15 @@ WELCOME = (
 )
 
 
-class ChatApp(App[None]):
-    """`assistant chat`: the customer-service chat over a `Backend`."""
+class ChatApp(SafeApp[None]):
+    """`assistant chat`: the customer-service chat over a `Backend`.
+
+    A crash ends it with `return_code` 1 and a report without customer text (`SafeApp`).
+    """
 
     CSS_PATH = "app.tcss"
     TITLE = "Customer assistant"
+    CRASH_NAME = "The chat"
 
     BINDINGS = [
         Binding("ctrl+g", "rate(True)", "Good", tooltip="Rate the last reply as helpful"),
@@ -466,7 +485,7 @@ class ChatApp(App[None]):
             with Vertical(id="chat"):
                 yield VerticalScroll(id="transcript")
                 yield Static("", id="thinking")
-                yield Input(placeholder="Type your message and press Enter", id="prompt")
+                yield SafeInput(placeholder="Type your message and press Enter", id="prompt")
             yield InsightPanel(id="insight")
         yield Footer()
 
@@ -496,7 +515,8 @@ class ChatApp(App[None]):
     # -- reactive state ------------------------------------------------------------------------
 
     def watch_conversation_id(self, conversation_id: str) -> None:
-        self.sub_title = f"conversation {conversation_id}" if conversation_id else ""
+        shown = one_line(conversation_id, 60)
+        self.sub_title = f"conversation {shown}" if conversation_id else ""
 
     def watch_busy(self) -> None:
         self._update_thinking()
@@ -549,7 +569,7 @@ class ChatApp(App[None]):
 
     @on(Input.Submitted, "#prompt")
     def _send(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
+        text = clean(event.value).strip()
         if not text or self.status == "closed":
             return
         if not self.conversation_id:
@@ -606,7 +626,9 @@ class ChatApp(App[None]):
             self._show_reply(reply)
             if reply.source == "handoff":  # the status follows from the log (the watcher)
                 ticket = f" · ticket {reply.ticket_id}" if reply.ticket_id else ""
-                self.notify(f"Handed to a human{ticket}", title="Talk to a human")
+                self.notify(
+                    inert(f"Handed to a human{ticket}"), title="Talk to a human", markup=False
+                )
         self._pump()
 
     def _job_failed(self, job: _Job, exc: Exception) -> None:
@@ -720,7 +742,7 @@ class ChatApp(App[None]):
         self.log_synced.publish(view)
 
     def on_chat_app_read_failed(self, message: ReadFailed) -> None:
-        self.notify(message.text, severity="error", markup=False)  # may quote stored text
+        self.notify(inert(message.text), severity="error", markup=False)  # may quote stored text
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -738,7 +760,7 @@ class ChatApp(App[None]):
         try:
             self.backend.rate(self._last_turn_id, good)
         except Exception as exc:
-            self.notify(f"Could not save the rating: {exc}", severity="error")
+            self.notify(inert(f"Could not save the rating: {exc}"), severity="error", markup=False)
             return
         if self._last_message is not None and self._last_message.is_attached:
             self._last_message.set_rating(good)
