@@ -9,7 +9,8 @@ parent process from spawning the child, so interpreter start-up and imports coun
 runs headless (Pilot) here; in a real terminal the first paint follows within a frame.
 Prints one JSON object:
 
-    {"n", "open_median_s", "open_max_s", "models_median_s", "models_max_s", "open_s", "models_s"}
+    {"n", "open_median_s", "open_max_s", "models_median_s", "models_max_s", "open_s", "models_s",
+     "heavy_imports", "machine"}
 
     assistant demo --no-chat                # once, to prepare the demo
     python benchmarks/startup.py --n 5
@@ -50,6 +51,8 @@ async def main():
         assert app.focused is not None and app.focused.id == "prompt"
         print("ui", flush=True)
         await asyncio.to_thread(svc.wait_ready)
+        heavy = [m for m in ("torch", "transformers") if m in sys.modules]
+        print("heavy", *heavy, flush=True)
         print("models", flush=True)
 
 asyncio.run(main())
@@ -57,14 +60,17 @@ svc.close()
 """
 
 
-def trial() -> dict[str, float]:
+def trial() -> dict:
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     seen = {}
     for line in proc.stdout:
-        seen[line.strip()] = time.perf_counter() - t0
+        word, *rest = line.split()
+        seen[word] = time.perf_counter() - t0
+        if word == "heavy":
+            seen["heavy_imports"] = rest
         if "models" in seen:
             break
     proc.wait()
@@ -91,6 +97,8 @@ def main() -> None:
                 "models_max_s": round(max(loaded), 2),
                 "open_s": [round(t, 2) for t in opened],
                 "models_s": [round(t, 2) for t in loaded],
+                # torch / transformers if the chat process imported them (it should not)
+                "heavy_imports": sorted({m for t in trials for m in t["heavy_imports"]}),
                 "machine": machine(),
             }
         )
