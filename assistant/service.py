@@ -68,6 +68,17 @@ _WHAT = {
 }
 
 
+class _Wait:
+    """The time one turn may wait for the log, and whether the wait was announced yet."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.announced = False
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+
 class AssistantService:
     """Engine + log behind one small interface (the chat UI's backend)."""
 
@@ -171,8 +182,8 @@ class AssistantService:
         cid = check_conversation_id(conversation_id, self.log.redaction)
         engine = self.engine  # waits here if the models are still loading (not turn latency)
         t0 = time.perf_counter()
-        deadline = time.monotonic() + self.log_wait
-        state = self._state_before_turn(cid, deadline)
+        wait = _Wait(self.log_wait)
+        state = self._state_before_turn(cid, wait)
         # The one redaction (the engine sees what is stored), then the cut: a card or address
         # across the cut was replaced whole.
         message, cut_chars = cut_redacted(self.log.redact(text), MAX_MESSAGE_CHARS)
@@ -191,7 +202,7 @@ class AssistantService:
                 latency_ms=(time.perf_counter() - t0) * 1000,
                 redacted_text=str(message),
             )
-            self._store(cid, message, reply, None, cut_chars, deadline)
+            self._store(cid, message, reply, None, cut_chars, wait)
             return reply
         d = engine.decide(state.history, str(message), state.low_streak)
         ticket_id = self.log.new_ticket_id() if d.handoff else None
@@ -204,22 +215,24 @@ class AssistantService:
             latency_ms=(time.perf_counter() - t0) * 1000,
             redacted_text=str(message),
         )
-        self._store(cid, message, reply, engine.versions, cut_chars, deadline)
+        self._store(cid, message, reply, engine.versions, cut_chars, wait)
         return reply
 
-    def _state_before_turn(self, cid: str, deadline: float) -> ConversationState:
+    def _state_before_turn(self, cid: str, wait: _Wait) -> ConversationState:
         """The state after this service's queued writes (ratings, hand-backs), waited for within
         the turn's time for the log (announced if long); what is still queued comes later."""
         if not self.writer.wait(self.notice_after):
-            self._busy_notice()
-            self.writer.wait(max(0.0, deadline - time.monotonic()))
+            self._busy_notice(wait)
+            self.writer.wait(wait.remaining())
         return self.log.state(cid)
 
-    def _busy_notice(self) -> None:
-        self._notice(
-            f"The conversation log {self.log.name} is busy (another program is writing to "
-            f"it): waiting up to {self.log_wait:g} s to save this exchange."
-        )
+    def _busy_notice(self, wait: _Wait) -> None:
+        if not wait.announced:  # once a turn
+            wait.announced = True
+            self._notice(
+                f"The conversation log {self.log.name} is busy (another program is writing to "
+                f"it): waiting up to {self.log_wait:g} s to save this exchange."
+            )
 
     def _store(
         self,
@@ -228,7 +241,7 @@ class AssistantService:
         reply: Reply,
         versions: dict | None,
         cut_chars: int,
-        deadline: float,
+        wait: _Wait,
     ) -> None:
         """Put the exchange on disk (the log, else the spool) before the reply is returned."""
         exchange = self.log.prepare_exchange(
@@ -242,9 +255,9 @@ class AssistantService:
             cut_chars=cut_chars,
         )
         pending = self.writer.begin(ConversationLog.write_exchange, exchange)
-        if not pending.wait(self.notice_after):
-            self._busy_notice()
-            pending.wait(max(0.0, deadline - time.monotonic()))
+        if not pending.wait(min(self.notice_after, wait.remaining())):
+            self._busy_notice(wait)
+            pending.wait(wait.remaining())
         if not pending.finished:
             pending.cancel(timeout=5 * BUSY_SLICE_MS / 1000)
         if pending.state == DONE:
@@ -287,8 +300,8 @@ class AssistantService:
     def request_human(self, conversation_id: str) -> Reply:
         """Hand the conversation to a human (button or key), as if the customer asked."""
         cid = check_conversation_id(conversation_id, self.log.redaction)
-        deadline = time.monotonic() + self.log_wait
-        if self._state_before_turn(cid, deadline).status == "human":
+        wait = _Wait(self.log_wait)
+        if self._state_before_turn(cid, wait).status == "human":
             return Reply(
                 reply="You're already in the queue for a member of our team.",
                 source="handoff",
@@ -305,7 +318,7 @@ class AssistantService:
             turn_id=new_id(),
             ticket_id=ticket_id,
         )
-        self._store(cid, None, reply, None, 0, deadline)
+        self._store(cid, None, reply, None, 0, wait)
         return reply
 
     def hand_back(self, conversation_id: str) -> None:
