@@ -25,10 +25,10 @@ def _open(db):
 
     log = ConversationLog(_db_path(db))
     for notice in log.notices:  # a damaged log was set aside
-        click.echo(f"assistant: {notice}", err=True)
+        echo(f"assistant: {notice}", err=True)
     message = Spool.beside(log.path).replay(log).message()
     if message:
-        click.echo(f"assistant: {message}", err=True)
+        echo(f"assistant: {message}", err=True)
     return log
 
 
