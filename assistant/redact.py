@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, fields
 
 from assistant.errors import ConfigError
+from assistant.limits import MAX_CONVERSATION_ID_CHARS, check_conversation_id_format
 from assistant.pii import (
     find_cards,
     find_emails,
@@ -97,12 +98,15 @@ def check_conversation_id(conversation_id: str, config: RedactionConfig | None =
     e-mail address, phone number, card, IBAN or SSN is therefore refused before anything is
     written. The message shows the id redacted, so the refusal does not print it either.
 
+    An id must also have the form `assistant.limits.check_conversation_id_format` allows.
+
     >>> check_conversation_id("NH-48213")
     'NH-48213'
     """
     if _GENERATED_ID.fullmatch(conversation_id):
         return conversation_id
-    shown, kinds = redact(conversation_id, config)
+    # Personal data first: the format check below echoes the id (escaped), this one does not.
+    shown, kinds = redact(conversation_id[: 4 * MAX_CONVERSATION_ID_CHARS], config)
     if kinds:
         raise ConfigError(
             f"Conversation id {shown!r} contains personal data ({', '.join(kinds)}). "
@@ -110,7 +114,7 @@ def check_conversation_id(conversation_id: str, config: RedactionConfig | None =
             "use an id without an e-mail address, phone, card, IBAN or SSN (for example a "
             "ticket or order number), or leave the id out to start a new conversation."
         )
-    return conversation_id
+    return check_conversation_id_format(conversation_id)
 
 
 __all__ = ["PLACEHOLDERS", "RedactionConfig", "check_conversation_id", "redact"]

@@ -4,20 +4,40 @@
 conversation's state from the log (`ConversationLog.state`: status, history, low-confidence
 streak), after its own queued writes are done, so a conversation continues the same way after a
 restart or in another process, and what another process wrote (an agent's reply, a hand-back)
-counts at once. Each exchange is one write (`ConversationLog.add_exchange`), handed to a
-background `LogWriter` so a reply never waits on disk, and the customer's text is redacted once:
-the engine sees the text as it is stored.
+counts at once. The customer's text is redacted once (and cut to `MAX_MESSAGE_CHARS`): the engine
+sees the text as it is stored.
+
+The durability contract (docs/reliability.md):
+
+- an exchange (the customer's message, the ticket a handoff opens, the reply) is one
+  transaction (`ConversationLog.write_exchange`): all of it is stored or none;
+- `respond` and `request_human` return a reply only once its exchange is on disk: in the log,
+  or, when the log stays busy for `log_wait` seconds, is read-only or full, in the spool file
+  beside it (`assistant.log.spool`, written into the log at the next start), and the user is
+  told. When neither can be written, they raise LogError and the reply is not shown;
+- a wait for a busy log longer than `notice_after` seconds is announced as it happens;
+- what the user must be told (a wait, a spooled exchange, a failed rating, a damaged log set
+  aside, spooled exchanges written at start-up, a message cut) goes to the callback given to
+  `listen` (the chat shows it on screen, `ask` prints it on stderr); none of it quotes
+  customer text.
+
+Ratings and hand-backs are queued (`LogWriter.submit`: nothing waits for them); one that fails
+is announced and makes `close()` raise, so the command exits non-zero. A conversation is stored
+with its first exchange: `new_conversation` only chooses its id.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
 from assistant.config import EngineConfig
-from assistant.errors import LogError, ModelError
+from assistant.errors import ConfigError, LogError, ModelError
+from assistant.limits import MAX_MESSAGE_CHARS, is_blank
 from assistant.log import (
     ConversationLog,
     ConversationState,
@@ -26,20 +46,70 @@ from assistant.log import (
     new_id,
     utc_now,
 )
+from assistant.log.columns import cut_redacted
+from assistant.log.spool import Spool
+from assistant.log.writer import BUSY_SLICE_MS, DONE, FailedWrite
+from assistant.redact import check_conversation_id
 from assistant.reply import ConversationSummary, ConversationView, Reply, TurnRecord
 from assistant.untrusted import clean
+
+LOG_WAIT_S = 10.0  # the longest a reply waits for a busy log before its exchange is spooled
+NOTICE_AFTER_S = 1.0  # a wait for the log longer than this is announced
+LOG_WAIT_ENV = "ASSISTANT_LOG_WAIT"  # seconds, overrides LOG_WAIT_S for `chat` and `ask`
+
+# What a queued write is, in a notice about its failure.
+_WHAT = {
+    "add_feedback": "a rating",
+    "hand_back": "a hand-back",
+    "close_conversation": "closing a conversation",
+    "open_ticket": "a ticket",
+    "add_correction": "a correction",
+    "new_conversation": "a new conversation",
+}
+
+
+class _Wait:
+    """The time one turn may wait for the log, and whether the wait was announced yet."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.announced = False
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
 
 
 class AssistantService:
     """Engine + log behind one small interface (the chat UI's backend)."""
 
-    def __init__(self, engine, log: ConversationLog, info: dict | None = None) -> None:
+    def __init__(
+        self,
+        engine,
+        log: ConversationLog,
+        info: dict | None = None,
+        *,
+        log_wait: float = LOG_WAIT_S,
+        notice_after: float = NOTICE_AFTER_S,
+    ) -> None:
         # A DialogueEngine, or a Future of one still loading (`open_service(background=True)`):
         # then the log is usable at once and the first reply waits for the models.
         self._engine = engine
         self.log = log
-        self.writer = LogWriter(log)
+        self.log_wait = log_wait
+        self.notice_after = notice_after
         self.info = dict(info or {})
+        self._listener: Callable[[str], None] | None = None
+        self._notices: list[str] = list(log.notices)  # kept until someone listens
+        self._notice_lock = threading.Lock()
+        self.spooled = 0  # exchanges saved to the spool instead of the log (the user was told)
+        self.lost = 0  # exchanges saved nowhere (their replies were not shown; respond raised)
+        self._channels: dict[str, str] = {}  # conversations started here: id -> channel
+        self.spool = Spool.beside(log.path) if log.path is not None else None
+        if self.spool is not None:
+            replayed = self.spool.replay(log)
+            if replayed.message():
+                self._notice(replayed.message())
+        self.writer = LogWriter(log, busy_wait=log_wait, on_failure=self._write_failed)
         self._watcher: LogWatcher | None = None  # made by the first wait_for_change
         self._watcher_lock = threading.Lock()
         self._closed = False
@@ -55,32 +125,41 @@ class AssistantService:
         """Block until the models are loaded; raises what loading raised."""
         _ = self.engine
 
+    # -- notices --------------------------------------------------------------------------------
+    def listen(self, callback: Callable[[str], None]) -> None:
+        """Send what the user must be told to `callback` (any thread), starting with the backlog."""
+        with self._notice_lock:
+            self._listener = callback
+            backlog, self._notices = self._notices, []
+        for text in backlog:
+            callback(text)
+
+    def _notice(self, text: str) -> None:
+        with self._notice_lock:
+            listener = self._listener
+            if listener is None:
+                self._notices.append(text)
+                return
+        try:
+            listener(text)
+        except Exception:  # noqa: BLE001 - a display that is gone must not fail a turn
+            pass
+
+    def _write_failed(self, failure: FailedWrite) -> None:
+        what = _WHAT.get(failure.method, failure.method)
+        self._notice(f"Could not save {what}: {failure.error}")
+
     # -- conversations --------------------------------------------------------------------------
     def new_conversation(self, channel: str = "chat") -> str:
-        """Start a conversation and return its id (the write is queued: nothing waits)."""
+        """Choose the id of a new conversation; it is stored with its first exchange."""
         cid = new_id()
-        self.writer.submit(
-            ConversationLog.new_conversation, channel, conversation_id=cid, started=utc_now()
-        )
+        self._channels[cid] = channel
         return cid
 
     def state(self, conversation_id: str) -> ConversationState:
         """The conversation's state as the log has it, this service's queued writes included."""
-        self.writer.flush()
+        self.writer.wait(self.log_wait)
         return self.log.state(conversation_id)
-
-    def _state_or_start(self, conversation_id: str) -> ConversationState:
-        """The state; a conversation id the log does not know yet (`ask --conversation`) starts."""
-        state = self.state(conversation_id)
-        if state.status is None:
-            self.writer.submit(
-                ConversationLog.new_conversation,
-                "cli",
-                conversation_id=conversation_id,
-                started=utc_now(),
-            )
-            state = ConversationState(status="bot")
-        return state
 
     def status(self, conversation_id: str) -> str:
         """ "bot", "human" or "closed" (a conversation the log does not know counts as "bot")."""
@@ -88,14 +167,31 @@ class AssistantService:
 
     # -- one turn ---------------------------------------------------------------------------------
     def respond(self, conversation_id: str, text: str) -> Reply:
-        """Answer one customer message and log the exchange."""
+        """Answer one customer message; return the reply once the exchange is on disk.
+
+        Raises ConfigError for a message with nothing visible in it (not answered, not logged)
+        or a malformed conversation id, and LogError when the exchange could be saved neither
+        in the log nor in the spool (then the reply must not be shown).
+        """
+        text = clean(text)  # valid text whatever the front end (undecodable bytes -> U+FFFD)
+        if is_blank(text):
+            raise ConfigError(
+                "The message is empty (only spaces or invisible characters): nothing was "
+                "answered or logged."
+            )
+        cid = check_conversation_id(conversation_id, self.log.redaction)
         engine = self.engine  # waits here if the models are still loading (not turn latency)
         t0 = time.perf_counter()
-        cid = conversation_id
-        state = self._state_or_start(cid)
-        # Valid text whatever the front end (undecodable bytes -> U+FFFD), then the one
-        # redaction: the engine sees what is stored.
-        message = self.log.redact(clean(text))
+        wait = _Wait(self.log_wait)
+        state = self._state_before_turn(cid, wait)
+        # The one redaction (the engine sees what is stored), then the cut: a card or address
+        # across the cut was replaced whole.
+        message, cut_chars = cut_redacted(self.log.redact(text), MAX_MESSAGE_CHARS)
+        if cut_chars:
+            self._notice(
+                f"The message was cut to {MAX_MESSAGE_CHARS:,} characters: the last "
+                f"{cut_chars:,} were not read (the log records the cut)."
+            )
         if state.status == "human":
             reply = Reply(
                 reply="",
@@ -106,7 +202,7 @@ class AssistantService:
                 latency_ms=(time.perf_counter() - t0) * 1000,
                 redacted_text=str(message),
             )
-            self._log_exchange(cid, message, reply)
+            self._store(cid, message, reply, None, cut_chars, wait)
             return reply
         d = engine.decide(state.history, str(message), state.low_streak)
         ticket_id = self.log.new_ticket_id() if d.handoff else None
@@ -119,21 +215,76 @@ class AssistantService:
             latency_ms=(time.perf_counter() - t0) * 1000,
             redacted_text=str(message),
         )
-        self._log_exchange(cid, message, reply, engine.versions)
+        self._store(cid, message, reply, engine.versions, cut_chars, wait)
         return reply
 
-    def _log_exchange(
-        self, cid: str, message: str | None, reply: Reply, versions: dict | None = None
+    def _state_before_turn(self, cid: str, wait: _Wait) -> ConversationState:
+        """The state after this service's queued writes (ratings, hand-backs), waited for within
+        the turn's time for the log (announced if long); what is still queued comes later."""
+        if not self.writer.wait(self.notice_after):
+            self._busy_notice(wait)
+            self.writer.wait(wait.remaining())
+        return self.log.state(cid)
+
+    def _busy_notice(self, wait: _Wait) -> None:
+        if not wait.announced:  # once a turn
+            wait.announced = True
+            self._notice(
+                f"The conversation log {self.log.name} is busy (another program is writing to "
+                f"it): waiting up to {self.log_wait:g} s to save this exchange."
+            )
+
+    def _store(
+        self,
+        cid: str,
+        message: str | None,
+        reply: Reply,
+        versions: dict | None,
+        cut_chars: int,
+        wait: _Wait,
     ) -> None:
-        """Queue the exchange as one write: the message, any ticket, the reply as it is."""
-        self.writer.submit(
-            ConversationLog.add_exchange,
+        """Put the exchange on disk (the log, else the spool) before the reply is returned."""
+        exchange = self.log.prepare_exchange(
             cid,
             message,
             reply,
             message_id=None if message is None else new_id(),
             model_versions=versions,
             time=utc_now(),
+            channel=self._channels.get(cid, "cli"),  # started by its first exchange
+            cut_chars=cut_chars,
+        )
+        pending = self.writer.begin(ConversationLog.write_exchange, exchange)
+        if not pending.wait(min(self.notice_after, wait.remaining())):
+            self._busy_notice(wait)
+            pending.wait(wait.remaining())
+        if not pending.finished:
+            pending.cancel(timeout=5 * BUSY_SLICE_MS / 1000)
+        if pending.state == DONE:
+            return
+        # Not in the log (or not known to be: a write still running is spooled too, and the
+        # replay skips an exchange already stored).
+        reason = (
+            str(pending.error)
+            if pending.error is not None
+            else f"it stayed busy (another program held its write lock) for {self.log_wait:g} s"
+        )
+        if self.spool is None:
+            self.lost += 1
+            raise LogError(f"The exchange was not saved, so the reply is not shown: {reason}")
+        try:
+            self.spool.append(exchange)
+        except LogError as exc:
+            self.lost += 1
+            raise LogError(
+                f"The exchange was not saved, so the reply is not shown. The conversation log: "
+                f"{reason} {exc}"
+            ) from exc
+        self.spooled += 1
+        self._notice(
+            f"The conversation log {self.log.name} could not be written: {reason} This exchange "
+            f"was saved to {self.spool.path} instead; it is written to the log the next time "
+            "the assistant starts."
         )
 
     def rate(self, turn_id: str, good: bool) -> None:
@@ -148,8 +299,9 @@ class AssistantService:
 
     def request_human(self, conversation_id: str) -> Reply:
         """Hand the conversation to a human (button or key), as if the customer asked."""
-        cid = conversation_id
-        if self._state_or_start(cid).status == "human":
+        cid = check_conversation_id(conversation_id, self.log.redaction)
+        wait = _Wait(self.log_wait)
+        if self._state_before_turn(cid, wait).status == "human":
             return Reply(
                 reply="You're already in the queue for a member of our team.",
                 source="handoff",
@@ -166,7 +318,7 @@ class AssistantService:
             turn_id=new_id(),
             ticket_id=ticket_id,
         )
-        self._log_exchange(cid, None, reply)
+        self._store(cid, None, reply, None, 0, wait)
         return reply
 
     def hand_back(self, conversation_id: str) -> None:
@@ -176,7 +328,7 @@ class AssistantService:
     # -- reads for the chat (never on its UI thread) ---------------------------------------------
     def conversations(self, limit: int = 50) -> list[ConversationSummary]:
         """The most recent conversations, newest first."""
-        self.writer.flush()
+        self.writer.wait(self.log_wait)
         return self.log.conversations(limit)
 
     def transcript(self, conversation_id: str) -> list[TurnRecord]:
@@ -185,7 +337,7 @@ class AssistantService:
 
     def conversation(self, conversation_id: str, after_seq: int = 0) -> ConversationView:
         """The conversation's status and its turns after `after_seq`."""
-        self.writer.flush()
+        self.writer.wait(self.log_wait)
         return self.log.view(conversation_id, after_seq)
 
     def wait_for_change(self, after: int, timeout: float) -> int:
@@ -202,7 +354,10 @@ class AssistantService:
         return watcher.wait(after, timeout)
 
     def close(self) -> None:
-        """Write everything queued, then close the log."""
+        """Write everything queued, then close the log.
+
+        Raises LogError when a queued write (a rating, a hand-back) failed during the session.
+        """
         with self._watcher_lock:
             self._closed = True
             if self._watcher is not None:
@@ -211,6 +366,41 @@ class AssistantService:
             self.writer.close()
         finally:
             self.log.close()
+
+
+def log_wait_from_env() -> float:
+    """`$ASSISTANT_LOG_WAIT` (seconds a reply waits for a busy log), else `LOG_WAIT_S`."""
+    raw = os.environ.get(LOG_WAIT_ENV, "").strip()
+    if not raw:
+        return LOG_WAIT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise ConfigError(
+            f"{LOG_WAIT_ENV}={raw!r}: give the seconds a reply may wait for a busy "
+            f"conversation log, between 0 and 3600 (default {LOG_WAIT_S:g})."
+        )
+    return value
+
+
+def check_writable(db: Path) -> None:
+    """Raise LogError when the log at `db` (or the folder it is made in) cannot be written.
+
+    The assistant writes every turn, so a read-only log is refused at start-up, before a reply
+    is computed, instead of failing turn after turn.
+    """
+    folder = db.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the log's folder is made on open: its first existing parent
+    for path in (db, folder):
+        if path.exists() and not os.access(path, os.W_OK):
+            raise LogError(
+                f"The conversation log {db} cannot be written: {path} is read-only. The "
+                "assistant stores every turn, so make it writable, or pass --db with a file in "
+                "a writable folder."
+            )
 
 
 def open_service(
@@ -257,11 +447,13 @@ def open_service(
 
         return DialogueEngine.load(models, kb, config)
 
+    log_wait = log_wait_from_env()
+    check_writable(db)
     log = ConversationLog(db)
     info = {"models": str(models), "kb": str(kb) if kb else "(none)", "db": str(db)}
     if not background:
         try:
-            return AssistantService(load(), log, info)
+            return AssistantService(load(), log, info, log_wait=log_wait)
         except BaseException:
             log.close()
             raise
@@ -274,4 +466,4 @@ def open_service(
             future.set_exception(exc)
 
     threading.Thread(target=run, name="load-models", daemon=True).start()
-    return AssistantService(future, log, info)
+    return AssistantService(future, log, info, log_wait=log_wait)

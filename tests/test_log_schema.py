@@ -31,7 +31,7 @@ def pragma(log: ConversationLog, name: str):
 
 
 def test_fresh_file_gets_every_table_and_column(file_log):
-    assert file_log.schema_version == SCHEMA_VERSION == 1
+    assert file_log.schema_version == SCHEMA_VERSION == 2
     assert columns(file_log, "conversations") == ["id", "started", "channel", "status", "metadata"]
     assert columns(file_log, "turns") == [
         "id",
@@ -50,6 +50,7 @@ def test_fresh_file_gets_every_table_and_column(file_log):
         "model_versions",
         "latency_ms",
         "redactions",
+        "cut_chars",
     ]
     assert columns(file_log, "feedback") == ["id", "turn_id", "rating", "comment", "time"]
     assert columns(file_log, "corrections") == [
@@ -135,7 +136,7 @@ def test_reopen_keeps_data_and_does_not_migrate_twice(db_path):
         cid = log.new_conversation()
         log.add_turn(cid, "customer", "hello")
     with ConversationLog(db_path) as log:
-        assert [r["version"] for r in log.db.query("SELECT version FROM schema_version")] == [1]
+        assert [r["version"] for r in log.db.query("SELECT version FROM schema_version")] == [1, 2]
         assert [t.text for t in log.transcript(cid)] == ["hello"]
 
 
@@ -159,13 +160,13 @@ def test_new_migration_is_applied_in_order_on_reopen(db_path, monkeypatch):
         db.execute("ALTER TABLE conversations ADD COLUMN language TEXT NOT NULL DEFAULT 'en'")
 
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, add_language])
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with ConversationLog(db_path) as log:
-        assert log.schema_version == 2
+        assert log.schema_version == SCHEMA_VERSION + 1
         assert "language" in columns(log, "conversations")
         assert log.status(cid) == "bot"
         versions = [r["version"] for r in log.db.query("SELECT version FROM schema_version")]
-        assert versions == [1, 2]
+        assert versions == list(range(1, SCHEMA_VERSION + 2))
 
 
 def test_failed_migration_rolls_back_everything(db_path, monkeypatch):
@@ -177,11 +178,13 @@ def test_failed_migration_rolls_back_everything(db_path, monkeypatch):
         db.execute("THIS IS NOT SQL")
 
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, half_done])
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    with pytest.raises(LogError, match="from schema version 1 to 2"):
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    with pytest.raises(
+        LogError, match=f"from schema version {SCHEMA_VERSION} to {SCHEMA_VERSION + 1}"
+    ):
         ConversationLog(db_path)
     conn = sqlite3.connect(db_path)
-    assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 1
+    assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'half'").fetchone() is None
     conn.close()
 
@@ -200,4 +203,4 @@ def test_bad_synchronous_is_a_config_error(tmp_path):
 
 def test_parent_folder_is_created(tmp_path):
     with ConversationLog(tmp_path / "a" / "b" / "log.db") as log:
-        assert log.schema_version == 1
+        assert log.schema_version == SCHEMA_VERSION

@@ -212,6 +212,7 @@ def test_conversation_ids_with_personal_data_are_refused_without_echoing_it(cid,
 
 
 def test_conversation_id_check_follows_the_config():
-    assert check_conversation_id("jo@example.com", RedactionConfig(emails=False)) == (
-        "jo@example.com"
-    )
+    assert check_conversation_id("5550104242", RedactionConfig(phones=False)) == "5550104242"
+    # An address is refused by its form even when e-mail redaction is off: '@' is not allowed.
+    with pytest.raises(ConfigError, match="is not valid"):
+        check_conversation_id("jo@example.com", RedactionConfig(emails=False))

@@ -697,7 +697,7 @@ def test_nothing_on_the_ui_thread_waits_for_a_locked_log(real_log, tmp_path):
             try:
                 await pilot.press("ctrl+g")  # a rating: queued
                 await pilot.press("ctrl+o")  # the browser: read in a worker, after the rating
-                await pilot.press("ctrl+n")  # a new conversation: queued
+                await pilot.press("ctrl+n")  # a new conversation: stored with its first message
                 await pilot.press(*"still typing")
                 assert prompt(app).value == "still typing"  # the keys were handled meanwhile
                 assert app.conversation_id != first  # a new one is on screen
@@ -705,7 +705,7 @@ def test_nothing_on_the_ui_thread_waits_for_a_locked_log(real_log, tmp_path):
                 other.execute("COMMIT")
                 other.close()
             await until(pilot, lambda: isinstance(app.screen, BrowseScreen))
-            assert app.screen.query_one(DataTable).row_count == 2
+            assert app.screen.query_one(DataTable).row_count == 1  # the empty one is not stored
 
     asyncio.run(drive())
     assert service.log.db.execute("SELECT rating FROM feedback").fetchone()[0] == 1

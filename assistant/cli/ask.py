@@ -6,7 +6,7 @@ import json
 
 import click
 
-from assistant.cli import cli, echo
+from assistant.cli import cli, echo, timed
 
 
 @cli.command("ask")
@@ -37,6 +37,7 @@ from assistant.cli import cli, echo
     help="Conversation log SQLite file (default: the user data directory's).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@timed
 def ask_cmd(message, conversation_id, models, kb_dir, db, as_json) -> None:
     """Answer one customer MESSAGE and log the turn.
 
@@ -44,29 +45,41 @@ def ask_cmd(message, conversation_id, models, kb_dir, db, as_json) -> None:
     "citations", "candidates", "latency_ms", "conversation_id", ...}). Pass the printed
     conversation id back with --conversation to ask a follow-up.
 
+    The reply is printed only once the exchange is stored: in the log, or, when the log stays
+    busy, is read-only or full, in the spool file beside it (said on stderr; written to the
+    log the next time the assistant starts). Otherwise the command fails and prints no reply.
+
     Example:
 
         assistant ask "where is my order?" --json
     """
-    from assistant.errors import ConfigError
+    from assistant.errors import AssistantError, ConfigError
+    from assistant.limits import is_blank
     from assistant.redact import check_conversation_id
     from assistant.service import open_service
     from assistant.untrusted import clean
 
     # Undecodable bytes in argv arrive as lone surrogates: U+FFFD, and the turn is answered.
     message = clean(message)
-    if not message.strip():
+    if is_blank(message):
         raise ConfigError(
-            'MESSAGE is empty: type what the customer asks, e.g. "where is my order?"'
+            "MESSAGE is empty (only spaces or invisible characters): type what the customer "
+            'asks, e.g. "where is my order?"'
         )
     if conversation_id:
         check_conversation_id(conversation_id)  # before anything is opened or written
     svc = open_service(models, kb_dir, db)
+    svc.listen(lambda notice: echo(f"assistant: {notice}", err=True))
     try:
         cid = conversation_id or svc.new_conversation(channel="cli")
         reply = svc.respond(cid, message)
-    finally:
-        svc.close()
+    except BaseException:
+        try:
+            svc.close()
+        except AssistantError as exc:  # the first error is the one to report; say this too
+            echo(f"assistant: {exc}", err=True)
+        raise
+    svc.close()  # raises when a queued write failed: the exit status shows it
     if as_json:  # json.dumps escapes every control and non-ASCII character: safe to print
         click.echo(json.dumps(reply.to_json()))
         return

@@ -6,7 +6,42 @@ from pathlib import Path
 
 import click
 
-from assistant.cli import cli
+from assistant.cli import cli, echo, timed
+
+
+def run_chat_app(backend, app=None) -> None:
+    """Run the chat over an open `AssistantService` and close it; exit non-zero on any failure.
+
+    `app` is the `ChatApp` to run (default: a new one over `backend`).
+
+    What the chat told the user (a busy log, an exchange spooled, a damaged log set aside) is
+    printed again on stderr once the screen is gone. The command fails (exit status 1) when the
+    app crashed, when anything failed during the chat (a reply, a read, the models), and when a
+    queued write (a rating, a hand-back) was not saved.
+    """
+    from assistant.errors import AssistantError
+    from assistant.tui.app import ChatApp
+
+    app = app if app is not None else ChatApp(backend)
+    close_error: AssistantError | None = None
+    try:
+        app.run()
+    finally:
+        try:
+            backend.close()
+        except AssistantError as exc:
+            close_error = exc
+    for notice in app.notices:
+        echo(f"assistant: {notice}", err=True)
+    if close_error is not None:
+        raise close_error
+    if app.return_code:  # a crash: its short report (no customer text) is printed already
+        raise SystemExit(app.return_code)
+    if app.failures:
+        raise click.ClickException(
+            f"{app.failures} thing(s) failed during the chat (shown on screen); the last: "
+            f"{app.last_failure}"
+        )
 
 
 @cli.command("chat")
@@ -34,6 +69,7 @@ from assistant.cli import cli
     default=None,
     help="Conversation log (SQLite, created if missing). Default: in the user data directory.",
 )
+@timed
 def chat(models_dir: Path | None, kb_dir: Path | None, db_path: Path | None) -> None:
     """Chat with the assistant in the terminal.
 
@@ -46,13 +82,5 @@ def chat(models_dir: Path | None, kb_dir: Path | None, db_path: Path | None) -> 
         assistant chat --db ~/support/conversations.db
     """
     from assistant.service import open_service
-    from assistant.tui.app import ChatApp
 
-    backend = open_service(models_dir, kb_dir, db_path, background=True)
-    app = ChatApp(backend)
-    try:
-        app.run()
-    finally:
-        backend.close()
-    if app.return_code:  # a crash: its short report (no customer text) is printed already
-        raise SystemExit(app.return_code)
+    run_chat_app(open_service(models_dir, kb_dir, db_path, background=True))

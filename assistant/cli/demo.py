@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
-from assistant.cli import cli
+from assistant.cli import cli, timed
 
 
 @cli.command("demo")
 @click.option("--no-chat", is_flag=True, help="Prepare everything, print where it is, and exit.")
 @click.option("--force", is_flag=True, help="Retrain and rebuild even if the demo is prepared.")
+@timed
 def demo_cmd(no_chat: bool, force: bool) -> None:
     """Try the assistant on the bundled demo company (Nimbus Home).
 
@@ -37,11 +38,7 @@ def demo_cmd(no_chat: bool, force: bool) -> None:
             click.echo(f"  {k:>6}: {v}")
         click.echo('try: assistant ask "where is my order?"   or   assistant chat')
         return
+    from assistant.cli.chat import run_chat_app
     from assistant.service import open_service
-    from assistant.tui.app import ChatApp
 
-    svc = open_service(paths["intent"].parent, paths["kb"], paths["db"], background=True)
-    try:
-        ChatApp(svc).run()
-    finally:
-        svc.close()
+    run_chat_app(open_service(paths["intent"].parent, paths["kb"], paths["db"], background=True))

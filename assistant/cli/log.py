@@ -19,6 +19,19 @@ def _db_path(db):
     return path
 
 
+def _open(db):
+    """Open the log for a command: say what opening found, write any spooled exchanges in."""
+    from assistant.log import ConversationLog, Spool
+
+    log = ConversationLog(_db_path(db))
+    for notice in log.notices:  # a damaged log was set aside
+        echo(f"assistant: {notice}", err=True)
+    message = Spool.beside(log.path).replay(log).message()
+    if message:
+        echo(f"assistant: {message}", err=True)
+    return log
+
+
 _db = click.option(
     "--db",
     type=click.Path(dir_okay=False),
@@ -54,9 +67,15 @@ def export_cmd(db, out) -> None:
 
         assistant train intent --data retrain/intents.csv --out models/intent-v2
     """
-    from assistant.log import ConversationLog, export_training_data
+    from assistant.errors import LogError
+    from assistant.log import export_training_data
 
-    with ConversationLog(_db_path(db)) as log:
+    with _open(db) as log:
+        if log.set_aside is not None:
+            raise LogError(
+                f"Nothing exported: the log was damaged and set aside as {log.set_aside} (see "
+                "above). Export from what `sqlite3 ... .recover` gets back, or from a backup."
+            )
         counts = export_training_data(log, out)
     for k, v in counts.items():
         echo(f"{k:>18}: {v}")
@@ -66,6 +85,7 @@ def export_cmd(db, out) -> None:
 @log_group.command("hand-back")
 @click.argument("conversation_id")
 @_db
+@timed
 def hand_back_cmd(conversation_id, db) -> None:
     """An agent hands a conversation back to the assistant (closes its open tickets).
 
@@ -74,9 +94,8 @@ def hand_back_cmd(conversation_id, db) -> None:
         assistant log hand-back 3f2a9c0e...
     """
     from assistant.errors import LogError
-    from assistant.log import ConversationLog
 
-    with ConversationLog(_db_path(db)) as log:
+    with _open(db) as log:
         if log.status(conversation_id) is None:
             raise LogError(f"no conversation {conversation_id!r} in {log.name}.")
         log.hand_back(conversation_id)

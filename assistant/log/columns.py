@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, is_dataclass
 from typing import Any
 
+from assistant.limits import cut
 from assistant.redact import PLACEHOLDERS, RedactionConfig, redact
 
 
@@ -48,6 +49,23 @@ def redact_once(text: str, config: RedactionConfig) -> Redacted:
         return text
     out, kinds = redact(str(text), config)
     return Redacted(out, config, kinds)
+
+
+def cut_redacted(text: Redacted, limit: int) -> tuple[Redacted, int]:
+    """`text` cut to `limit` characters (`assistant.limits.cut`), still marked as redacted.
+
+    Cut after redaction, so a card or an address split by the cut was already replaced whole.
+    Returns the kept text and how many characters were left out.
+
+    >>> kept, left_out = cut_redacted(redact_once("mail jo@example.com now", RedactionConfig()), 9)
+    >>> kept, kept.kinds, left_out
+    ('mail ', (), 11)
+    """
+    kept, left_out = cut(str(text), limit)
+    if not left_out:
+        return text, 0
+    kinds = [kind for kind in text.kinds if PLACEHOLDERS[kind] in kept]
+    return Redacted(kept, text.config, kinds), left_out
 
 
 class Scrubber:

@@ -29,6 +29,7 @@ TURN_FIELDS = (
     "citations",  # knowledge-base passages (Citation objects or dicts)
     "model_versions",  # {"intent": "...", "ranker": "...", ...}
     "latency_ms",  # time the engine took for this turn
+    "cut_chars",  # characters of the message left out (longer than MAX_MESSAGE_CHARS), or None
 )
 
 _V1 = [
@@ -109,8 +110,16 @@ def _migrate_1_initial(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _migrate_2_cut_messages(db: sqlite_utils.Database) -> None:
+    """Version 2: `turns.cut_chars`, how much of a too-long customer message was left out."""
+    db.execute("ALTER TABLE turns ADD COLUMN cut_chars INTEGER")
+
+
 # Ordered: MIGRATIONS[i] upgrades a file from version i to version i + 1.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1_initial]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _migrate_1_initial,
+    _migrate_2_cut_messages,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -8,6 +8,11 @@
 
 Every write is one transaction; free text goes through `assistant.log.columns.Scrubber` on its
 way to disk, redacted exactly once. Every method is thread-safe (one lock per connection).
+
+An exchange (a customer message, the ticket a handoff opens, the reply) is prepared first
+(`prepare_exchange`: rows redacted, ids and times chosen) and then written in one transaction
+(`write_exchange`, which skips an exchange already stored): what `assistant.log.spool` keeps
+when the log cannot be written is exactly what would have reached the database.
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from assistant.errors import ConfigError, LogError
-from assistant.log import schema
+from assistant.log import integrity, schema
 from assistant.log.columns import Redacted, Scrubber, finite, redact_once, to_json
 from assistant.log.ids import new_id, pick_ticket_id, utc_now
 from assistant.log.state import HISTORY_TURNS, ConversationState
@@ -39,6 +45,7 @@ WRITE_METHODS = (
     "new_conversation",
     "add_turn",
     "add_exchange",
+    "write_exchange",
     "add_feedback",
     "add_correction",
     "open_ticket",
@@ -56,6 +63,70 @@ WHERE t.conversation_id = ?
 """
 
 
+# The keys of each kind of row an `Exchange` holds (checked when one is read back from a spool).
+_CONVERSATION_KEYS = frozenset({"id", "started", "channel", "status", "metadata"})
+_TURN_KEYS = frozenset(
+    {"id", "conversation_id", "role", "text", "time", "redactions", *schema.TURN_FIELDS}
+)
+_TICKET_KEYS = frozenset({"id", "conversation_id", "reason", "status", "created", "closed"})
+
+
+@dataclass
+class Exchange:
+    """One exchange as rows ready for the log: redacted, with every id and time chosen.
+
+    `ConversationLog.prepare_exchange` makes one, `ConversationLog.write_exchange` writes it in
+    one transaction; `to_dict`/`from_dict` turn it into JSON-ready data and back (the spool).
+    """
+
+    conversation: dict | None  # a conversations row to insert if the id is new, or None
+    customer: dict | None  # the customer's turn (no seq: given when written), or None
+    ticket: dict | None  # the ticket a handoff opens, or None
+    answer: dict | None  # the assistant's turn, or None (a muted reply is not stored)
+
+    @property
+    def conversation_id(self) -> str:
+        """The conversation the exchange belongs to."""
+        for row in (self.customer, self.answer, self.ticket, self.conversation):
+            if row is not None:
+                return row["conversation_id"] if row is not self.conversation else row["id"]
+        raise LogError("An empty exchange belongs to no conversation.")
+
+    @property
+    def turn_ids(self) -> list[str]:
+        """The ids of its turns (how a written exchange is recognised)."""
+        return [row["id"] for row in (self.customer, self.answer) if row is not None]
+
+    def to_dict(self) -> dict:
+        """JSON-ready data: `Exchange.from_dict(json.loads(json.dumps(e.to_dict()))) == e`."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Exchange:
+        """The exchange `to_dict` gave; raises LogError when a row has keys it should not."""
+        if not isinstance(data, Mapping) or set(data) != {
+            "conversation",
+            "customer",
+            "ticket",
+            "answer",
+        }:
+            raise LogError("not an exchange: expected conversation, customer, ticket, answer.")
+        expected = {
+            "conversation": _CONVERSATION_KEYS,
+            "customer": _TURN_KEYS,
+            "ticket": _TICKET_KEYS,
+            "answer": _TURN_KEYS,
+        }
+        for name, keys in expected.items():
+            row = data[name]
+            if row is not None and (not isinstance(row, Mapping) or not set(row) <= keys):
+                raise LogError(f"not an exchange: its {name} row has unexpected fields.")
+        exchange = cls(**{name: None if data[name] is None else dict(data[name]) for name in data})
+        if not exchange.turn_ids and exchange.ticket is None:
+            raise LogError("not an exchange: it holds no turn and no ticket.")
+        return exchange
+
+
 def _check_turn(role: str, text: object) -> None:
     if role not in schema.ROLES:
         raise LogError(f"add_turn: role={role!r} is not one of {', '.join(schema.ROLES)}.")
@@ -63,12 +134,44 @@ def _check_turn(role: str, text: object) -> None:
         raise LogError(f"add_turn: text must be a str, got {type(text).__name__}.")
 
 
+class _Damaged(Exception):
+    """Raised inside `ConversationLog._open` when the file is damaged."""
+
+    def __init__(self, problem: str, inode: int | None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.inode = inode  # the file found damaged (not one another process made since)
+
+
+def _hint(exc: sqlite3.Error, integrity_hint: str) -> str:
+    """What to do about a failed write, from the kind of sqlite error."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return integrity_hint
+    text = str(exc).lower()
+    if integrity.is_damage(exc):
+        return (
+            " The log file is damaged: start the assistant again to set it aside and begin a "
+            "fresh log."
+        )
+    if "locked" in text or "busy" in text:
+        return " Another program holds the log's write lock; close it or try again."
+    if "readonly" in text or "read-only" in text:
+        return " The file (or its folder) is read-only: make it writable or pass another --db."
+    if "full" in text:
+        return " The disk is full: free some space."
+    return ""
+
+
 class ConversationLog:
     """The conversation log in one SQLite file (or ":memory:"), opened with sqlite-utils.
 
-    Opening sets WAL mode (file databases), `foreign_keys=ON`, a 5 s busy timeout and the
-    `synchronous` level, then applies any pending schema migrations in one transaction. A file
-    written by a newer version of the assistant raises `LogError` instead of being touched.
+    Opening checks a file for damage (`assistant.log.integrity`: header, size and SQLite's
+    `quick_check` within a time budget); a damaged log is renamed with a timestamp (with its
+    `-wal` and `-shm` files) and a fresh one is started in its place, and `notices` says where
+    the old one went. Then it sets WAL mode (file databases), `foreign_keys=ON`, a 5 s busy
+    timeout and the `synchronous` level, and applies any pending schema migrations in one
+    transaction. A file written by a newer version of the assistant raises `LogError` instead of
+    being touched; so does a file that is not SQLite at all (it is not ours to move).
 
     Write methods accept pre-generated ids and timestamps as keyword arguments (that is how a
     caller of `LogWriter` knows an id before the write happens); leave them out and the log makes
@@ -81,12 +184,16 @@ class ConversationLog:
         redaction: RedactionConfig | None = None,
         *,
         synchronous: str = "FULL",
+        check: bool = True,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
     ) -> None:
         """Open (creating and migrating if needed) the log at `path`.
 
         `redaction` chooses what is redacted before text reaches disk (default: emails, phone
         numbers and card numbers). `synchronous` is SQLite's durability level: "FULL" (default)
         survives power loss; "NORMAL" is faster and survives application crashes only.
+        `check=False` skips the damage check (a second connection to a file just checked).
+        `busy_timeout_ms` is how long one write waits for another connection's lock.
         """
         if synchronous.upper() not in SYNCHRONOUS_MODES:
             raise ConfigError(
@@ -96,38 +203,125 @@ class ConversationLog:
         self.synchronous = synchronous.upper()
         self.path: Path | None = None if os.fspath(path) == ":memory:" else Path(path)
         self.name = str(self.path) if self.path else ":memory:"
+        self.busy_timeout_ms = int(busy_timeout_ms)
+        # What the user must be told about opening (a damaged file set aside); no customer text.
+        self.notices: list[str] = []
+        self.set_aside: Path | None = None  # where a damaged log was moved, if one was
         self._lock = threading.RLock()
         self._closed = False
+        try:
+            self._open(check and self.path is not None)
+        except _Damaged as damaged:
+            self._set_aside(damaged)
+            self._open(check=False)
+
+    def _open(self, check: bool) -> None:
+        """Check the file for damage (raising _Damaged), then connect, configure and migrate."""
+        inode = None
+        if check and self.path is not None and self.path.is_file():
+            inode = self.path.stat().st_ino
+            if integrity.looks_like_sqlite(self.path):
+                problem = integrity.header_problem(self.path) or self._quick_check()
+                if problem:
+                    raise _Damaged(problem, inode)
+            else:
+                check = False  # not SQLite at all: SQLite's own error below names the file
         try:
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             # check_same_thread=False: LogWriter writes from its own thread; self._lock
             # serialises every use of the connection.
             conn = sqlite3.connect(
-                self.name, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+                self.name, timeout=self.busy_timeout_ms / 1000, check_same_thread=False
             )
         except (OSError, sqlite3.Error) as exc:
             raise LogError(
-                f"Cannot open the conversation log {self.name}: {exc}. "
-                "Check that the folder exists and is writable."
+                f"Cannot open the conversation log {self.name}: {exc}.{self._open_hint()}"
             ) from exc
         try:
             self.db = sqlite_utils.Database(conn, execute_plugins=False)
             self._configure()
             schema.migrate(self.db, self.name)
-        except LogError:
+        except LogError as exc:
             conn.close()
+            if check and integrity.is_damage(exc.__cause__):
+                raise _Damaged(str(exc.__cause__), inode) from exc
             raise
         except sqlite3.Error as exc:
             conn.close()
+            if check and integrity.is_damage(exc):
+                raise _Damaged(str(exc), inode) from exc
+            hint = self._open_hint() or (
+                " Point the assistant at another file or move this one away."
+            )
+            raise LogError(f"{self.name} is not a usable conversation log: {exc}.{hint}") from exc
+
+    def _open_hint(self) -> str:
+        """Why a file may not open: a full disk or a read-only folder ("" when neither)."""
+        if self.path is None:
+            return ""
+        folder = self.path.parent if self.path.parent.exists() else Path(".")
+        try:
+            if os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize < 64 * 1024:
+                return " The disk holding it is full: free some space."
+        except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
+            pass
+        if not os.access(folder, os.W_OK) or (
+            self.path.exists() and not os.access(self.path, os.W_OK)
+        ):
+            return " The file or its folder is read-only: make it writable or pass another --db."
+        return " Check that the folder exists and is writable."
+
+    def _quick_check(self) -> str | None:
+        """`integrity.quick_check` on a read-only connection: nothing is written to a file
+        that may be damaged (a read-write connection would checkpoint its WAL on close).
+
+        An error that is not damage (a file another connection is creating right now, with a
+        journal only a writer may roll back) skips the check: the read-write connection that
+        opens next deals with it, and SQLite refuses damaged pages when they are read.
+        """
+        assert self.path is not None
+        conn = None
+        try:
+            conn = sqlite3.connect(
+                self.path.resolve().as_uri() + "?mode=ro",
+                uri=True,
+                timeout=self.busy_timeout_ms / 1000,
+            )
+            return integrity.quick_check(conn)
+        except sqlite3.Error as exc:
+            return str(exc) if integrity.is_damage(exc) else None
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _set_aside(self, damaged: _Damaged) -> None:
+        """Move a damaged log away (unless another process just did) and say where."""
+        assert self.path is not None
+        try:
+            current = self.path.stat().st_ino if self.path.exists() else None
+            if current is not None and current == damaged.inode:
+                self.set_aside = integrity.set_aside(self.path)
+        except OSError as exc:
             raise LogError(
-                f"{self.name} is not a usable conversation log: {exc}. "
-                "Point the assistant at another file or move this one away."
+                f"The conversation log {self.name} is damaged ({damaged.problem}) and could "
+                f"not be moved aside: {exc}. Move it away by hand (with its -wal and -shm "
+                "files) to start a fresh log."
             ) from exc
+        where = (
+            f"It was moved to {self.set_aside} (with its -wal and -shm files)"
+            if self.set_aside
+            else "Another process moved it aside at the same moment"
+        )
+        self.notices.append(
+            f"The conversation log {self.name} was damaged ({damaged.problem}). {where}, and a "
+            "fresh log was started. Recover what is readable with: sqlite3 "
+            f"{self.set_aside or 'OLD-FILE'} .recover | sqlite3 recovered.db"
+        )
 
     def _configure(self) -> None:
         conn = self.db.conn
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
         conn.execute("PRAGMA foreign_keys = ON")
         if self.path is not None:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -172,8 +366,7 @@ class ConversationLog:
             except sqlite3.Error as exc:
                 if not self._closed and conn.in_transaction:
                     conn.execute("ROLLBACK")
-                hint = hint if isinstance(exc, sqlite3.IntegrityError) else ""
-                raise LogError(f"{action} failed in {self.name}: {exc}.{hint}") from exc
+                raise LogError(f"{action} failed in {self.name}: {exc}.{_hint(exc, hint)}") from exc
 
     @contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:
@@ -223,12 +416,15 @@ class ConversationLog:
         *,
         conversation_id: str | None = None,
         started: str | None = None,
+        exist_ok: bool = False,
     ) -> str:
         """Start a conversation with status "bot" and return its id.
 
         `metadata` is stored as JSON with its strings redacted; `conversation_id` uses an id
         chosen by the caller (e.g. `assistant ask --conversation`). A caller's id holding
-        personal data is refused (ids are stored in clear): `check_conversation_id`.
+        personal data or of the wrong form is refused (ids are stored in clear):
+        `check_conversation_id`. With `exist_ok`, an id already in the log is left as it is
+        (two processes starting the same conversation at once both succeed).
         """
         cid = (
             check_conversation_id(conversation_id, self.redaction) if conversation_id else new_id()
@@ -241,7 +437,7 @@ class ConversationLog:
             "metadata": to_json(dict(metadata or {}), Scrubber(self.redaction)),
         }
         with self._write(f"new_conversation {cid!r}"):
-            self.db.table("conversations").insert(row)
+            self.db.table("conversations").insert(row, ignore=exist_ok)
         return cid
 
     def _turn_row(
@@ -261,6 +457,7 @@ class ConversationLog:
         citations: Any = None,
         model_versions: Mapping[str, str] | None = None,
         latency_ms: float | None = None,
+        cut_chars: int | None = None,
     ) -> dict:
         """One turns row: validated, free text redacted once, structures as JSON."""
         _check_turn(role, text)
@@ -280,6 +477,7 @@ class ConversationLog:
             "citations": to_json(citations, scrub),
             "model_versions": to_json(model_versions),
             "latency_ms": finite(latency_ms),
+            "cut_chars": int(cut_chars) if cut_chars else None,
         }
         row["redactions"] = json.dumps(scrub.found())
         return row
@@ -309,6 +507,7 @@ class ConversationLog:
         citations: Any = None,
         model_versions: Mapping[str, str] | None = None,
         latency_ms: float | None = None,
+        cut_chars: int | None = None,
     ) -> str:
         """Append a turn to a conversation and return its id.
 
@@ -336,6 +535,7 @@ class ConversationLog:
             citations=citations,
             model_versions=model_versions,
             latency_ms=latency_ms,
+            cut_chars=cut_chars,
         )
         with self._write(
             f"add_turn to conversation {conversation_id!r}",
@@ -344,7 +544,7 @@ class ConversationLog:
             self._insert_turn(row)
         return row["id"]
 
-    def add_exchange(
+    def prepare_exchange(
         self,
         conversation_id: str,
         message: str | None,
@@ -353,33 +553,55 @@ class ConversationLog:
         message_id: str | None = None,
         model_versions: Mapping[str, str] | None = None,
         time: str | None = None,
-    ) -> str | None:
-        """Store one exchange in one transaction: the customer's message, a ticket, the reply.
+        channel: str | None = None,
+        cut_chars: int | None = None,
+    ) -> Exchange:
+        """The rows of one exchange, redacted, with every id and time chosen (nothing written).
 
         The `Reply` is stored as it is; this is the one place its fields meet the columns:
 
         - the customer turn, unless `message` is None (the customer pressed "talk to a human"):
-          `message` with the reply's intent, confidence and top_intents (what it means);
+          `message` with the reply's intent, confidence and top_intents (what it means), and
+          `cut_chars` when the message was cut (`assistant.limits`);
         - a ticket when `reply.ticket_id` is set (its reason is `reply.reason`), which sets the
           conversation's status to "human";
         - the assistant turn when `reply.turn_id` is set (a muted reply has none): `reply.reply`
-          with its source, reason, candidates, citations and latency, and `model_versions`.
-
-        Returns the customer turn's id (None without a message).
+          with its source, reason, candidates, citations and latency, and `model_versions`;
+        - with a `channel`, the conversation itself, started by this exchange if it is new.
         """
         time = time or utc_now()
+        conversation = None
+        if channel is not None:
+            conversation = {
+                "id": check_conversation_id(conversation_id, self.redaction),
+                "started": time,
+                "channel": channel,
+                "status": "bot",
+                "metadata": "{}",
+            }
         customer = None
         if message is not None:
             customer = self._turn_row(
                 conversation_id,
                 "customer",
                 message,
-                turn_id=message_id,
+                turn_id=message_id or new_id(),
                 time=time,
                 intent=reply.intent,
                 confidence=reply.confidence if reply.intent is not None else None,
                 top_intents=reply.top_intents or None,
+                cut_chars=cut_chars,
             )
+        ticket = None
+        if reply.ticket_id:
+            ticket = {
+                "id": reply.ticket_id,
+                "conversation_id": conversation_id,
+                "reason": Scrubber(self.redaction)(reply.reason),
+                "status": "open",
+                "created": time,
+                "closed": None,
+            }
         answer = None
         if reply.turn_id:
             answer = self._turn_row(
@@ -395,18 +617,66 @@ class ConversationLog:
                 model_versions=model_versions,
                 latency_ms=reply.latency_ms,
             )
-        ticket_reason = Scrubber(self.redaction)(reply.reason) if reply.ticket_id else ""
+        return Exchange(conversation, customer, ticket, answer)
+
+    def write_exchange(self, exchange: Exchange) -> bool:
+        """Write a prepared exchange in one transaction: all its rows or none.
+
+        Returns False (and writes nothing) when its turns are already in the log, so writing an
+        exchange again, as replaying a spool does, never stores it twice. Turns get the next
+        `seq` numbers of their conversation when they are written.
+        """
+        cid = exchange.conversation_id
+        ids = exchange.turn_ids
         with self._write(
-            f"add_exchange to conversation {conversation_id!r}",
+            f"add_exchange to conversation {cid!r}",
             " Does the conversation exist? Is the ticket id new?",
         ):
-            if customer is not None:
-                self._insert_turn(customer)
-            if reply.ticket_id:
-                self._insert_ticket(conversation_id, reply.ticket_id, ticket_reason, time)
-            if answer is not None:
-                self._insert_turn(answer)
-        return None if customer is None else customer["id"]
+            if ids:
+                marks = ", ".join("?" * len(ids))
+                sql = f"SELECT 1 FROM turns WHERE id IN ({marks}) LIMIT 1"
+                if self.db.execute(sql, ids).fetchone():
+                    return False
+            if exchange.conversation is not None:  # INSERT OR IGNORE: it may exist already
+                self.db.table("conversations").insert(exchange.conversation, ignore=True)
+            if exchange.customer is not None:
+                self._insert_turn(exchange.customer)
+            if exchange.ticket is not None:
+                self.db.table("tickets").insert(exchange.ticket)
+                self.db.execute("UPDATE conversations SET status = 'human' WHERE id = ?", [cid])
+            if exchange.answer is not None:
+                self._insert_turn(exchange.answer)
+        return True
+
+    def add_exchange(
+        self,
+        conversation_id: str,
+        message: str | None,
+        reply: Reply,
+        *,
+        message_id: str | None = None,
+        model_versions: Mapping[str, str] | None = None,
+        time: str | None = None,
+        channel: str | None = None,
+        cut_chars: int | None = None,
+    ) -> str | None:
+        """Store one exchange in one transaction: the customer's message, a ticket, the reply.
+
+        `prepare_exchange` then `write_exchange` (see them for what is stored). Returns the
+        customer turn's id (None without a message).
+        """
+        exchange = self.prepare_exchange(
+            conversation_id,
+            message,
+            reply,
+            message_id=message_id,
+            model_versions=model_versions,
+            time=time,
+            channel=channel,
+            cut_chars=cut_chars,
+        )
+        self.write_exchange(exchange)
+        return None if exchange.customer is None else exchange.customer["id"]
 
     def add_feedback(
         self,

@@ -1,17 +1,31 @@
 """`LogWriter`: ConversationLog writes on a background thread, so callers never wait on disk.
 
     writer = LogWriter(log)
-    cid = new_id()                                       # ids are made by the caller ...
-    writer.submit(ConversationLog.new_conversation, "chat", conversation_id=cid)
-    writer.submit(ConversationLog.add_feedback, turn_id, 1, feedback_id=new_id())
-    writer.flush(timeout=5)                              # ... so nothing waits for the write
+    writer.submit(ConversationLog.add_feedback, turn_id, 1, feedback_id=new_id())  # fire and forget
+    pending = writer.begin(ConversationLog.write_exchange, exchange)   # the caller owns the outcome
+    if not pending.wait(timeout=10) and pending.cancel():
+        ...                                              # not written, and it never will be
+    writer.flush(timeout=5)                              # wait for everything queued
     writer.close()                                       # writes everything queued, then stops
 
-The writer knows no write by name: `submit` queues one call of a `ConversationLog` write method
-(one of `WRITE_METHODS`), checked against that method's signature at the call site, and the
-thread makes the call on its own connection. Nothing is lost: a write that fails (after retrying
-a locked database) is kept in `failed` and raised again by the next `flush()` or `close()`, and
-`close()` (also run at interpreter exit) writes everything queued before it returns.
+The writer knows no write by name: `submit` and `begin` queue one call of a `ConversationLog`
+write method (one of `WRITE_METHODS`), checked against that method's signature at the call
+site, and the thread makes the call on its own connection, in submission order.
+
+What happens to each write is known, never assumed:
+
+- `begin` returns a `PendingWrite`: its caller waits for it (`wait`), reads its `error`, and may
+  withdraw it (`cancel`) while it waits for a busy log; the service uses this to store each
+  exchange before it shows the reply (or spool it: `assistant.log.spool`).
+- a `submit`ted write that fails is reported: to the `on_failure` callback at once, by the next
+  `flush()`, and by every `close()` (so a command's exit status says a write was lost). It is
+  not retried: the writer says what was not saved rather than keep it in memory that a crash
+  or the end of the process would lose anyway.
+- a busy log (another connection holds the write lock) is retried in slices of
+  `BUSY_SLICE_MS`, for at most `busy_wait` seconds per write, then the write fails.
+- the queue is bounded (`max_queued`): when it is full, `submit` and `begin` wait up to
+  `busy_wait` seconds for room and then raise LogError, so a log that does not keep up pushes
+  back on its callers instead of growing memory without end.
 """
 
 from __future__ import annotations
@@ -34,10 +48,16 @@ P = ParamSpec("P")
 _STOP = object()
 _SIGNATURES = {name: inspect.signature(getattr(ConversationLog, name)) for name in WRITE_METHODS}
 
+BUSY_WAIT_S = 10.0  # longest a write waits for another connection's lock before it fails
+BUSY_SLICE_MS = 200  # a busy write is retried this often (and a cancel is noticed this fast)
+MAX_QUEUED = 1000  # writes waiting at most; more wait for room (back-pressure)
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+
 
 @dataclass
 class FailedWrite:
-    """A write the background thread could not make; kept so nothing is silently lost."""
+    """A submitted write the background thread could not make (it was not saved)."""
 
     method: str  # ConversationLog method name
     args: tuple  # its positional arguments (may hold unredacted text: never print them)
@@ -55,6 +75,52 @@ def _is_busy(exc: BaseException) -> bool:
     )
 
 
+class PendingWrite:
+    """One queued write: wait for it, read what came of it, or withdraw it before it is made."""
+
+    def __init__(
+        self, writer: LogWriter, method: str, args: tuple, kwargs: dict, owned: bool
+    ) -> None:
+        self._writer = writer
+        self.method = method  # ConversationLog method name
+        self.args = args  # never print: may hold customer text
+        self.kwargs = kwargs
+        self.owned = owned  # from `begin`: its caller handles a failure
+        self.state = QUEUED  # queued -> running -> done | failed | cancelled
+        self.result: Any = None  # what the method returned (when done)
+        self.error: BaseException | None = None  # why it failed (when failed)
+        self.cancel_requested = False
+
+    @property
+    def finished(self) -> bool:
+        """Done, failed or cancelled: nothing more will happen to it."""
+        return self.state in (DONE, FAILED, CANCELLED)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the write is finished or `timeout` seconds passed; True when finished."""
+        with self._writer._cond:
+            return self._writer._cond.wait_for(lambda: self.finished, timeout)
+
+    def cancel(self, timeout: float | None = None) -> bool:
+        """Withdraw the write; True when it was not made and never will be.
+
+        A queued write is dropped at once. A write waiting for a busy log stops at its next
+        retry (within `BUSY_SLICE_MS`); this waits up to `timeout` seconds for that. False when
+        the write was made after all (or is still being made after `timeout`).
+        """
+        writer = self._writer
+        with writer._cond:
+            if self.state == QUEUED:
+                self.state = CANCELLED
+                writer._pending -= 1
+                writer._room.release()
+                writer._cond.notify_all()
+                return True
+            self.cancel_requested = True
+            writer._cond.wait_for(lambda: self.finished, timeout)
+            return self.state in (CANCELLED, FAILED)
+
+
 class LogWriter:
     """Runs `ConversationLog` write methods in submission order on a background thread.
 
@@ -64,15 +130,34 @@ class LogWriter:
     they are serialised in the thread.
     """
 
-    def __init__(self, log: ConversationLog, *, retries: int = 2) -> None:
-        """Start the writer thread for `log` (which stays open and owned by the caller)."""
+    def __init__(
+        self,
+        log: ConversationLog,
+        *,
+        busy_wait: float = BUSY_WAIT_S,
+        max_queued: int = MAX_QUEUED,
+        on_failure: Callable[[FailedWrite], None] | None = None,
+    ) -> None:
+        """Start the writer thread for `log` (which stays open and owned by the caller).
+
+        `on_failure` is called (on the writer thread) with each submitted write that failed.
+        """
         self.log = log
-        self.retries = retries  # extra attempts when the database stays locked past the timeout
+        self.busy_wait = busy_wait
+        self.max_queued = max_queued
+        self.on_failure = on_failure
         if log.path is None:
             self._target = log  # ":memory:" cannot be opened twice; share it under its lock
         else:
-            self._target = ConversationLog(log.path, log.redaction, synchronous=log.synchronous)
+            self._target = ConversationLog(
+                log.path,
+                log.redaction,
+                synchronous=log.synchronous,
+                check=False,  # the caller's log just checked the file
+                busy_timeout_ms=min(BUSY_SLICE_MS, log.busy_timeout_ms),
+            )
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._room = threading.BoundedSemaphore(max_queued)
         self._cond = threading.Condition()
         self._pending = 0
         self._failed: list[FailedWrite] = []
@@ -96,8 +181,25 @@ class LogWriter:
 
         `write` must be one of the `ConversationLog` write methods (`WRITE_METHODS`); the
         arguments are checked against its signature here, so a wrong call raises `LogError` at
-        the call site. Pass pre-generated ids (`new_id()`) to know them before the write.
+        the call site. Pass pre-generated ids (`new_id()`) to know them before the write. A
+        failure is reported (see the module docstring).
         """
+        self._enqueue(write, args, kwargs, owned=False)
+
+    def begin(
+        self,
+        write: Callable[Concatenate[ConversationLog, P], object],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> PendingWrite:
+        """Queue a write like `submit` and return its `PendingWrite`: the caller owns the outcome.
+
+        A failure is the caller's to handle (`pending.error`); the writer does not report it.
+        """
+        return self._enqueue(write, args, kwargs, owned=True)
+
+    def _enqueue(self, write: Callable, args: tuple, kwargs: dict, owned: bool) -> PendingWrite:
         name = getattr(write, "__name__", "")
         if name not in WRITE_METHODS or getattr(ConversationLog, name) is not write:
             raise LogError(
@@ -110,50 +212,82 @@ class LogWriter:
             _SIGNATURES[name].bind(self._target, *args, **kwargs)
         except TypeError as exc:  # the message names parameters, never values
             raise LogError(f"LogWriter.submit(ConversationLog.{name}, ...): {exc}.") from None
+        if self._closed:
+            raise LogError(f"LogWriter for {self.log.name} is closed; {name} not written.")
+        if not self._room.acquire(timeout=self.busy_wait):
+            raise LogError(
+                f"{self.max_queued} conversation-log writes are waiting for {self.log.name}, "
+                f"and none finished in {self.busy_wait:g} s: {name} not queued. Is another "
+                "program holding the log's write lock?"
+            )
+        job = PendingWrite(self, name, args, kwargs, owned)
         with self._cond:
             if self._closed:
+                self._room.release()
                 raise LogError(f"LogWriter for {self.log.name} is closed; {name} not written.")
             self._pending += 1
-            self._queue.put((name, args, kwargs))
+            self._queue.put(job)
+        return job
 
     def _run(self) -> None:
         while True:
             job = self._queue.get()
             if job is _STOP:
                 return
-            name, args, kwargs = job
-            error: BaseException | None = None
-            for attempt in range(self.retries + 1):
-                try:
-                    getattr(self._target, name)(*args, **kwargs)
-                    error = None
-                    break
-                except Exception as exc:  # kept and re-raised on flush/close
-                    error = exc
-                    if not _is_busy(exc) or attempt == self.retries:
-                        break
-                    sleep(0.05 * 2**attempt)  # back off before retrying a locked database
             with self._cond:
-                if error is not None:
-                    self._failed.append(FailedWrite(name, args, kwargs, error))
+                if job.state == CANCELLED:  # withdrawn while queued (already accounted for)
+                    continue
+                job.state = RUNNING
+            result, error, state = self._attempt(job)
+            failure = None
+            with self._cond:
+                job.result, job.error, job.state = result, error, state
+                if state == FAILED and not job.owned:
+                    failure = FailedWrite(job.method, job.args, job.kwargs, error)
+                    self._failed.append(failure)
                 self._pending -= 1
+                self._room.release()
                 self._cond.notify_all()
+            if failure is not None and self.on_failure is not None:
+                try:
+                    self.on_failure(failure)
+                except Exception:  # noqa: BLE001 - a reporting callback must not stop the writer
+                    pass
 
-    def _raise_failures(self) -> None:
-        """Raise LogError for failures not yet reported (call with self._cond held)."""
-        new = self._failed[self._reported :]
-        if not new:
-            return
-        self._reported = len(self._failed)
-        first = new[0]
-        raise LogError(
-            f"{len(new)} conversation-log write(s) to {self.log.name} failed; first: "
-            f"{first.method}: {first.error}. They are kept in LogWriter.failed for a retry."
-        ) from first.error
+    def _attempt(self, job: PendingWrite) -> tuple[Any, BaseException | None, str]:
+        """Make the write, retrying a busy log until `busy_wait` passes or a cancel arrives."""
+        deadline = monotonic() + self.busy_wait
+        while True:
+            started = monotonic()
+            try:
+                return getattr(self._target, job.method)(*job.args, **job.kwargs), None, DONE
+            except Exception as exc:  # reported, or handed to the caller
+                if not _is_busy(exc):
+                    return None, exc, FAILED
+                if job.cancel_requested:
+                    return None, None, CANCELLED
+                if monotonic() >= deadline:
+                    error = LogError(
+                        f"{job.method}: the conversation log {self.log.name} stayed busy "
+                        f"(another program held its write lock) for {self.busy_wait:g} s."
+                    )
+                    error.__cause__ = exc
+                    return None, error, FAILED
+                if monotonic() - started < BUSY_SLICE_MS / 1000 / 2:
+                    sleep(BUSY_SLICE_MS / 1000)  # SQLite gave up at once: wait a slice here
+
+    def _failure_error(self, failures: list[FailedWrite]) -> LogError:
+        first = failures[0]
+        error = LogError(
+            f"{len(failures)} conversation-log write(s) to {self.log.name} failed and were not "
+            f"saved; first: {first.method}: {first.error}"
+        )
+        error.__cause__ = first.error
+        return error
 
     @property
     def failed(self) -> list[FailedWrite]:
-        """Every write that failed so far (oldest first)."""
+        """Every submitted write that failed so far (oldest first)."""
         with self._cond:
             return list(self._failed)
 
@@ -163,27 +297,33 @@ class LogWriter:
         with self._cond:
             return self._pending
 
-    def flush(self, timeout: float | None = None) -> None:
-        """Wait until every submitted write is done; re-raise failures as LogError.
-
-        Raises LogError if writes are still pending after `timeout` seconds (they keep going).
-        """
-        deadline = None if timeout is None else monotonic() + timeout
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until every queued write is finished; False if some are left after `timeout`."""
         with self._cond:
-            while self._pending:
-                remaining = None if deadline is None else deadline - monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise LogError(
-                        f"{self._pending} conversation-log write(s) still pending after "
-                        f"{timeout} s; they are still being written. Call flush() again."
-                    )
-                self._cond.wait(remaining)
-            self._raise_failures()
+            return self._cond.wait_for(lambda: not self._pending, timeout)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every queued write is finished; raise LogError for new failures.
+
+        Raises LogError if writes are still pending after `timeout` seconds (they keep going),
+        and for submitted writes that failed since the last `flush`.
+        """
+        if not self.wait(timeout):
+            raise LogError(
+                f"{self.pending} conversation-log write(s) still pending after "
+                f"{timeout} s; they are still being written. Call flush() again."
+            )
+        with self._cond:
+            new = self._failed[self._reported :]
+            self._reported = len(self._failed)
+        if new:
+            raise self._failure_error(new)
 
     def close(self, timeout: float | None = None) -> None:
-        """Write everything queued, stop the thread, re-raise failures. Idempotent.
+        """Write everything queued, stop the thread; raise LogError if any write ever failed.
 
-        The wrapped log stays open (its owner closes it).
+        Every call raises while there are failures (a command's exit status must show them);
+        the wrapped log stays open (its owner closes it).
         """
         with self._cond:
             if not self._closed:
@@ -200,8 +340,9 @@ class LogWriter:
             atexit.unregister(self._close_at_exit)
             if self._target is not self.log:
                 self._target.close()
-        with self._cond:
-            self._raise_failures()
+        failures = self.failed
+        if failures:
+            raise self._failure_error(failures)
 
     def _close_at_exit(self) -> None:
         try:

@@ -16,7 +16,10 @@ So an agent's reply appears, a hand-back is announced and the input says who has
 conversation, within a second.
 
 A backend may also have `wait_ready()`: the chat then opens at once while it loads its models
-(see `open_service(background=True)`), and says so until they are ready.
+(see `open_service(background=True)`), and says so until they are ready; and `listen(callback)`:
+the chat then shows what the backend must tell the user (the log is busy, an exchange was
+spooled, a rating was not saved) as a notification, and keeps it in `notices`. Every failure the
+chat shows is counted in `failures`, so `assistant chat` can exit non-zero.
 
 `assistant chat` runs it over the real backend; `tests/test_tui.py` has an in-memory fake.
 """
@@ -41,6 +44,7 @@ from textual.signal import Signal
 from textual.widgets import DataTable, Footer, Header, Input, Markdown, Static
 from textual.worker import get_current_worker
 
+from assistant.limits import is_blank
 from assistant.reply import Citation, ConversationSummary, ConversationView, Reply
 from assistant.tui.safe import SHOWN_CHARS, SafeApp, SafeInput, cell, plain
 from assistant.untrusted import clean, clip, inert, one_line
@@ -456,6 +460,13 @@ class ChatApp(SafeApp[None]):
             super().__init__()
             self.text = text
 
+    class Notice(Message):
+        """Something the backend must tell the user (posted from any thread)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     conversation_id: reactive[str] = reactive("")
     busy: reactive[bool] = reactive(False)  # a respond/request_human call is running
     # The open conversation's status as the log last said: "bot", "human" (a person has it,
@@ -478,6 +489,9 @@ class ChatApp(SafeApp[None]):
         self._follow: tuple[str, int] = ("", 0)
         # A backend with `wait_ready` may still be loading its models when the chat opens.
         self._loading = callable(getattr(backend, "wait_ready", None))
+        self.notices: list[str] = []  # what the backend told the user, oldest first
+        self.failures = 0  # failures shown on screen (the command's exit status counts them)
+        self.last_failure = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -491,6 +505,9 @@ class ChatApp(SafeApp[None]):
 
     def on_mount(self) -> None:
         self.query_one("#transcript", VerticalScroll).anchor()
+        listen = getattr(self.backend, "listen", None)
+        if callable(listen):  # post_message: the backend calls from any thread
+            listen(lambda text: self.post_message(self.Notice(text)))
         self._start_conversation()
         self.query_one("#prompt", Input).focus()
         if self._loading:
@@ -509,6 +526,7 @@ class ChatApp(SafeApp[None]):
     def _models_loaded(self, error: Exception | None) -> None:
         self._loading = False
         if error is not None:
+            self._failed(f"Could not load the assistant's models: {error}")
             self._add(ErrorMessage(f"Could not load the assistant's models: {error}"))
         self._update_thinking()
 
@@ -552,6 +570,7 @@ class ChatApp(SafeApp[None]):
         try:
             conversation_id = self.backend.new_conversation()
         except Exception as exc:  # the UI survives any backend failure
+            self._failed(f"Could not start a conversation: {exc}")
             self._add(ErrorMessage(f"Could not start a conversation: {exc}"))
             return
         self._reset()
@@ -571,6 +590,9 @@ class ChatApp(SafeApp[None]):
     def _send(self, event: Input.Submitted) -> None:
         text = clean(event.value).strip()
         if not text or self.status == "closed":
+            return
+        if is_blank(text):  # zero-width or format characters only: nothing to answer or log
+            self.notify("That message has nothing visible in it: it was not sent.", markup=False)
             return
         if not self.conversation_id:
             self._start_conversation()
@@ -634,6 +656,7 @@ class ChatApp(SafeApp[None]):
     def _job_failed(self, job: _Job, exc: Exception) -> None:
         self._in_flight = None
         self.busy = False
+        self._failed(str(exc))
         if job.conversation_id == self.conversation_id:
             if job.kind == "human":
                 self._add(ErrorMessage(f"Could not reach a human agent: {exc}. Try F2 again."))
@@ -742,7 +765,18 @@ class ChatApp(SafeApp[None]):
         self.log_synced.publish(view)
 
     def on_chat_app_read_failed(self, message: ReadFailed) -> None:
+        self._failed(message.text)
         self.notify(inert(message.text), severity="error", markup=False)  # may quote stored text
+
+    def on_chat_app_notice(self, message: Notice) -> None:
+        """Show what the backend must tell the user; keep it for after the chat."""
+        self.notices.append(message.text)
+        self.notify(inert(message.text), severity="warning", markup=False, timeout=10)
+
+    def _failed(self, text: str) -> None:
+        """Count a failure shown on screen (`assistant chat` then exits non-zero)."""
+        self.failures += 1
+        self.last_failure = text
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -760,6 +794,7 @@ class ChatApp(SafeApp[None]):
         try:
             self.backend.rate(self._last_turn_id, good)
         except Exception as exc:
+            self._failed(f"Could not save the rating: {exc}")
             self.notify(inert(f"Could not save the rating: {exc}"), severity="error", markup=False)
             return
         if self._last_message is not None and self._last_message.is_attached:
