@@ -180,6 +180,7 @@ def load_encoder(
     the backend was not forced, the torch encoder answers and stderr says why.
     """
     path = resolve_model_path(model_path)
+    _check_readable(path)  # either backend would call an unreadable file missing
     chosen = resolve_backend(backend, precision)
     threads = threads if threads is not None else _INFERENCE_THREADS
     if chosen == "onnx":

@@ -107,6 +107,7 @@ def assert_clean_failure(done: subprocess.CompletedProcess, *expected: str) -> N
 def test_trained_models_and_indexes_record_size_and_sha256(intent_dir, ranker_dir, tiny_index):
     intent = read_manifest(intent_dir, "intent")
     assert {"model.safetensors", "head.safetensors", "tokenizer.json"} <= set(intent[CHECKSUMS])
+    assert "onnx/model.onnx" in intent[CHECKSUMS]  # the ONNX Runtime export saved with it
     assert "metrics.json" not in intent[CHECKSUMS]  # reports may be edited freely
     assert intent[CHECKSUMS] == file_checksums(intent_dir, intent[CHECKSUMS])
     ranker = read_manifest(ranker_dir, "ranker")
@@ -141,6 +142,7 @@ def test_old_manifests_without_checksums_still_load(models, index):
         ("model.safetensors", "flip", "sha256 differs"),
         ("head.safetensors", "truncate", "is damaged (truncated"),
         ("tokenizer.json", "random", "sha256 differs"),
+        ("onnx/model.onnx", "truncate", "is damaged (truncated"),
     ],
 )
 def test_damaged_intent_file_is_named_with_the_retrain_command(models, file, how, says):
