@@ -17,7 +17,8 @@ Rules (never delete what we did not write):
 - Each manifest also records the size and sha256 of every file the model needs at load time
   (`checksums`, see `kb.manifest.verify_files`): a damaged file is then named at load, with
   the command that retrains it. Reports (`REPORT_FILES`) are left out: editing one does not
-  stop the model from loading.
+  stop the model from loading; so is the ONNX export (`DERIVED_DIRS`), which is made again
+  when missing or stale.
 """
 
 from __future__ import annotations
@@ -67,6 +68,14 @@ _LEGACY_FILES = {
 _LEGACY_DIRS = ("1_Pooling/", "2_Normalize/")
 # Files written for people, not read by any loader (training/report.py): no checksum.
 REPORT_FILES = frozenset({"metrics.json", "per_intent.csv", "confusion.png", "confused_pairs.json"})
+# Derived files, made again when missing or stale, so their bytes may legitimately change:
+# the ONNX export (`kb.onnx_backend` checks it against the weights it was exported from).
+DERIVED_DIRS = ("onnx/",)
+
+
+def _checksummed(name: str) -> bool:
+    """Whether the manifest records the size and sha256 of the artifact's file `name`."""
+    return name not in REPORT_FILES and not name.startswith(DERIVED_DIRS)
 
 
 def _files(root: Path) -> list[str]:
@@ -192,7 +201,7 @@ def write_artifact(out: str | Path, kind: str) -> Iterator[Artifact]:
         }
         manifest["files"] = [f for f in _files(artifact.path) if f != "manifest.json"]
         manifest[CHECKSUMS] = file_checksums(
-            artifact.path, [f for f in manifest["files"] if f not in REPORT_FILES]
+            artifact.path, [f for f in manifest["files"] if _checksummed(f)]
         )
         artifact.manifest = write_manifest(artifact.path, kind, **manifest)
         artifact.kept = _swap_in(artifact.path, out, kind)
