@@ -13,6 +13,7 @@ import numpy as np
 
 from assistant.errors import ModelError
 from kb.jsonl import read_jsonl
+from kb.manifest import KINDS, MANIFEST_FILE, read_manifest, unreadable_message, verify_files
 
 
 @dataclass
@@ -57,27 +58,44 @@ class ResponseBank:
 
     @classmethod
     def load(cls, model_dir: str | Path) -> ResponseBank:
+        """Read the bank of the ranker directory `model_dir`; ModelError naming the damaged
+        file and the command that rebuilds it (retraining the ranker)."""
         path = Path(model_dir)
+        fix = KINDS["ranker"].fix.format(dir=path)
         jf, ef = path / ENTRIES_FILE, path / EMBEDDINGS_FILE
+        if (path / MANIFEST_FILE).is_file():  # a bank saved alone has no manifest
+            # sizes and sha256 recorded at training, when the manifest has them
+            manifest = read_manifest(path, "ranker")
+            verify_files(path, manifest, "ranker", (ENTRIES_FILE, EMBEDDINGS_FILE))
         for f in (jf, ef):
             if not f.is_file():
-                raise ModelError(f"{f}: missing response bank. Retrain the ranker to build it.")
+                raise ModelError(f"{f}: missing response bank: {fix}.")
+        for f in (jf, ef):
+            try:
+                f.open("rb").close()
+            except PermissionError:
+                raise ModelError(unreadable_message(f, path)) from None
+        try:
+            rows = read_jsonl(jf, ModelError, allow_empty=True)
+        except ModelError as exc:  # names the file, line and value
+            raise ModelError(f"{exc} The response bank is damaged: {fix}.") from None
         entries = []
-        for lineno, obj in read_jsonl(jf, ModelError, allow_empty=True):
+        for lineno, obj in rows:
             try:
                 entries.append(
-                    BankEntry(obj["text"], int(obj["count"]), dict(obj.get("intents", {})))
+                    BankEntry(str(obj["text"]), int(obj["count"]), dict(obj.get("intents", {})))
                 )
             except (KeyError, TypeError, ValueError) as exc:
-                raise ModelError(
-                    f"{jf}:{lineno}: bad bank entry ({exc!r}). Retrain the ranker."
-                ) from None
+                raise ModelError(f"{jf}:{lineno}: bad bank entry ({exc!r}): {fix}.") from None
         try:
             emb = np.load(ef, allow_pickle=False)
-        except ValueError as exc:
-            raise ModelError(f"{ef}: corrupted ({exc}). Retrain the ranker.") from None
-        if emb.shape[0] != len(entries):
-            raise ModelError(f"{ef}: {emb.shape[0]} rows for {len(entries)} bank entries. Retrain.")
+        except (OSError, ValueError, EOFError) as exc:
+            raise ModelError(f"{ef} is damaged ({exc}): {fix}.") from None
+        if emb.ndim != 2 or emb.shape[0] != len(entries):
+            raise ModelError(
+                f"{ef} does not match {jf}: shape {emb.shape} for {len(entries)} bank entries "
+                f"(expected ({len(entries)}, width)): {fix}."
+            )
         return cls(entries, emb.astype(np.float32))
 
     def __len__(self) -> int:

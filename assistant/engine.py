@@ -70,11 +70,13 @@ class DialogueEngine:
         intent = IntentClassifier.load(models / "intent")
         ranker = ResponseRanker.load(models / "ranker")
         bank = ResponseBank.load(models / "ranker")
+        _check_bank_width(bank, ranker)
         kb = None
         if kb_dir is not None:
             from kb import KnowledgeBase
 
-            kb = KnowledgeBase.load(Path(kb_dir).expanduser())
+            kb_dir = Path(kb_dir).expanduser()
+            kb = KnowledgeBase.load(kb_dir, model_path=_kb_model(kb_dir, ranker))
         return cls(intent, ranker, bank, kb, config)
 
     @property
@@ -204,6 +206,39 @@ def _kb_answer(c: Citation, limit: int = 700) -> str:
     if len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0] + " …"
     return f"Here is what our help centre says (**{c.heading}**):\n\n{text}"
+
+
+def _check_bank_width(bank, ranker) -> None:
+    """The bank's embeddings must be as wide as the ranker's reply vectors."""
+    from assistant.bank import EMBEDDINGS_FILE
+    from assistant.errors import ModelError
+    from kb.manifest import KINDS
+
+    lexical = getattr(ranker, "lexical", None)
+    width = int(ranker.encoder.dim) + (int(lexical.dim) if lexical is not None else 0)
+    if bank.embeddings.shape[1] != width:
+        path = ranker.path / EMBEDDINGS_FILE
+        raise ModelError(
+            f"{path} does not match the ranker: rows of width {bank.embeddings.shape[1]}, the "
+            f"ranker's replies have {width}: {KINDS['ranker'].fix.format(dir=ranker.path)}."
+        )
+
+
+def _kb_model(kb_dir, ranker):
+    """The ranker's directory when the index was built with the ranker's encoder (same
+    fingerprint), else None (the index's own manifest says where its model is). An index
+    built with the ranker then loads wherever the data directory was copied or moved,
+    even from a manifest that recorded an absolute path."""
+    import json
+
+    from kb.manifest import MANIFEST_FILE
+    from kb.paths import model_fingerprint
+
+    try:
+        built_with = json.loads((kb_dir / MANIFEST_FILE).read_text())["model"]["fingerprint"]
+        return ranker.path if built_with == model_fingerprint(ranker.path) else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # KnowledgeBase.load reports what is wrong with the manifest
 
 
 def _same_model(kb, ranker) -> bool:

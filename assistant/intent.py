@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import ModelError
-from kb.manifest import read_manifest, write_manifest
+from kb.manifest import KINDS, read_manifest, unreadable_message, verify_files, write_manifest
 
 HEAD_FILE = "head.safetensors"
 
@@ -86,18 +86,36 @@ class IntentClassifier:
 
         path = Path(model_dir)
         manifest = read_manifest(path, "intent")
+        verify_files(path, manifest, "intent")  # sizes and sha256 recorded at training
+        fix = KINDS["intent"].fix.format(dir=path)
         head_file = path / HEAD_FILE
         if not head_file.is_file():
-            raise ModelError(f"{head_file}: missing classifier head. Retrain the model.")
-        head = load_file(str(head_file))
-        weight, bias = head["weight"], head["bias"]
-        if weight.shape[0] != len(manifest["labels"]):
+            raise ModelError(f"{head_file}: missing classifier head: {fix}.")
+        try:
+            head = load_file(str(head_file))
+            weight, bias = head["weight"], head["bias"]
+        except PermissionError:
+            raise ModelError(unreadable_message(head_file, path)) from None
+        except Exception as exc:  # noqa: BLE001 - safetensors raises its own error types
+            raise ModelError(f"{head_file} is damaged ({exc}): {fix}.") from None
+        if weight.ndim != 2 or bias.shape != (weight.shape[0],):
+            raise ModelError(
+                f"{head_file} is damaged (weight {tuple(weight.shape)}, bias "
+                f"{tuple(bias.shape)}): {fix}."
+            )
+        labels = manifest["labels"]
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            raise ModelError(f"{path / 'manifest.json'}: 'labels' is not a list of names: {fix}.")
+        if weight.shape[0] != len(labels):
             raise ModelError(
                 f"{head_file}: head has {weight.shape[0]} classes but the manifest lists "
-                f"{len(manifest['labels'])} labels. The directory is inconsistent; retrain."
+                f"{len(labels)} labels. The directory is inconsistent: {fix}."
             )
         max_length = manifest.get("config", {}).get("max_length")
-        encoder = load_encoder(path, precision=precision, max_length=max_length)
+        try:
+            encoder = load_encoder(path, precision=precision, max_length=max_length)
+        except ModelError as exc:
+            raise ModelError(f"{exc} {fix[0].upper()}{fix[1:]}.") from None
         if weight.shape[1] != encoder.dim:
             raise ModelError(
                 f"{head_file}: head width {weight.shape[1]} != encoder width {encoder.dim}."

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import ModelError
+from kb.manifest import KINDS, unreadable_message
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "lexical.json"
@@ -90,12 +91,15 @@ class LexicalEncoder:
         cfg_file = path / CONFIG_FILE
         if not cfg_file.is_file():
             return None
+        fix = KINDS["ranker"].fix.format(dir=path)
         try:
             cfg = json.loads(cfg_file.read_text())
             version = int(cfg["format_version"])
             shape = (int(cfg["buckets"]), int(cfg["dim"]))
+        except PermissionError:
+            raise ModelError(unreadable_message(cfg_file, path)) from None
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ModelError(f"{cfg_file}: unreadable ({exc}). Retrain the ranker.") from None
+            raise ModelError(f"{cfg_file} is damaged ({exc}): {fix}.") from None
         if version > FORMAT_VERSION:
             raise ModelError(
                 f"{cfg_file}: format version {version} is newer than this assistant reads "
@@ -106,14 +110,14 @@ class LexicalEncoder:
             f = path / TABLE_FILES[side]
             try:
                 table = np.load(f, mmap_mode="r", allow_pickle=False)
-            except (OSError, ValueError) as exc:
-                raise ModelError(
-                    f"{f}: missing or corrupted ({exc}). Retrain the ranker."
-                ) from None
+            except PermissionError:
+                raise ModelError(unreadable_message(f, path)) from None
+            except FileNotFoundError:
+                raise ModelError(f"{f} is missing from the ranker model: {fix}.") from None
+            except (OSError, ValueError, EOFError) as exc:
+                raise ModelError(f"{f} is damaged ({exc}): {fix}.") from None
             if table.shape != shape:
-                raise ModelError(
-                    f"{f}: shape {table.shape}, but {cfg_file} says {shape}. Retrain the ranker."
-                )
+                raise ModelError(f"{f}: shape {table.shape}, but {cfg_file} says {shape}: {fix}.")
             tables.append(table)
         return cls(*tables)
 

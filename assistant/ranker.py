@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from assistant.context import format_context
+from assistant.errors import ModelError
 from assistant.lexical import LexicalEncoder
-from kb.manifest import read_manifest, write_manifest
+from kb.manifest import KINDS, read_manifest, verify_files, write_manifest
 
 
 class ResponseRanker:
@@ -60,7 +61,13 @@ class ResponseRanker:
 
         path = Path(model_dir)
         manifest = read_manifest(path, "ranker")
-        encoder = load_encoder(path, precision=precision)
+        # sizes and sha256 recorded at training (the response bank's too: it is small)
+        verify_files(path, manifest, "ranker")
+        try:
+            encoder = load_encoder(path, precision=precision)
+        except ModelError as exc:
+            fix = KINDS["ranker"].fix.format(dir=path)
+            raise ModelError(f"{exc} {fix[0].upper()}{fix[1:]}.") from None
         return cls(encoder, manifest, path, LexicalEncoder.load(path))
 
     def save(self, model_dir: str | Path) -> dict:

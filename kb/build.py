@@ -36,7 +36,14 @@ from kb.embedder import Embedder
 from kb.encoder import resolve_precision
 from kb.errors import KBError, KBInputError
 from kb.index import build_faiss_index, choose_index_type, recall_at_10, write_faiss_index
-from kb.manifest import MANIFEST_FILE, read_manifest, write_manifest
+from kb.manifest import (
+    CHECKSUMS,
+    MANIFEST_FILE,
+    file_checksums,
+    read_manifest,
+    verify_files,
+    write_manifest,
+)
 from kb.paths import bundled_model_path, model_fingerprint, resolve_model_path
 from kb.store import PassageStore, write_store
 
@@ -150,6 +157,9 @@ def _load_previous(out_dir: Path, settings: dict) -> tuple[_Previous | None, str
             if old[key] != settings[key]:
                 return None, f"{label} ({old[key]} -> {settings[key]})"
         artifacts = manifest["artifacts"]
+        verify_files(
+            out_dir, manifest, "kb-index", (artifacts["passages"], artifacts["embeddings"])
+        )
         store = PassageStore(out_dir / artifacts["passages"])
         try:
             rows = list(store.rows())
@@ -235,6 +245,10 @@ def build_index(
                 artifacts,
                 build_id,
             )
+            # checked by KnowledgeBase.load, so a damaged file is named instead of read
+            manifest[CHECKSUMS] = file_checksums(out_dir, artifacts.values())
+            manifest["model"]["path"] = _model_reference(model_path, out_dir)
+            manifest["model"]["built_path"] = str(model_path)  # where it was: the fallback
             write_manifest(out_dir, "kb-index", **manifest)  # the commit point
         return report
 
@@ -473,6 +487,17 @@ def _write_vectors(out_dir: Path, artifacts: dict[str, str], embeddings: np.ndar
     write_faiss_index(index, out_dir / artifacts["index"])
 
 
+BUNDLED_MODEL = "<bundled all-MiniLM-L6-v2>"  # the manifest's model path for the bundled one
+
+
+def _model_reference(model_path: Path, out_dir: Path) -> str:
+    """How the manifest names the model: `BUNDLED_MODEL`, or its path relative to the index
+    directory (POSIX), so that the index and its model can be copied or moved together."""
+    if model_path == bundled_model_path().resolve():
+        return BUNDLED_MODEL
+    return Path(os.path.relpath(model_path, out_dir.resolve())).as_posix()
+
+
 def _manifest(
     config: BuildConfig,
     model_path: Path,
@@ -508,7 +533,7 @@ def _manifest(
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_seconds": round(report.seconds, 3),
         "model": {
-            "path": str(model_path),
+            "path": str(model_path),  # made relative to the index by `_model_reference`
             "bundled": model_path == bundled_model_path().resolve(),
             "fingerprint": settings["model_fingerprint"],
             "dimension": report.dimension,

@@ -180,6 +180,7 @@ def load_encoder(
     the backend was not forced, the torch encoder answers and stderr says why.
     """
     path = resolve_model_path(model_path)
+    _check_readable(path)  # either backend would call an unreadable file missing
     chosen = resolve_backend(backend, precision)
     threads = threads if threads is not None else _INFERENCE_THREADS
     if chosen == "onnx":
@@ -273,6 +274,7 @@ class Encoder:
         """
         path = resolve_model_path(model_path)
         precision = resolve_precision(precision)
+        _check_readable(path)
         layout = _read_layout(path)
         body = layout["transformer"]
         if not any(body.glob("*.safetensors")):
@@ -294,8 +296,12 @@ class Encoder:
             model = AutoModel.from_pretrained(
                 str(body), local_files_only=True, use_safetensors=True, dtype=dtype
             )
-        except (OSError, ValueError, KeyError) as exc:
-            raise ModelError(f"{path}: cannot load the model: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - safetensors, tokenizers, transformers errors
+            # a truncated or overwritten weight file, a damaged tokenizer: say so, in one line
+            detail = " ".join(str(exc).split())[:300] or type(exc).__name__
+            raise ModelError(
+                f"{path}: cannot load the model, a file is damaged ({detail})."
+            ) from None
         model.eval()
         limit = max_length or layout["max_length"] or _tokenizer_limit(tokenizer, model)
         encoder = cls(
@@ -481,6 +487,20 @@ _LEGACY_MODES = {
     "lasttoken": "lasttoken",
 }
 _SUPPORTED_MODULES = ("Transformer", "Pooling", "Normalize")
+
+
+def _check_readable(path: Path) -> None:
+    """ModelError naming the first file of the model directory this process may not read:
+    transformers would report it as missing ("no file named ..."), which misleads."""
+    from kb.manifest import unreadable_message
+
+    try:
+        files = [p for p in path.rglob("*") if p.is_file()]
+        for file in files:
+            with open(file, "rb"):
+                pass
+    except PermissionError as exc:
+        raise ModelError(unreadable_message(exc.filename or path, path)) from None
 
 
 def _read_layout(path: Path) -> dict:

@@ -23,7 +23,7 @@ from kb.config import SearchConfig
 from kb.encoder import TextEncoder, load_encoder
 from kb.errors import KBIndexError, KBInputError
 from kb.index import read_faiss_index, set_ef_search
-from kb.manifest import MANIFEST_FILE, read_manifest
+from kb.manifest import MANIFEST_FILE, read_manifest, verify_files
 from kb.passage import Passage
 from kb.paths import bundled_model_path, model_fingerprint
 from kb.store import PassageStore
@@ -79,6 +79,7 @@ class KnowledgeBase:
         index_dir = Path(index_dir)
         manifest = read_manifest(index_dir, "kb-index")
         manifest_path = index_dir / MANIFEST_FILE
+        verify_files(index_dir, manifest, "kb-index")  # sizes and sha256 recorded at build
         model = _model_directory(manifest, manifest_path, model_path)
         built_with = manifest["model"]
         fingerprint = model_fingerprint(model)
@@ -87,7 +88,7 @@ class KnowledgeBase:
                 f"{manifest_path}: the index was built with model {built_with.get('path')} "
                 f"({built_with.get('fingerprint', '?')[:19]}...) but model {model} "
                 f"({fingerprint[:19]}...) was given: load the index with the model it was "
-                "built with, or rebuild it with `assistant kb build --model ...`"
+                f"built with, or rebuild it: {_rebuild(index_dir)}"
             )
         artifacts = manifest["artifacts"]
         count, dimension = int(manifest["count"]), int(manifest["dimension"])
@@ -333,15 +334,33 @@ def _model_directory(
             )
         return path.resolve()
     built_with = manifest["model"]
-    path = Path(built_with.get("path", ""))
-    if built_with.get("bundled"):
-        path = bundled_model_path().resolve()
-    if not (path / "config.json").is_file():
+    if not isinstance(built_with, dict):
         raise KBIndexError(
-            f"{manifest_path}: the model the index was built with, {path}, is not there; "
-            "pass the model directory explicitly (--model) or rebuild the index"
+            f"{manifest_path}: 'model' is not an object: {_rebuild(manifest_path.parent)}"
         )
-    return path
+    if built_with.get("bundled"):
+        return bundled_model_path().resolve()
+    recorded = str(built_with.get("path", ""))
+    # Relative to the index directory (the index moved with its model), else where the
+    # model was at build time (the index was copied alone); older manifests: absolute.
+    path = manifest_path.parent / recorded
+    if not (path / "config.json").is_file() and built_with.get("built_path"):
+        path = Path(str(built_with["built_path"]))
+    if not (path / "config.json").is_file():
+        path = manifest_path.parent / recorded
+        raise KBIndexError(
+            f"{manifest_path}: the model the index was built with is not there ({recorded!r}"
+            + (f", that is {path.resolve()}" if recorded != str(path) else "")
+            + "). Copy or move the model together with the index, or rebuild the index: "
+            f"{_rebuild(manifest_path.parent)} (`assistant kb search` also takes "
+            "--model DIR for the same model in another place)."
+        )
+    return path.resolve()
+
+
+def _rebuild(index_dir: Path) -> str:
+    """The command that rebuilds the index in `index_dir`."""
+    return f"`assistant kb build --docs DOCS --out {index_dir} --model MODEL`"
 
 
 __all__ = ["KnowledgeBase", "Passage"]

@@ -11,13 +11,27 @@ and the kind's own fields (config, label map, metrics, data fingerprint, artifac
 `write_manifest` writes one atomically; `read_manifest` reads one, checks its kind, format
 version and required fields, and says how to fix a mismatch (retrain, rebuild or upgrade).
 
+Damaged files: a manifest may list `checksums`, {relative path: {"size", "sha256"}} of the
+files the artifact needs at load time, recorded when it was written (`file_checksums`).
+`verify_files` checks them before a loader parses anything: a missing, unreadable, truncated
+or overwritten file is named with what to do, instead of a parser's traceback. Every file is
+hashed at every load: about 0.1 s of CPU for a MiniLM-sized model (92 MB; loading it costs
+about as much again, importing torch and transformers ~3.5 s), and a flipped bit in a weight
+file keeps its size and header, so only its hash finds it.
+Manifests without `checksums` (written before they existed) still load, unchecked.
+
+Paths inside a manifest are relative to the artifact directory (or symbolic, such as the
+bundled model), so a data directory can be copied or moved and still loads.
+
 Format history:
     1  models wrote their library versions as `libraries`, indexes as `library_versions`
-    2  `library_versions` everywhere (version 1 manifests still load: `libraries` is renamed)
+    2  `library_versions` everywhere (version 1 manifests still load: `libraries` is renamed);
+       later writes add `checksums` (optional: older version 2 manifests lack it)
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -30,6 +44,7 @@ from kb.errors import AssistantError, KBIndexError, ModelError
 FORMAT_VERSION = 2
 OLDEST_FORMAT_VERSION = 1  # manifests from this version on still load
 MANIFEST_FILE = "manifest.json"
+CHECKSUMS = "checksums"  # the manifest key: {relative path: {"size": bytes, "sha256": hex}}
 LIBRARIES = (
     "numpy",
     "torch",
@@ -136,15 +151,19 @@ def read_manifest(directory: str | os.PathLike, kind: str) -> dict:
             f"{directory}: no such {spec.noun} directory (it does not exist). Make the "
             f"{spec.name}: {fix}."
         )
-    if not path.is_file():
-        raise spec.error(f"{path} is missing: {directory} is not a {spec.name}: {fix}.")
     try:
+        if not path.is_file():
+            raise spec.error(f"{path} is missing: {directory} is not a {spec.name}: {fix}.")
         data = json.loads(path.read_text(encoding="utf-8"))
+    except PermissionError:  # the file, or the directory that holds it
+        raise spec.error(unreadable_message(path, directory)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise spec.error(f"{path} is corrupted ({exc}): {fix}.") from None
     if not isinstance(data, dict):
         raise spec.error(f"{path} is corrupted (not a JSON object): {fix}.")
     found = data.get("kind")
+    if found is None:
+        raise spec.error(f"{path} has no 'kind' entry: {fix}.")
     if found != kind:
         noun = KINDS[found].noun if found in KINDS else "artifact"
         raise spec.error(
@@ -168,15 +187,97 @@ def read_manifest(directory: str | os.PathLike, kind: str) -> dict:
     for key in spec.required:
         if key not in data:
             raise spec.error(f"{path} has no {key!r} entry: {fix}.")
+    if not isinstance(data.get(CHECKSUMS, {}), dict):
+        raise spec.error(f"{path}: its {CHECKSUMS!r} entry is not an object: {fix}.")
     return data
 
 
+def unreadable_message(path: str | os.PathLike, directory: str | os.PathLike) -> str:
+    """What to say about a file of the artifact `directory` that this process may not read
+    (permission denied: it may well exist, so never "no such file")."""
+    return (
+        f"{path} cannot be read: permission denied. Give the user running the assistant "
+        f"read access to the directory, e.g. `chmod -R a+rX {directory}`, or run as its owner."
+    )
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """The sha256 of a file's bytes, as hex, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_checksums(directory: str | os.PathLike, names) -> dict[str, dict]:
+    """{name: {"size", "sha256"}} of the files `names` (relative POSIX paths) in `directory`,
+    for a manifest's `checksums` entry.
+
+    >>> import tempfile; d = Path(tempfile.mkdtemp()); _ = (d / "a").write_bytes(b"abc")
+    >>> file_checksums(d, ["a"])["a"]["size"]
+    3
+    """
+    directory = Path(directory)
+    return {
+        name: {"size": (directory / name).stat().st_size, "sha256": sha256_file(directory / name)}
+        for name in sorted(names)
+    }
+
+
+def verify_files(directory: str | os.PathLike, manifest: dict, kind: str, names=None) -> list[str]:
+    """Check the files the manifest of `directory` has checksums for (or only `names` of
+    them): each must exist, be readable, and have the recorded size and sha256.
+
+    Raises the kind's error naming the first damaged file and the fix (retrain, rebuild, or
+    fix permissions). Returns the names checked ([] for a manifest without checksums).
+    """
+    spec = KINDS[kind]
+    directory = Path(directory)
+    fix = spec.fix.format(dir=directory)
+    recorded = manifest.get(CHECKSUMS) or {}
+    wanted = sorted(recorded) if names is None else [n for n in names if n in recorded]
+    for name in wanted:
+        entry = recorded[name]
+        path = directory / name
+        try:
+            size = path.stat().st_size
+            if not isinstance(entry, dict) or "size" not in entry or "sha256" not in entry:
+                raise spec.error(
+                    f"{directory / MANIFEST_FILE}: the checksum entry of {name!r} is "
+                    f"malformed ({entry!r}): {fix}."
+                )
+            if size != entry["size"]:
+                how = "empty" if size == 0 else ("truncated" if size < entry["size"] else "grown")
+                raise spec.error(
+                    f"{path} is damaged ({how}: {size} bytes, {entry['size']} when the "
+                    f"{spec.name} was written): {fix}."
+                )
+            if sha256_file(path) != entry["sha256"]:
+                raise spec.error(
+                    f"{path} is damaged (its sha256 differs from the one recorded when the "
+                    f"{spec.name} was written: corrupted or overwritten): {fix}."
+                )
+        except FileNotFoundError:
+            raise spec.error(f"{path} is missing from the {spec.name}: {fix}.") from None
+        except PermissionError:
+            raise spec.error(unreadable_message(path, directory)) from None
+        except IsADirectoryError:
+            raise spec.error(f"{path} is a directory, not a file: {fix}.") from None
+    return wanted
+
+
 __all__ = [
+    "CHECKSUMS",
     "FORMAT_VERSION",
     "KINDS",
     "MANIFEST_FILE",
+    "file_checksums",
     "library_versions",
     "read_manifest",
+    "sha256_file",
+    "unreadable_message",
+    "verify_files",
     "write_json_atomic",
     "write_manifest",
 ]

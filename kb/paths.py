@@ -42,7 +42,13 @@ def resolve_model_path(model_path: str | os.PathLike | None) -> Path:
     True
     """
     path = bundled_model_path() if model_path is None else Path(model_path)
-    if not (path / "config.json").is_file():
+    try:
+        found = (path / "config.json").is_file()
+    except PermissionError:
+        from kb.manifest import unreadable_message
+
+        raise ModelError(unreadable_message(path / "config.json", path)) from None
+    if not found:
         raise ModelError(
             f"model {path}: no config.json there. Give a local transformers or "
             "sentence-transformers model directory (nothing is downloaded), or leave the model "

@@ -39,7 +39,9 @@ def test_build_writes_a_self_describing_index(kb_docs, tiny_st_model, tmp_path):
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["count"] == report.count
     assert manifest["dimension"] == 32
-    assert manifest["model"]["path"] == str(tiny_st_model.resolve())
+    # relative to the index, so that both can move together
+    assert manifest["model"]["path"] == os.path.relpath(tiny_st_model.resolve(), out.resolve())
+    assert manifest["model"]["built_path"] == str(tiny_st_model.resolve())
     assert manifest["model"]["fingerprint"].startswith("sha256:")
     assert manifest["index"]["type"] == "flat"
     assert manifest["chunking"] == {"max_words": 100, "overlap_words": 20}

@@ -22,6 +22,16 @@ def index_copy(tiny_index: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(tiny_index, tmp_path / "index"))
 
 
+@pytest.fixture
+def unchecked_copy(index_copy: Path) -> Path:
+    """A copy whose manifest has no checksums, as written before them: the loaders' own
+    checks must still name a damaged file (with checksums: tests/test_damaged.py)."""
+    manifest = json.loads((index_copy / "manifest.json").read_text())
+    del manifest["checksums"]
+    (index_copy / "manifest.json").write_text(json.dumps(manifest))
+    return index_copy
+
+
 def _artifact(index: Path, name: str) -> Path:
     manifest = json.loads((index / "manifest.json").read_text())
     return index / manifest["artifacts"][name]
@@ -132,39 +142,39 @@ def test_corrupted_manifest(index_copy):
         KnowledgeBase.load(index_copy)
 
 
-def test_corrupted_faiss_index_names_the_file(index_copy):
-    path = _artifact(index_copy, "index")
+def test_corrupted_faiss_index_names_the_file(unchecked_copy):
+    path = _artifact(unchecked_copy, "index")
     path.write_bytes(b"garbage" * 10)
     with pytest.raises(KBIndexError, match=f"FAISS index {path} is corrupted"):
-        KnowledgeBase.load(index_copy)
+        KnowledgeBase.load(unchecked_copy)
 
 
-def test_missing_passage_store_names_the_file(index_copy):
-    path = _artifact(index_copy, "passages")
+def test_missing_passage_store_names_the_file(unchecked_copy):
+    path = _artifact(unchecked_copy, "passages")
     path.unlink()
     with pytest.raises(KBIndexError, match=f"passage store {path} is missing"):
-        KnowledgeBase.load(index_copy)
+        KnowledgeBase.load(unchecked_copy)
 
 
-def test_corrupted_passage_store_names_the_file(index_copy):
-    path = _artifact(index_copy, "passages")
+def test_corrupted_passage_store_names_the_file(unchecked_copy):
+    path = _artifact(unchecked_copy, "passages")
     path.write_bytes(b"not a database" * 100)
     with pytest.raises(KBIndexError, match=f"passage store {path} is corrupted"):
-        KnowledgeBase.load(index_copy)
+        KnowledgeBase.load(unchecked_copy)
 
 
-def test_missing_embeddings_names_the_file(index_copy):
-    path = _artifact(index_copy, "embeddings")
+def test_missing_embeddings_names_the_file(unchecked_copy):
+    path = _artifact(unchecked_copy, "embeddings")
     path.unlink()
     with pytest.raises(KBIndexError, match=f"embeddings file {path}"):
-        KnowledgeBase.load(index_copy)
+        KnowledgeBase.load(unchecked_copy)
 
 
-def test_corrupted_keyword_index_names_the_file(index_copy):
-    path = _artifact(index_copy, "keywords")
+def test_corrupted_keyword_index_names_the_file(unchecked_copy):
+    path = _artifact(unchecked_copy, "keywords")
     path.write_bytes(b"\x00" * 64)
     with pytest.raises(KBIndexError, match=f"keyword index {path} is corrupted"):
-        KnowledgeBase.load(index_copy)
+        KnowledgeBase.load(unchecked_copy)
 
 
 def test_dimension_mismatch_is_reported(index_copy):
@@ -191,7 +201,7 @@ def test_index_whose_model_is_gone_asks_for_one(kb_docs, tiny_st_model, tmp_path
     out = tmp_path / "index"
     build_index(kb_docs, out, build_config(model))
     shutil.rmtree(model)
-    with pytest.raises(KBIndexError, match="is not there; pass the model directory"):
+    with pytest.raises(KBIndexError, match=r"is not there .* --model MODEL"):
         KnowledgeBase.load(out)
     kb = KnowledgeBase.load(out, model_path=tiny_st_model)  # same weights elsewhere: fine
     assert len(kb) > 0

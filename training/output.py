@@ -14,6 +14,11 @@ Rules (never delete what we did not write):
   list. Each manifest lists the artifact's files (`files`), which is how the next run knows
   which ones are ours; for artifacts written before that list existed, the file names that
   our trainers write are recognised.
+- Each manifest also records the size and sha256 of every file the model needs at load time
+  (`checksums`, see `kb.manifest.verify_files`): a damaged file is then named at load, with
+  the command that retrains it. Reports (`REPORT_FILES`) are left out: editing one does not
+  stop the model from loading; so is the ONNX export (`DERIVED_DIRS`), which is made again
+  when missing or stale.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import ConfigError
-from kb.manifest import write_manifest
+from kb.manifest import CHECKSUMS, file_checksums, write_manifest
 
 # Files our trainers wrote before manifests listed them (encoder, head, bank, lexical towers,
 # reports), for replacing artifacts of that age.
@@ -61,6 +66,16 @@ _LEGACY_FILES = {
     "lexical_reply.npy",
 }
 _LEGACY_DIRS = ("1_Pooling/", "2_Normalize/")
+# Files written for people, not read by any loader (training/report.py): no checksum.
+REPORT_FILES = frozenset({"metrics.json", "per_intent.csv", "confusion.png", "confused_pairs.json"})
+# Derived files, made again when missing or stale, so their bytes may legitimately change:
+# the ONNX export (`kb.onnx_backend` checks it against the weights it was exported from).
+DERIVED_DIRS = ("onnx/",)
+
+
+def _checksummed(name: str) -> bool:
+    """Whether the manifest records the size and sha256 of the artifact's file `name`."""
+    return name not in REPORT_FILES and not name.startswith(DERIVED_DIRS)
 
 
 def _files(root: Path) -> list[str]:
@@ -172,8 +187,8 @@ def write_artifact(out: str | Path, kind: str) -> Iterator[Artifact]:
 
     The body writes its files into `artifact.path` (a fresh directory beside `out`) and sets
     `artifact.manifest` to what its `manifest.json` says. On success the manifest gains the
-    list of files, and the directory takes `out`'s place; on an error it is removed and `out`
-    is untouched.
+    list of files and their checksums, and the directory takes `out`'s place; on an error it
+    is removed and `out` is untouched.
     """
     out = Path(os.path.abspath(out))  # "." and "x/.." name their directory too
     check_out_dir(out, kind)
@@ -185,6 +200,9 @@ def write_artifact(out: str | Path, kind: str) -> Iterator[Artifact]:
             k: v for k, v in artifact.manifest.items() if k not in ("kind", "format_version")
         }
         manifest["files"] = [f for f in _files(artifact.path) if f != "manifest.json"]
+        manifest[CHECKSUMS] = file_checksums(
+            artifact.path, [f for f in manifest["files"] if _checksummed(f)]
+        )
         artifact.manifest = write_manifest(artifact.path, kind, **manifest)
         artifact.kept = _swap_in(artifact.path, out, kind)
     except BaseException:
