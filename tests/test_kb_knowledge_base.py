@@ -11,6 +11,7 @@ import pytest
 from kb_fixtures import SAMPLE_ARTICLES, build_config
 
 from kb import KBIndexError, KBInputError, KnowledgeBase, Passage, SearchConfig, build_index
+from kb.encoder import load_encoder
 from kb.paths import model_fingerprint
 
 pytest_plugins = ("kb_fixtures",)
@@ -208,25 +209,42 @@ def test_index_whose_model_is_gone_asks_for_one(kb_docs, tiny_st_model, tmp_path
     kb.close()
 
 
-def test_query_encoder_loads_only_for_a_text_query(tiny_index):
+@pytest.fixture
+def encoder_loads(monkeypatch) -> list:
+    """Every query encoder a KnowledgeBase loads, recorded as it is returned."""
+    import kb.knowledge_base
+
+    loaded = []
+
+    def recording_load(*args, **kwargs):
+        encoder = load_encoder(*args, **kwargs)
+        loaded.append(encoder)
+        return encoder
+
+    monkeypatch.setattr(kb.knowledge_base, "load_encoder", recording_load)
+    return loaded
+
+
+def test_query_encoder_loads_only_for_a_text_query(tiny_index, encoder_loads):
     kb = KnowledgeBase.load(tiny_index)
     try:
-        assert kb._loaded is None  # loading the index does not load a model
+        assert encoder_loads == []  # loading the index does not load a model
         by_vector = kb.search_embedding(np.ones(32, dtype=np.float32), k=2)
-        assert len(by_vector) == 2 and kb._loaded is None
-        assert kb.search("refund", k=1) and kb._loaded is not None
+        assert len(by_vector) == 2 and encoder_loads == []
+        assert kb.search("refund", k=1) and len(encoder_loads) == 1
+        assert kb.search("invoice", k=1) and len(encoder_loads) == 1  # loaded once, then kept
     finally:
         kb.close()
 
 
-def test_query_precision_is_configurable(tiny_index):
+def test_query_precision_is_configurable(tiny_index, encoder_loads):
     kbs = [
         KnowledgeBase.load(tiny_index, config=SearchConfig(query_precision=p))
         for p in ("fp32", "bf16")
     ]
     try:
         fp32, bf16 = (kb.encode(["How long does a refund take?"])[0] for kb in kbs)
-        assert kbs[0]._loaded.precision == "fp32" and kbs[1]._loaded.precision == "bf16"
+        assert [encoder.precision for encoder in encoder_loads] == ["fp32", "bf16"]
         assert float(fp32 @ bf16) > 0.99
     finally:
         for kb in kbs:
