@@ -65,7 +65,8 @@ def test_missing_towers_mean_none_and_damage_is_reported(tmp_path):
     lex = LexicalEncoder(np.zeros((B, 4), np.float16), np.zeros((B, 4), np.float16))
     lex.save(tmp_path)
     (tmp_path / "lexical_reply.npy").unlink()
-    with pytest.raises(ModelError, match="lexical_reply.npy is missing from the ranker model: retrain"):
+    missing = "lexical_reply.npy is missing from the ranker model: retrain"
+    with pytest.raises(ModelError, match=missing):
         LexicalEncoder.load(tmp_path)
     lex.save(tmp_path)
     (tmp_path / "lexical.json").write_text(
