@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+# The kb fixtures (kb_docs, tiny_index, tiny_kb) for every test module: `pytest_plugins` in a test
+# module is not reliably registered once the packages' doctests are collected first.
+from kb_fixtures import kb_docs, tiny_index, tiny_kb  # noqa: E402,F401
+
 TOKENIZER_FILES = (
     "vocab.txt",
     "tokenizer.json",

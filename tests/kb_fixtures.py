@@ -1,7 +1,7 @@
 """Fixtures shared by the kb tests: a copy of the sample docs and indexes built from them.
 
 The tiny random model comes from `tiny_st_model` in conftest.py. A test module gets these
-fixtures with `pytest_plugins = ("kb_fixtures",)` and the constants and helpers with a plain
+fixtures through conftest.py and the constants and helpers with a plain
 import. There are no asserts here, hence no assertion rewriting: PYTEST_DONT_REWRITE.
 """
 

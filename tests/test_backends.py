@@ -21,7 +21,6 @@ from kb.encoder import Encoder, load_encoder, resolve_backend
 from kb.errors import ConfigError
 from kb.onnx_backend import ONNX_DIR, OnnxEncoder, export_status
 
-pytest_plugins = ("kb_fixtures",)
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "transformers", "sentence_transformers")
 MESSAGES = [

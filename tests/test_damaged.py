@@ -21,8 +21,6 @@ from kb_fixtures import DATA, build_config
 from kb.errors import KBIndexError, ModelError
 from kb.manifest import CHECKSUMS, file_checksums, read_manifest, verify_files
 
-pytest_plugins = ("kb_fixtures",)
-
 ROOT = Path(__file__).resolve().parent.parent
 RETRAIN_INTENT = "assistant train intent --data DATA --out"
 RETRAIN_RANKER = "assistant train ranker --data DATA --out"

@@ -14,8 +14,6 @@ from kb import KBInputError, KnowledgeBase, build_index
 from kb.errors import ModelError
 from kb.manifest import FORMAT_VERSION
 
-pytest_plugins = ("kb_fixtures",)
-
 
 def _manifest(out: Path) -> dict:
     return json.loads((out / "manifest.json").read_text())

@@ -9,8 +9,6 @@ from click.testing import CliRunner
 
 from assistant.cli import cli
 
-pytest_plugins = ("kb_fixtures",)
-
 
 @pytest.fixture
 def runner() -> CliRunner:

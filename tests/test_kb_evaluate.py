@@ -11,8 +11,6 @@ import pytest
 from kb import KBInputError, Passage, evaluate, load_questions
 from kb.evaluate import article_ranking
 
-pytest_plugins = ("kb_fixtures",)
-
 
 class _FakeKB:
     """Returns fixed passage rankings per question, to check the arithmetic exactly."""

@@ -14,8 +14,6 @@ from kb import KBIndexError, KBInputError, KnowledgeBase, Passage, SearchConfig,
 from kb.encoder import load_encoder
 from kb.paths import model_fingerprint
 
-pytest_plugins = ("kb_fixtures",)
-
 
 @pytest.fixture
 def index_copy(tiny_index: Path, tmp_path: Path) -> Path:
