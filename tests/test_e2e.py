@@ -1,7 +1,8 @@
 """End-to-end with the real bundled MiniLM: training learns.
 
 Small self-written data (tests/data/intents_*.csv, a slice of the demo dialogues); held-out
-examples use wording that never appears in training.
+examples use wording that never appears in training. The intent classifier's test runs by
+default (marker `e2e`); the ranker's, minutes long, is `slow`: `python -m pytest -m slow`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def test_intent_classifier_learns(tmp_path):
     )
 
 
+# Two MiniLM trainings and evaluations: minutes on a 2-core CPU, so not in the default run.
+@pytest.mark.slow
 def test_ranker_learns_demo_replies(tmp_path):
     lines = (files("assistant") / "demo_data" / "dialogues.jsonl").read_text().splitlines()
     (tmp_path / "train.jsonl").write_text("\n".join(lines[:400]) + "\n")
