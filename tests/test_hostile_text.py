@@ -268,6 +268,8 @@ async def _browse_and_open(pilot, app, n: int, first_messages: list[str]) -> Non
     await until(pilot, lambda: isinstance(app.screen, BrowseScreen))
     assert not screen_unsafe(app), "the conversation list"
     summaries = {s.id: s for s in app.backend.conversations()}
+    synced: list[str] = []  # ids of the conversations the screen caught up with, in order
+    app.log_synced.subscribe(app, lambda view: synced.append(view.id), immediate=True)
     tables = app.screen.query(DataTable)  # none when no conversation is stored yet
     assert (tables.first().row_count if tables else 0) == n
     await pilot.press("escape")
@@ -278,12 +280,13 @@ async def _browse_and_open(pilot, app, n: int, first_messages: list[str]) -> Non
         row, opened = next((r, s.id) for r, s in enumerate(summaries.values()) if s.preview == text)
         assert str(table.coordinate_to_cell_key((row, 0)).row_key.value) == opened
         table.move_cursor(row=row)
+        synced.clear()
         await pilot.press("enter")
         await until(
             pilot,
             lambda opened=opened: (
                 not isinstance(app.screen, BrowseScreen)
-                and app._opening is None
+                and opened in synced  # its transcript is on screen
                 and app.conversation_id == opened
             ),
         )
