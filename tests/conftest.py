@@ -49,6 +49,18 @@ def make_tiny_model(out: Path, hidden: int = 32, seed: int = 0) -> Path:
     return out
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Collect only the test_*.py modules here, not the helpers beside them.
+
+    `--doctest-modules` (pyproject.toml) would otherwise collect the helpers too: they hold no
+    docstring examples, and collecting kb_fixtures.py that way binds its fixtures to that file
+    alone, so the test modules that load it with `pytest_plugins` no longer find them.
+    """
+    if collection_path.suffix == ".py" and not collection_path.name.startswith("test_"):
+        return True
+    return None
+
+
 @pytest.fixture(scope="session")
 def tiny_st_model(tmp_path_factory) -> Path:
     """Path of a tiny random sentence-transformers model directory (built once per run)."""
