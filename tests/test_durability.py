@@ -332,7 +332,7 @@ def test_ask_on_a_busy_log_prints_the_reply_once_it_is_spooled(models_dir, db_pa
     lock = HeldLock(db_path)
     try:
         res = ask(
-            models_dir, db_path, "where is my order", "--json", env={"ASSISTANT_LOG_WAIT": "1"}
+            models_dir, db_path, "where is my order", "--json", env={"ASSISTANT_LOG_WAIT": "2"}
         )
     finally:
         lock.release()

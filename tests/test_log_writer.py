@@ -192,34 +192,7 @@ def test_secrets_never_reach_the_file_through_the_writer(db_path):
     assert EMAIL.encode() not in raw and b"[EMAIL]" in raw
 
 
-# -- what happens to each write is known: begin, wait, cancel; busy; back-pressure ---------------
-
-
-def test_begin_hands_the_outcome_to_the_caller(log):
-    reported = []
-    writer = LogWriter(log, on_failure=reported.append)
-    cid = new_id()
-    ok = writer.begin(ConversationLog.new_conversation, conversation_id=cid)
-    bad = writer.begin(ConversationLog.add_feedback, "no-such-turn", 1)
-    assert ok.wait(10) and bad.wait(10)
-    assert (ok.state, ok.result, ok.error) == ("done", cid, None)
-    assert bad.state == "failed" and isinstance(bad.error, LogError)
-    assert reported == [] and writer.failed == []  # the caller owns it: not reported twice
-    writer.close()  # nothing the writer must report
-
-
-def test_a_queued_write_can_be_withdrawn(file_log, db_path):
-    lock = HeldLock(db_path)
-    writer = LogWriter(file_log, busy_wait=30)
-    first = writer.begin(ConversationLog.new_conversation, conversation_id="c1")
-    second = writer.begin(ConversationLog.new_conversation, conversation_id="c2")
-    assert not second.wait(0.05)
-    assert second.cancel() and second.state == "cancelled"  # queued behind the busy one
-    assert first.cancel(timeout=5)  # waiting for the lock: stops at its next retry
-    assert first.state == "cancelled" and writer.pending == 0
-    lock.release()
-    writer.close()
-    assert file_log.status("c1") is None and file_log.status("c2") is None  # never written
+# -- busy logs and back-pressure ------------------------------------------------------------------
 
 
 def test_a_busy_log_fails_a_write_after_busy_wait_and_says_why(file_log, db_path):
@@ -237,10 +210,10 @@ def test_a_busy_log_fails_a_write_after_busy_wait_and_says_why(file_log, db_path
 def test_a_write_waits_for_a_lock_released_within_busy_wait(file_log, db_path):
     lock = HeldLock(db_path)
     writer = LogWriter(file_log, busy_wait=30)
-    pending = writer.begin(ConversationLog.new_conversation, conversation_id="c1")
-    assert not pending.wait(0.3)  # retried in slices while the lock is held
+    writer.submit(ConversationLog.new_conversation, conversation_id="c1")
+    assert not writer.wait(0.3)  # retried in slices while the lock is held
     lock.release()
-    assert pending.wait(10) and pending.state == "done"
+    writer.flush(timeout=10)
     writer.close()
     assert file_log.status("c1") == "bot"
 

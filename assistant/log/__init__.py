@@ -15,7 +15,7 @@ One concept per module:
 - `ids`, `columns`: ids and timestamps; Python values as column values, free text redacted once;
 - `store`: `ConversationLog`, the reads and writes (thread-safe, one transaction per write);
 - `state`: a conversation's status, history and low-confidence streak, derived from its rows;
-- `writer`: `LogWriter`, any store write on a background thread, in a bounded queue;
+- `writer`: `LogWriter`, store writes nobody waits for on a background thread, bounded queue;
 - `spool`: `Spool`, exchanges the log could not take, kept durably beside it until it can;
 - `integrity`: is a log file damaged? (checked on open; a damaged one is set aside);
 - `watch`: `LogWatcher`, notices changes made by other connections and processes;
@@ -46,7 +46,7 @@ from assistant.log.spool import Replay, Spool
 from assistant.log.state import HISTORY_TURNS, ConversationState
 from assistant.log.store import WRITE_METHODS, ConversationLog, Exchange
 from assistant.log.watch import LogWatcher
-from assistant.log.writer import FailedWrite, LogWriter, PendingWrite
+from assistant.log.writer import FailedWrite, LogWriter
 
 __all__ = [
     "EXPORT_MIN_CONFIDENCE",
@@ -63,7 +63,6 @@ __all__ = [
     "FailedWrite",
     "LogWatcher",
     "LogWriter",
-    "PendingWrite",
     "Redacted",
     "Replay",
     "Spool",

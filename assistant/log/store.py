@@ -143,6 +143,15 @@ class _Damaged(Exception):
         self.inode = inode  # the file found damaged (not one another process made since)
 
 
+def is_busy(exc: BaseException) -> bool:
+    """True when `exc` (a LogError from a write, or an sqlite3 error) means another connection
+    held the write lock for longer than the busy timeout: trying again may work."""
+    cause = exc.__cause__ if isinstance(exc, LogError) else exc
+    return isinstance(cause, sqlite3.OperationalError) and (
+        "locked" in str(cause) or "busy" in str(cause)
+    )
+
+
 def _hint(exc: sqlite3.Error, integrity_hint: str) -> str:
     """What to do about a failed write, from the kind of sqlite error."""
     if isinstance(exc, sqlite3.IntegrityError):
@@ -331,6 +340,12 @@ class ConversationLog:
                     "keep the log on a local disk, not a network share."
                 )
         conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+
+    def set_busy_timeout(self, milliseconds: int) -> None:
+        """How long each write waits for another connection's lock from now on."""
+        with self._lock:
+            self.busy_timeout_ms = int(milliseconds)
+            self.db.conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
 
     @property
     def schema_version(self) -> int:

@@ -1,31 +1,27 @@
 """`LogWriter`: ConversationLog writes on a background thread, so callers never wait on disk.
 
-    writer = LogWriter(log)
-    writer.submit(ConversationLog.add_feedback, turn_id, 1, feedback_id=new_id())  # fire and forget
-    pending = writer.begin(ConversationLog.write_exchange, exchange)   # the caller owns the outcome
-    if not pending.wait(timeout=10) and pending.cancel():
-        ...                                              # not written, and it never will be
+    writer = LogWriter(log, on_failure=report)
+    writer.submit(ConversationLog.add_feedback, turn_id, 1, feedback_id=new_id())
     writer.flush(timeout=5)                              # wait for everything queued
     writer.close()                                       # writes everything queued, then stops
 
-The writer knows no write by name: `submit` and `begin` queue one call of a `ConversationLog`
-write method (one of `WRITE_METHODS`), checked against that method's signature at the call
-site, and the thread makes the call on its own connection, in submission order.
+The writer knows no write by name: `submit` queues one call of a `ConversationLog` write method
+(one of `WRITE_METHODS`), checked against that method's signature at the call site, and the
+thread makes the call on its own connection, in submission order. It is for writes nobody waits
+for (a rating, a hand-back: the chat's UI thread must never wait on disk); an exchange, whose
+reply may be shown only once it is stored, is written by its caller (`AssistantService`).
 
 What happens to each write is known, never assumed:
 
-- `begin` returns a `PendingWrite`: its caller waits for it (`wait`), reads its `error`, and may
-  withdraw it (`cancel`) while it waits for a busy log; the service uses this to store each
-  exchange before it shows the reply (or spool it: `assistant.log.spool`).
-- a `submit`ted write that fails is reported: to the `on_failure` callback at once, by the next
-  `flush()`, and by every `close()` (so a command's exit status says a write was lost). It is
-  not retried: the writer says what was not saved rather than keep it in memory that a crash
-  or the end of the process would lose anyway.
+- a write that fails is reported: to the `on_failure` callback at once, by the next `flush()`,
+  and by every `close()` (so a command's exit status says a write was lost). It is not retried:
+  the writer says what was not saved rather than keep it in memory that a crash or the end of
+  the process would lose anyway.
 - a busy log (another connection holds the write lock) is retried in slices of
   `BUSY_SLICE_MS`, for at most `busy_wait` seconds per write, then the write fails.
-- the queue is bounded (`max_queued`): when it is full, `submit` and `begin` wait up to
-  `busy_wait` seconds for room and then raise LogError, so a log that does not keep up pushes
-  back on its callers instead of growing memory without end.
+- the queue is bounded (`max_queued`): when it is full, `submit` waits up to `busy_wait` seconds
+  for room and then raises LogError, so a log that does not keep up pushes back on its callers
+  instead of growing memory without end.
 """
 
 from __future__ import annotations
@@ -33,7 +29,6 @@ from __future__ import annotations
 import atexit
 import inspect
 import queue
-import sqlite3
 import sys
 import threading
 from collections.abc import Callable
@@ -42,17 +37,15 @@ from time import monotonic, sleep
 from typing import Any, Concatenate, ParamSpec
 
 from assistant.errors import LogError
-from assistant.log.store import WRITE_METHODS, ConversationLog
+from assistant.log.store import WRITE_METHODS, ConversationLog, is_busy
 
 P = ParamSpec("P")
 _STOP = object()
 _SIGNATURES = {name: inspect.signature(getattr(ConversationLog, name)) for name in WRITE_METHODS}
 
 BUSY_WAIT_S = 10.0  # longest a write waits for another connection's lock before it fails
-BUSY_SLICE_MS = 200  # a busy write is retried this often (and a cancel is noticed this fast)
+BUSY_SLICE_MS = 200  # a busy write is retried this often (a wait can be announced this fast)
 MAX_QUEUED = 1000  # writes waiting at most; more wait for room (back-pressure)
-
-QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 
 
 @dataclass
@@ -66,59 +59,6 @@ class FailedWrite:
 
     def __repr__(self) -> str:  # without the arguments, which may hold customer data
         return f"FailedWrite({self.method}, {self.error!r})"
-
-
-def _is_busy(exc: BaseException) -> bool:
-    cause = exc.__cause__ if isinstance(exc, LogError) else exc
-    return isinstance(cause, sqlite3.OperationalError) and (
-        "locked" in str(cause) or "busy" in str(cause)
-    )
-
-
-class PendingWrite:
-    """One queued write: wait for it, read what came of it, or withdraw it before it is made."""
-
-    def __init__(
-        self, writer: LogWriter, method: str, args: tuple, kwargs: dict, owned: bool
-    ) -> None:
-        self._writer = writer
-        self.method = method  # ConversationLog method name
-        self.args = args  # never print: may hold customer text
-        self.kwargs = kwargs
-        self.owned = owned  # from `begin`: its caller handles a failure
-        self.state = QUEUED  # queued -> running -> done | failed | cancelled
-        self.result: Any = None  # what the method returned (when done)
-        self.error: BaseException | None = None  # why it failed (when failed)
-        self.cancel_requested = False
-
-    @property
-    def finished(self) -> bool:
-        """Done, failed or cancelled: nothing more will happen to it."""
-        return self.state in (DONE, FAILED, CANCELLED)
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait until the write is finished or `timeout` seconds passed; True when finished."""
-        with self._writer._cond:
-            return self._writer._cond.wait_for(lambda: self.finished, timeout)
-
-    def cancel(self, timeout: float | None = None) -> bool:
-        """Withdraw the write; True when it was not made and never will be.
-
-        A queued write is dropped at once. A write waiting for a busy log stops at its next
-        retry (within `BUSY_SLICE_MS`); this waits up to `timeout` seconds for that. False when
-        the write was made after all (or is still being made after `timeout`).
-        """
-        writer = self._writer
-        with writer._cond:
-            if self.state == QUEUED:
-                self.state = CANCELLED
-                writer._pending -= 1
-                writer._room.release()
-                writer._cond.notify_all()
-                return True
-            self.cancel_requested = True
-            writer._cond.wait_for(lambda: self.finished, timeout)
-            return self.state in (CANCELLED, FAILED)
 
 
 class LogWriter:
@@ -182,24 +122,9 @@ class LogWriter:
         `write` must be one of the `ConversationLog` write methods (`WRITE_METHODS`); the
         arguments are checked against its signature here, so a wrong call raises `LogError` at
         the call site. Pass pre-generated ids (`new_id()`) to know them before the write. A
-        failure is reported (see the module docstring).
+        failure is reported (see the module docstring). When `max_queued` writes are waiting,
+        this waits up to `busy_wait` seconds for room, then raises LogError.
         """
-        self._enqueue(write, args, kwargs, owned=False)
-
-    def begin(
-        self,
-        write: Callable[Concatenate[ConversationLog, P], object],
-        /,
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> PendingWrite:
-        """Queue a write like `submit` and return its `PendingWrite`: the caller owns the outcome.
-
-        A failure is the caller's to handle (`pending.error`); the writer does not report it.
-        """
-        return self._enqueue(write, args, kwargs, owned=True)
-
-    def _enqueue(self, write: Callable, args: tuple, kwargs: dict, owned: bool) -> PendingWrite:
         name = getattr(write, "__name__", "")
         if name not in WRITE_METHODS or getattr(ConversationLog, name) is not write:
             raise LogError(
@@ -220,30 +145,24 @@ class LogWriter:
                 f"and none finished in {self.busy_wait:g} s: {name} not queued. Is another "
                 "program holding the log's write lock?"
             )
-        job = PendingWrite(self, name, args, kwargs, owned)
         with self._cond:
             if self._closed:
                 self._room.release()
                 raise LogError(f"LogWriter for {self.log.name} is closed; {name} not written.")
             self._pending += 1
-            self._queue.put(job)
-        return job
+            self._queue.put((name, args, kwargs))
 
     def _run(self) -> None:
         while True:
             job = self._queue.get()
             if job is _STOP:
                 return
-            with self._cond:
-                if job.state == CANCELLED:  # withdrawn while queued (already accounted for)
-                    continue
-                job.state = RUNNING
-            result, error, state = self._attempt(job)
+            name, args, kwargs = job
+            error = self._attempt(name, args, kwargs)
             failure = None
             with self._cond:
-                job.result, job.error, job.state = result, error, state
-                if state == FAILED and not job.owned:
-                    failure = FailedWrite(job.method, job.args, job.kwargs, error)
+                if error is not None:
+                    failure = FailedWrite(name, args, kwargs, error)
                     self._failed.append(failure)
                 self._pending -= 1
                 self._room.release()
@@ -254,25 +173,24 @@ class LogWriter:
                 except Exception:  # noqa: BLE001 - a reporting callback must not stop the writer
                     pass
 
-    def _attempt(self, job: PendingWrite) -> tuple[Any, BaseException | None, str]:
-        """Make the write, retrying a busy log until `busy_wait` passes or a cancel arrives."""
+    def _attempt(self, name: str, args: tuple, kwargs: dict) -> BaseException | None:
+        """Make the write, retrying a busy log until `busy_wait` passes; the error, or None."""
         deadline = monotonic() + self.busy_wait
         while True:
             started = monotonic()
             try:
-                return getattr(self._target, job.method)(*job.args, **job.kwargs), None, DONE
-            except Exception as exc:  # reported, or handed to the caller
-                if not _is_busy(exc):
-                    return None, exc, FAILED
-                if job.cancel_requested:
-                    return None, None, CANCELLED
+                getattr(self._target, name)(*args, **kwargs)
+                return None
+            except Exception as exc:  # reported: on_failure, flush, close
+                if not is_busy(exc):
+                    return exc
                 if monotonic() >= deadline:
                     error = LogError(
-                        f"{job.method}: the conversation log {self.log.name} stayed busy "
+                        f"{name}: the conversation log {self.log.name} stayed busy "
                         f"(another program held its write lock) for {self.busy_wait:g} s."
                     )
                     error.__cause__ = exc
-                    return None, error, FAILED
+                    return error
                 if monotonic() - started < BUSY_SLICE_MS / 1000 / 2:
                     sleep(BUSY_SLICE_MS / 1000)  # SQLite gave up at once: wait a slice here
 
