@@ -381,6 +381,23 @@ def test_ask_says_when_a_damaged_log_was_set_aside(models_dir, db_path):
     assert stored(db_path, "SELECT COUNT(*) FROM turns") == [(2,)]
 
 
+def _commands(group, prefix=""):
+    import click
+
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from _commands(command, f"{prefix}{name} ")
+        else:
+            yield f"{prefix}{name}", command
+
+
+def test_every_command_is_timed():
+    untimed = [
+        name for name, command in _commands(cli) if not getattr(command.callback, "timed", 0)
+    ]
+    assert untimed == []
+
+
 def test_every_command_prints_its_elapsed_time(models_dir, db_path):
     res = ask(models_dir, db_path, "where is my order")
     assert res.exit_code == 0 and "elapsed:" in res.stderr

@@ -54,6 +54,7 @@ def timed(fn):
             if os.environ.get("RANK", "0") == "0":  # one line under torchrun, not one per process
                 click.echo(f"elapsed: {time.perf_counter() - start:.1f}s", err=True)
 
+    wrapper.timed = True  # every command has it: tests/test_durability.py checks
     return wrapper
 
 
