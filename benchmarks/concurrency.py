@@ -43,7 +43,7 @@ def worker(args, db: Path, w: int, n: int, results: list, lock: threading.Lock) 
         cid = f"conc-{i % args.conversations}"
         cmd = [sys.executable, "-m", "assistant", "ask", message, "--conversation", cid]
         cmd += ["--models", str(args.models), "--db", str(db), "--json"]
-        run = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        run = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=args.src)
         printed = bool(run.stdout.strip()) and run.stdout.strip().startswith("{")
         error = "" if run.returncode == 0 else run.stderr.strip().splitlines()[-1:]
         with lock:
@@ -89,6 +89,7 @@ def main() -> None:
     ap.add_argument("--conversations", type=int, default=5, help="conversation ids they share")
     ap.add_argument("--src", type=Path, default=ROOT, help="checkout whose code the commands run")
     args = ap.parse_args()
+    args.src, args.models = args.src.resolve(), args.models.resolve()  # children run in src
     db = Path(tempfile.mkdtemp(prefix="concurrency-")) / "conversations.db"
     results: list[dict] = []
     lock = threading.Lock()

@@ -17,9 +17,15 @@ Prints one JSON line per run, then a summary line
 `{"runs", "returned", "lost", "half", "intact", "extra"}`; `extra` counts exchanges stored but
 never returned (the one being answered when the kill came), which the contract allows.
 
+A kill lands at a random moment, so a reply that is on disk a few milliseconds after it was
+returned is rarely caught out. `--probe` measures that window directly, without a kill: another
+connection looks for each reply's turn the moment `respond` returns it, and the script prints
+`{"probe": n, "in_file_at_return": k}` (the contract says k == n).
+
     python benchmarks/kill9.py --models /tmp/tiny/models --runs 20    # tiny trained models
     python benchmarks/kill9.py --engine instant --runs 20             # no models: the log only
     python benchmarks/kill9.py --src /path/to/other/checkout ...      # another version's code
+    python benchmarks/kill9.py --engine instant --probe 200           # on disk when returned?
 """
 
 from __future__ import annotations
@@ -63,6 +69,18 @@ else:
     svc = open_service(models, None, db)
     svc.wait_ready()
 cid = svc.new_conversation()
+probe = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+if probe:  # no kill: is each reply in the file, for another connection, when it is returned?
+    import sqlite3
+    other = sqlite3.connect(db)
+    found = 0
+    for i in range(probe):
+        reply = svc.respond(cid, f"where is my order, message {i}?")
+        sql = "SELECT COUNT(*) FROM turns WHERE id = ?"
+        found += other.execute(sql, [reply.turn_id]).fetchone()[0]
+    print(found, flush=True)
+    svc.close()
+    sys.exit(0)
 print("ready", flush=True)
 i = 0
 while True:
@@ -106,6 +124,7 @@ def one_run(args: argparse.Namespace, seed: int) -> dict:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
+        cwd=args.src,  # `python -c` puts the working directory first on sys.path
     )
     assert child.stdout is not None
     if child.stdout.readline().strip() != b"ready":
@@ -142,6 +161,22 @@ def one_run(args: argparse.Namespace, seed: int) -> dict:
     }
 
 
+def probe(args: argparse.Namespace) -> dict:
+    """Run the child in probe mode: how many replies are in the file when they are returned."""
+    db = Path(tempfile.mkdtemp(prefix="kill9-")) / "conversations.db"
+    env = {**os.environ, "PYTHONPATH": str(args.src), "OMP_NUM_THREADS": "1"}
+    env["ASSISTANT_HOME"] = str(db.parent / "home")
+    run = subprocess.run(
+        [sys.executable, "-c", CHILD, args.engine, str(args.models), str(db), str(args.probe)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=args.src,  # `python -c` puts the working directory first on sys.path
+        check=True,
+    )
+    return {"probe": args.probe, "in_file_at_return": int(run.stdout.split()[-1])}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", type=Path, default=Path("/tmp/tiny/models"))
@@ -151,7 +186,12 @@ def main() -> None:
     ap.add_argument("--max-seconds", type=float, default=3.0, help="or after at most this long")
     ap.add_argument("--src", type=Path, default=ROOT, help="checkout whose code the child runs")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--probe", type=int, default=0, help="no kill: check N replies on return")
     args = ap.parse_args()
+    args.src, args.models = args.src.resolve(), args.models.resolve()  # children run in src
+    if args.probe:
+        print(json.dumps(probe(args)))
+        return
     t0 = time.perf_counter()
     runs = []
     for i in range(args.runs):
