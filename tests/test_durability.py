@@ -166,6 +166,22 @@ def test_a_failing_log_stores_no_half_exchange_and_the_reply_is_spooled(db_path)
     again.close()
 
 
+def test_a_full_file_keeps_no_half_exchange(db_path):
+    """The issue's case at the store: a 51 KB message on a log that cannot grow."""
+    from assistant.reply import Reply
+
+    with ConversationLog(db_path) as log:
+        cid = log.new_conversation()
+        pages = log.db.execute("PRAGMA page_count").fetchone()[0]
+        log.db.execute(f"PRAGMA max_page_count = {pages + 2}")  # room for a little, not 51 KB
+        reply = Reply("It shipped.", "ranker", "best reply scores 0.90", cid, "answer-1")
+        with pytest.raises(LogError, match="full.* The disk is full: free some space"):
+            log.add_exchange(cid, "where is my order? " + "x" * 51_000, reply)
+        assert log.transcript(cid) == []  # neither the message nor the reply
+        log.add_exchange(cid, "short again", reply)  # a small one still fits
+        assert [t.role for t in log.transcript(cid)] == ["customer", "assistant"]
+
+
 def test_when_neither_log_nor_spool_can_be_written_no_reply_is_returned(db_path):
     svc, notices = service(db_path)
     cid = svc.new_conversation()
