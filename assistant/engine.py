@@ -65,11 +65,19 @@ class DialogueEngine:
         from assistant.bank import ResponseBank
         from assistant.intent import IntentClassifier
         from assistant.ranker import ResponseRanker
+        from kb.encoder import resolve_backend
 
         models = Path(models_dir).expanduser()
-        intent = IntentClassifier.load(models / "intent")
-        ranker = ResponseRanker.load(models / "ranker")
-        bank = ResponseBank.load(models / "ranker")
+        # On the onnx backend the two models load side by side: checksums (hashlib) and ONNX
+        # Runtime's session set-up release the GIL, so on two cores this takes the time of the
+        # slower one. Not on torch: transformers' lazy imports are not safe from two threads.
+        workers = 1 if resolve_backend() == "onnx" else 0
+        with ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="load") as pool:
+            if workers:
+                loading = pool.submit(IntentClassifier.load, models / "intent")
+            ranker = ResponseRanker.load(models / "ranker")
+            bank = ResponseBank.load(models / "ranker")
+            intent = loading.result() if workers else IntentClassifier.load(models / "intent")
         _check_bank_width(bank, ranker)
         kb = None
         if kb_dir is not None:

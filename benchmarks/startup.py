@@ -10,7 +10,7 @@ runs headless (Pilot) here; in a real terminal the first paint follows within a 
 Prints one JSON object:
 
     {"n", "open_median_s", "open_max_s", "models_median_s", "models_max_s", "open_s", "models_s",
-     "heavy_imports", "machine"}
+     "rss_median_mb", "rss_max_mb", "heavy_imports", "machine"}
 
     assistant demo --no-chat                # once, to prepare the demo
     python benchmarks/startup.py --n 5
@@ -53,6 +53,9 @@ async def main():
         await asyncio.to_thread(svc.wait_ready)
         heavy = [m for m in ("torch", "transformers") if m in sys.modules]
         print("heavy", *heavy, flush=True)
+        status = open("/proc/self/status").read()
+        rss = int(status.split("VmRSS:")[1].split()[0]) / 1024
+        print("rss", round(rss, 1), flush=True)
         print("models", flush=True)
 
 asyncio.run(main())
@@ -71,6 +74,8 @@ def trial() -> dict:
         seen[word] = time.perf_counter() - t0
         if word == "heavy":
             seen["heavy_imports"] = rest
+        if word == "rss":
+            seen["rss_mb"] = float(rest[0])
         if "models" in seen:
             break
     proc.wait()
@@ -97,6 +102,9 @@ def main() -> None:
                 "models_max_s": round(max(loaded), 2),
                 "open_s": [round(t, 2) for t in opened],
                 "models_s": [round(t, 2) for t in loaded],
+                # resident memory of the chat process once its models are loaded
+                "rss_median_mb": round(statistics.median(t["rss_mb"] for t in trials), 1),
+                "rss_max_mb": max(t["rss_mb"] for t in trials),
                 # torch / transformers if the chat process imported them (it should not)
                 "heavy_imports": sorted({m for t in trials for m in t["heavy_imports"]}),
                 "machine": machine(),

@@ -475,7 +475,7 @@ class Encoder:
         if onnx:
             from kb.onnx_backend import export_onnx
 
-            export_onnx(out)
+            export_onnx(out, in_place=True)  # `out` is what this call just wrote
 
 
 # sentence-transformers' legacy `pooling_mode_<name>` keys, by mode

@@ -37,7 +37,7 @@ def exported(tmp_path_factory, tiny_st_model) -> Path:
     """A copy of the tiny model with its ONNX export."""
     path = tmp_path_factory.mktemp("onnx") / "model"
     shutil.copytree(tiny_st_model, path)
-    export_onnx(path)
+    export_onnx(path, in_place=True)
     return path
 
 
@@ -102,6 +102,20 @@ def test_changed_weights_make_the_export_stale_and_first_use_exports_again(expor
     assert float(before[0] @ after[0]) < 0.999  # the new weights answer, not the old graph
 
 
+def test_a_directory_we_did_not_write_exports_to_the_user_cache(
+    tiny_st_model, tmp_path, monkeypatch
+):
+    # the bundled pretrained model lives inside an installed package: never written to
+    path = tmp_path / "site-packages" / "model"
+    shutil.copytree(tiny_st_model, path, ignore=shutil.ignore_patterns(ONNX_DIR, "manifest.json"))
+    before = sorted(p.name for p in path.rglob("*"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    graph = export_onnx(path)
+    assert graph.is_relative_to(tmp_path / "cache")
+    assert sorted(p.name for p in path.rglob("*")) == before
+    assert find_export(path) == graph
+
+
 def test_a_read_only_directory_exports_to_the_user_cache(tiny_st_model, tmp_path, monkeypatch):
     import os
 
@@ -112,7 +126,7 @@ def test_a_read_only_directory_exports_to_the_user_cache(tiny_st_model, tmp_path
     monkeypatch.setattr(
         os, "access", lambda p, mode: False if Path(p) == path / ONNX_DIR else real_access(p, mode)
     )
-    graph = export_onnx(path)
+    graph = export_onnx(path, in_place=True)
     assert graph.is_relative_to(tmp_path / "cache")
     assert find_export(path) == graph
     assert OnnxEncoder.load(path, export=False).encode(["hi"]).shape[0] == 1
