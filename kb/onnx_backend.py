@@ -451,7 +451,8 @@ def pool(
 def _session(graph: Path, threads: int):
     """An ONNX Runtime CPU session with all graph optimisations and `threads` intra-op
     threads; operators run one after the other (a chain of layers gains nothing from
-    inter-op parallelism), idle threads sleep rather than spin, and no memory arena."""
+    inter-op parallelism), idle threads sleep rather than spin. (The memory arena stays
+    on: without it a 600-turn replay ended at 422 MB resident instead of 371 MB.)"""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -460,9 +461,6 @@ def _session(graph: Path, threads: int):
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    # no memory arena: one message at a time needs little scratch memory, and the arena held
-    # ~20 MB more per process for the demo's two models at the same latency (measured)
-    options.enable_cpu_mem_arena = False
     options.log_severity_level = 3
     try:
         return ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
