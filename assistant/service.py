@@ -420,6 +420,22 @@ def check_writable(db: Path) -> None:
             )
 
 
+def release_free_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc `malloc_trim`; elsewhere
+    nothing). Loading two ONNX models leaves ~20 MB of parse buffers freed but still
+    resident in the loader threads' heaps; this returns them in ~1 ms."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        if libc is not None and hasattr(libc, "malloc_trim"):
+            libc.malloc_trim(0)
+    except OSError:  # not glibc: nothing to give back this way
+        pass
+
+
 def open_service(
     models_dir: str | Path | None = None,
     kb_dir: str | Path | None = None,
@@ -462,7 +478,9 @@ def open_service(
 
         set_inference_threads(threads)
 
-        return DialogueEngine.load(models, kb, config)
+        engine = DialogueEngine.load(models, kb, config)
+        release_free_memory()
+        return engine
 
     log_wait = log_wait_from_env()
     check_writable(db)
