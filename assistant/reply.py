@@ -53,8 +53,9 @@ class Reply(Decision):
     it went. Build one from a decision with `Reply.delivered`."""
 
     conversation_id: str
-    turn_id: str  # id of the assistant turn in the log (feedback refers to it)
+    turn_id: str  # id of the assistant turn in the log (feedback refers to it); "" when muted
     _: KW_ONLY
+    message_turn_id: str | None = None  # id of the customer's turn in the log (None: no message)
     ticket_id: str | None = None  # set when this turn handed the conversation to a human
     latency_ms: float = 0.0
     redacted_text: str = ""  # the customer message as stored (after redaction)
@@ -77,7 +78,12 @@ class Reply(Decision):
         return cls(**{**decided, **changes}, conversation_id=conversation_id, turn_id=turn_id)
 
     def to_json(self) -> dict:
-        """The `assistant ask --json` object."""
+        """The `assistant ask --json` object.
+
+        Its "turn_id" is the customer's logged turn (what an agent corrects with `assistant log
+        correct`) and "reply_turn_id" the assistant's (what a rating refers to); either is None
+        when that turn was not logged (a muted reply, a handoff without a message).
+        """
         return {
             "reply": self.reply,
             "source": self.source,
@@ -90,6 +96,8 @@ class Reply(Decision):
             "reason": self.reason,
             "top_intents": [[label, round(p, 4)] for label, p in self.top_intents],
             "ticket_id": self.ticket_id,
+            "turn_id": self.message_turn_id,
+            "reply_turn_id": self.turn_id or None,
         }
 
 

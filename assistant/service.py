@@ -196,6 +196,7 @@ class AssistantService:
                 f"The message was cut to {MAX_MESSAGE_CHARS:,} characters: the last "
                 f"{cut_chars:,} were not read (the log records the cut)."
             )
+        message_turn_id = new_id()  # the customer's turn: `ask --json` prints it as "turn_id"
         if state.status == "human":
             reply = Reply(
                 reply="",
@@ -203,6 +204,7 @@ class AssistantService:
                 reason="handed off: waiting for an agent",
                 conversation_id=cid,
                 turn_id="",  # nothing is shown, so no assistant turn is logged
+                message_turn_id=message_turn_id,
                 latency_ms=(time.perf_counter() - t0) * 1000,
                 redacted_text=str(message),
             )
@@ -216,6 +218,7 @@ class AssistantService:
             new_id(),
             reply=d.reply.format(ticket_id=ticket_id) if ticket_id else d.reply,
             ticket_id=ticket_id,
+            message_turn_id=message_turn_id,
             latency_ms=(time.perf_counter() - t0) * 1000,
             redacted_text=str(message),
         )
@@ -252,7 +255,7 @@ class AssistantService:
             cid,
             message,
             reply,
-            message_id=None if message is None else new_id(),
+            message_id=None if message is None else reply.message_turn_id or new_id(),
             model_versions=versions,
             time=utc_now(),
             channel=self._channels.get(cid, "cli"),  # started by its first exchange

@@ -1,4 +1,5 @@
-"""`assistant ask`: one turn, non-interactively, logged like any other turn."""
+"""`assistant ask`: one turn (or a batch file of them), non-interactively, logged like any
+other turn."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from assistant.cli import cli, echo, timed
 
 
 @cli.command("ask")
-@click.argument("message")
+@click.argument("message", required=False)
+@click.option(
+    "--batch",
+    "batch",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default=None,
+    help="Answer every message of FILE (one per line, or JSON lines "
+    '{"text", "conversation_id"?}; - reads stdin), models loaded once.',
+)
 @click.option(
     "--conversation",
     "conversation_id",
@@ -36,14 +45,24 @@ from assistant.cli import cli, echo, timed
     default=None,
     help="Conversation log SQLite file (default: the user data directory's).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object (one per line with --batch)."
+)
 @timed
-def ask_cmd(message, conversation_id, models, kb_dir, db, as_json) -> None:
-    """Answer one customer MESSAGE and log the turn.
+def ask_cmd(message, batch, conversation_id, models, kb_dir, db, as_json) -> None:
+    """Answer one customer MESSAGE (or every message of --batch FILE) and log the turns.
 
     Prints the reply (or, with --json, {"reply", "source", "intent", "confidence",
-    "citations", "candidates", "latency_ms", "conversation_id", ...}). Pass the printed
-    conversation id back with --conversation to ask a follow-up.
+    "citations", "candidates", "latency_ms", "conversation_id", "turn_id", "reply_turn_id",
+    ...}: "turn_id" is the customer's logged turn, "reply_turn_id" the reply's). Pass the
+    printed conversation id back with --conversation to ask a follow-up.
+
+    With --batch FILE, one line of output per message (with --json, one JSON object per line,
+    the keys above). FILE holds one message per line, each a new conversation, or JSON lines
+    {"text": ..., "conversation_id": ...}: lines with the same conversation id are turns of one
+    conversation, in file order (the id is the log's, as with --conversation); a line without
+    one starts a new conversation. The whole file is checked first: a bad line stops the run
+    before anything is answered, naming FILE:LINE and the value.
 
     The reply is printed only once the exchange is stored: in the log, or, when the log stays
     busy, is read-only or full, in the spool file beside it (said on stderr; written to the
@@ -52,6 +71,8 @@ def ask_cmd(message, conversation_id, models, kb_dir, db, as_json) -> None:
     Example:
 
         assistant ask "where is my order?" --json
+
+        assistant ask --batch messages.jsonl --json > replies.jsonl
     """
     from assistant.errors import AssistantError, ConfigError
     from assistant.limits import is_blank
@@ -59,6 +80,18 @@ def ask_cmd(message, conversation_id, models, kb_dir, db, as_json) -> None:
     from assistant.service import open_service
     from assistant.untrusted import clean
 
+    if batch is not None:
+        if message is not None or conversation_id:
+            raise ConfigError(
+                "--batch FILE answers the messages in FILE: give no MESSAGE or --conversation "
+                'with it (put "conversation_id" on the JSON lines instead).'
+            )
+        _ask_batch(batch, models, kb_dir, db, as_json)
+        return
+    if message is None:
+        raise ConfigError(
+            'Give a MESSAGE to answer, e.g. assistant ask "where is my order?", or --batch FILE.'
+        )
     # Undecodable bytes in argv arrive as lone surrogates: U+FFFD, and the turn is answered.
     message = clean(message)
     if is_blank(message):
@@ -95,3 +128,38 @@ def ask_cmd(message, conversation_id, models, kb_dir, db, as_json) -> None:
         f"conversation {cid} · {reply.latency_ms:.0f} ms",
         err=True,
     )
+
+
+def _ask_batch(path: str, models, kb_dir, db, as_json: bool) -> None:
+    """`ask --batch`: check the whole file, load the models once, answer line by line."""
+    import sys
+
+    from assistant.batch import answer_batch, read_batch
+    from assistant.errors import AssistantError
+    from assistant.service import open_service
+
+    messages = read_batch("<stdin>", sys.stdin) if path == "-" else read_batch(path)
+    svc = open_service(models, kb_dir, db)
+    svc.listen(lambda notice: echo(f"assistant: {notice}", err=True))
+    try:
+        for m, reply in answer_batch(svc, messages):
+            if as_json:  # json.dumps escapes every control and non-ASCII character
+                click.echo(json.dumps(reply.to_json()))
+                continue
+            shown = (
+                "(this conversation is with a human agent; the assistant stays quiet)"
+                if reply.source == "muted"
+                else reply.reply
+            )
+            echo(
+                f"[line {m.line} · {reply.source} · intent {reply.intent} "
+                f"({reply.confidence:.2f}) · conversation {reply.conversation_id}]"
+            )
+            echo(f"{shown}\n")
+    except BaseException:
+        try:
+            svc.close()
+        except AssistantError as exc:
+            echo(f"assistant: {exc}", err=True)
+        raise
+    svc.close()
