@@ -16,9 +16,9 @@ offending value.
     >>> import io
     >>> [m.text for m in parse_batch(io.StringIO("where is my order?\\n\\nthx bye\\n"), "b.txt")]
     ['where is my order?', 'thx bye']
-    >>> jl = '{"text": "hi", "conversation_id": "c1"}\\n{"text": "order NH-10001", "conversation_id": "c1"}'
+    >>> jl = '{"text": "hi", "conversation_id": "c1"}\\n{"text": "thx"}'
     >>> [(m.line, m.conversation_id) for m in parse_batch(io.StringIO(jl), "b.jsonl")]
-    [(1, 'c1'), (2, 'c1')]
+    [(1, 'c1'), (2, None)]
 """
 
 from __future__ import annotations

@@ -124,8 +124,7 @@ def test_ask_json_carries_the_customer_and_reply_turn_ids(models_dir, tmp_path):
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout.strip().splitlines()[-1])
     rows = {
-        r["id"]: r
-        for r in sqlite_utils.Database(db).query("select id, role, text, seq from turns")
+        r["id"]: r for r in sqlite_utils.Database(db).query("select id, role, text, seq from turns")
     }
     assert rows[out["turn_id"]]["role"] == "customer"
     assert rows[out["turn_id"]]["text"] == "where is my refund"
@@ -142,9 +141,7 @@ def test_ask_batch_json_one_object_per_line_in_order(models_dir, tmp_path):
         {"text": "thanks", "conversation_id": "conv-1"},
     ]
     batch.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    res = CliRunner().invoke(
-        cli, ["ask", "--batch", str(batch), *_args(models_dir, db), "--json"]
-    )
+    res = CliRunner().invoke(cli, ["ask", "--batch", str(batch), *_args(models_dir, db), "--json"])
     assert res.exit_code == 0, res.output
     outs = [json.loads(line) for line in res.stdout.strip().splitlines()]
     assert len(outs) == 3
