@@ -20,6 +20,8 @@ ASK_JSON_KEYS = [
     "reason",
     "top_intents",
     "ticket_id",
+    "turn_id",  # the customer's logged turn
+    "reply_turn_id",  # the reply's logged turn
 ]
 CITATION_KEYS = {"article_id", "title", "section", "source", "score", "text"}
 
@@ -66,6 +68,9 @@ def test_ask_json_keys_and_citation_shape_are_the_contract():
     assert out["confidence"] == 0.9123 and out["latency_ms"] == 12.35
     assert out["top_intents"] == [["human", 0.9123], ["oos", 0.05]]
     assert out["candidates"] == [{"text": "Anything else?", "score": 0.4, "intents": ["greeting"]}]
+    assert (out["turn_id"], out["reply_turn_id"]) == (None, "t1")  # no customer turn given
+    both = Reply.delivered(decision(), "c1", "t1", message_turn_id="m1").to_json()
+    assert (both["turn_id"], both["reply_turn_id"]) == ("m1", "t1")
 
 
 def test_reply_without_a_decision_keeps_its_short_form():
