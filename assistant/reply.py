@@ -125,6 +125,7 @@ class TurnRecord:
     confidence: float | None = None
     rating: int | None = None  # +1 good, -1 bad, None unrated
     seq: int = 0  # position in the conversation: 1, 2, 3, ... (0 when not from the log)
+    agent: str | None = None  # who wrote an "agent" turn (None for other roles, older logs)
 
 
 @dataclass

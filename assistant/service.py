@@ -91,7 +91,12 @@ class AssistantService:
         *,
         log_wait: float = LOG_WAIT_S,
         notice_after: float = NOTICE_AFTER_S,
+        customer: str | None = None,
     ) -> None:
+        # Whose chat this is: conversations it starts belong to this customer, the browser
+        # lists only theirs, and another customer's conversation is refused (None: any, as
+        # `ask` and scripts need).
+        self.customer = None if customer is None else check_conversation_id(customer)
         # A DialogueEngine, or a Future of one still loading (`open_service(background=True)`):
         # then the log is usable at once and the first reply waits for the models.
         self._engine = engine
@@ -184,6 +189,7 @@ class AssistantService:
                 "answered or logged."
             )
         cid = check_conversation_id(conversation_id, self.log.redaction)
+        self._check_owner(cid)
         engine = self.engine  # waits here if the models are still loading (not turn latency)
         t0 = time.perf_counter()
         wait = _Wait(self.log_wait)
@@ -260,6 +266,7 @@ class AssistantService:
             time=utc_now(),
             channel=self._channels.get(cid, "cli"),  # started by its first exchange
             cut_chars=cut_chars,
+            customer=self.customer,  # only a new conversation takes it
         )
         reason = self._write_now(exchange, wait)
         if reason is None:
@@ -320,6 +327,7 @@ class AssistantService:
     def request_human(self, conversation_id: str) -> Reply:
         """Hand the conversation to a human (button or key), as if the customer asked."""
         cid = check_conversation_id(conversation_id, self.log.redaction)
+        self._check_owner(cid)
         wait = _Wait(self.log_wait)
         if self._state_before_turn(cid, wait).status == "human":
             return Reply(
@@ -341,15 +349,27 @@ class AssistantService:
         self._store(cid, None, reply, None, 0, wait)
         return reply
 
+    def _check_owner(self, cid: str) -> None:
+        """Refuse another customer's conversation when this service is one customer's chat."""
+        if self.customer is None:
+            return
+        owner = self.log.customer_of(cid)
+        if owner is not None and owner != self.customer:
+            raise ConfigError(
+                f"Conversation {cid} is not one of yours: nothing was sent. Press ctrl+n to "
+                "start a new conversation."
+            )
+
     def hand_back(self, conversation_id: str) -> None:
         """An agent hands the conversation back to the bot."""
         self.writer.submit(ConversationLog.hand_back, conversation_id, time=utc_now())
 
     # -- reads for the chat (never on its UI thread) ---------------------------------------------
     def conversations(self, limit: int = 50) -> list[ConversationSummary]:
-        """The most recent conversations, newest first."""
+        """The most recent conversations, newest first (only this customer's, when the
+        service is a customer's chat)."""
         self.writer.wait(self.log_wait)
-        return self.log.conversations(limit)
+        return self.log.conversations(limit, customer=self.customer)
 
     def transcript(self, conversation_id: str) -> list[TurnRecord]:
         """Every stored turn of a conversation, oldest first."""
@@ -446,6 +466,7 @@ def open_service(
     config: EngineConfig | None = None,
     threads: int = 1,
     background: bool = False,
+    customer: str | None = None,
 ) -> AssistantService:
     """Load models, KB and log; defaults come from the user data directory (`assistant demo`).
 
@@ -456,6 +477,8 @@ def open_service(
     With `background`, the models load in a background thread: the service returns once the
     paths are checked and the log is open, and the first `respond` waits for the models. The
     chat opens at once this way.
+
+    `customer` makes it one customer's chat (see `AssistantService`).
     """
     from assistant.paths import user_home
 
@@ -491,7 +514,7 @@ def open_service(
     info = {"models": str(models), "kb": str(kb) if kb else "(none)", "db": str(db)}
     if not background:
         try:
-            return AssistantService(load(), log, info, log_wait=log_wait)
+            return AssistantService(load(), log, info, log_wait=log_wait, customer=customer)
         except BaseException:
             log.close()
             raise
@@ -504,4 +527,4 @@ def open_service(
             future.set_exception(exc)
 
     threading.Thread(target=run, name="load-models", daemon=True).start()
-    return AssistantService(future, log, info, log_wait=log_wait)
+    return AssistantService(future, log, info, log_wait=log_wait, customer=customer)

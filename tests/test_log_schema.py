@@ -31,8 +31,15 @@ def pragma(log: ConversationLog, name: str):
 
 
 def test_fresh_file_gets_every_table_and_column(file_log):
-    assert file_log.schema_version == SCHEMA_VERSION == 2
-    assert columns(file_log, "conversations") == ["id", "started", "channel", "status", "metadata"]
+    assert file_log.schema_version == SCHEMA_VERSION == 3
+    assert columns(file_log, "conversations") == [
+        "id",
+        "started",
+        "channel",
+        "status",
+        "metadata",
+        "customer",
+    ]
     assert columns(file_log, "turns") == [
         "id",
         "conversation_id",
@@ -51,8 +58,9 @@ def test_fresh_file_gets_every_table_and_column(file_log):
         "latency_ms",
         "redactions",
         "cut_chars",
+        "agent",
     ]
-    assert columns(file_log, "feedback") == ["id", "turn_id", "rating", "comment", "time"]
+    assert columns(file_log, "feedback") == ["id", "turn_id", "rating", "comment", "time", "agent"]
     assert columns(file_log, "corrections") == [
         "id",
         "turn_id",
@@ -60,6 +68,7 @@ def test_fresh_file_gets_every_table_and_column(file_log):
         "corrected_reply",
         "agent",
         "time",
+        "kind",
     ]
     assert columns(file_log, "tickets") == [
         "id",
@@ -68,7 +77,14 @@ def test_fresh_file_gets_every_table_and_column(file_log):
         "status",
         "created",
         "closed",
+        "assignee",
+        "claimed",
+        "priority",
+        "priority_by",
+        "resolution",
+        "resolved_by",
     ]
+    assert columns(file_log, "notes") == ["id", "ticket_id", "agent", "text", "time"]
     assert columns(file_log, "schema_version") == ["version", "applied"]
 
 
@@ -76,7 +92,7 @@ def test_foreign_keys_and_time_are_indexed(file_log):
     conn = file_log.db.conn
     indexed = {
         (table, tuple(r[2] for r in conn.execute(f"PRAGMA index_info({name})")))
-        for table in ("conversations", "turns", "feedback", "corrections", "tickets")
+        for table in ("conversations", "turns", "feedback", "corrections", "tickets", "notes")
         for _, name, *_ in conn.execute(f"PRAGMA index_list({table})")
     }
     for table, first_column in [
@@ -89,6 +105,9 @@ def test_foreign_keys_and_time_are_indexed(file_log):
         ("corrections", "time"),
         ("tickets", "conversation_id"),
         ("tickets", "created"),
+        ("tickets", "status"),
+        ("conversations", "customer"),
+        ("notes", "ticket_id"),
     ]:
         assert any(t == table and cols[0] == first_column for t, cols in indexed), (
             table,
@@ -136,7 +155,11 @@ def test_reopen_keeps_data_and_does_not_migrate_twice(db_path):
         cid = log.new_conversation()
         log.add_turn(cid, "customer", "hello")
     with ConversationLog(db_path) as log:
-        assert [r["version"] for r in log.db.query("SELECT version FROM schema_version")] == [1, 2]
+        assert [r["version"] for r in log.db.query("SELECT version FROM schema_version")] == [
+            1,
+            2,
+            3,
+        ]
         assert [t.text for t in log.transcript(cid)] == ["hello"]
 
 

@@ -8,6 +8,30 @@ import click
 
 from assistant.cli import cli, echo, timed
 
+CUSTOMER_FILE = "customer-id"  # in the user data directory: who `assistant chat` is by default
+
+
+def default_customer() -> str:
+    """The customer id of this user's chats: kept in the user data directory, made on first use
+    (so ctrl+o lists the same conversations after a restart, and nobody else's)."""
+    from assistant.log import new_id
+    from assistant.paths import user_home
+
+    path = user_home() / CUSTOMER_FILE
+    try:
+        kept = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        kept = ""
+    if kept:
+        return kept
+    customer = new_id()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(customer + "\n", encoding="utf-8")
+    except OSError:
+        pass  # a read-only home: this chat still has an id of its own, for this run
+    return customer
+
 
 def run_chat_app(backend, app=None) -> None:
     """Run the chat over an open `AssistantService` and close it; exit non-zero on any failure.
@@ -69,13 +93,24 @@ def run_chat_app(backend, app=None) -> None:
     default=None,
     help="Conversation log (SQLite, created if missing). Default: in the user data directory.",
 )
+@click.option(
+    "--customer",
+    metavar="ID",
+    default=None,
+    help="Whose chat this is: ctrl+o lists only this customer's conversations. Default: an id "
+    "kept in the user data directory (customer-id), made on first use.",
+)
 @timed
-def chat(models_dir: Path | None, kb_dir: Path | None, db_path: Path | None) -> None:
+def chat(
+    models_dir: Path | None, kb_dir: Path | None, db_path: Path | None, customer: str | None
+) -> None:
     """Chat with the assistant in the terminal.
 
     The side panel shows why it answered. Keys: ctrl+g / ctrl+b rate the last reply,
     F2 hands the conversation to a human, ctrl+n starts a new one, ctrl+o browses past
-    conversations, F1 lists every key, ctrl+p opens the command palette, ctrl+q quits.
+    conversations (only this customer's), F1 lists every key, ctrl+p opens the command
+    palette, ctrl+q quits. An agent's reply appears here with the agent's name; while an agent
+    has the conversation the assistant stays quiet.
 
     Example:
 
@@ -83,4 +118,8 @@ def chat(models_dir: Path | None, kb_dir: Path | None, db_path: Path | None) -> 
     """
     from assistant.service import open_service
 
-    run_chat_app(open_service(models_dir, kb_dir, db_path, background=True))
+    run_chat_app(
+        open_service(
+            models_dir, kb_dir, db_path, background=True, customer=customer or default_customer()
+        )
+    )

@@ -100,3 +100,79 @@ def hand_back_cmd(conversation_id, db) -> None:
             raise LogError(f"no conversation {conversation_id!r} in {log.name}.")
         log.hand_back(conversation_id)
     echo(f"conversation {conversation_id} is back with the assistant")
+
+
+def model_labels(models) -> list[str]:
+    """The intent labels of the model directory `models` (its intent/manifest.json)."""
+    from pathlib import Path
+
+    from kb.manifest import read_manifest
+
+    return list(read_manifest(Path(models) / "intent", "intent")["labels"])
+
+
+@log_group.command("correct")
+@click.argument("turn_id", required=False)
+@click.option("--intent", default=None, metavar="LABEL", help="The right intent of the turn.")
+@click.option(
+    "--agent",
+    default=None,
+    metavar="NAME",
+    help="Who corrects (default: $ASSISTANT_AGENT, else your user name).",
+)
+@click.option(
+    "--file",
+    "csv_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="A CSV of corrections with the header turn_id,intent,agent (agent may be empty).",
+)
+@click.option(
+    "--models",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Check every label against this model directory's intent labels.",
+)
+@_db
+@timed
+def correct_cmd(turn_id, intent, agent, csv_file, models, db) -> None:
+    """Correct the intent of a customer's message: stored with the agent's name and time.
+
+    The export (`assistant log export`) prefers a correction over the prediction, so the
+    next training learns it. Give TURN_ID and --intent for one turn (ids are in `tickets
+    show` and `ask --json`), or --file for a batch: all of a file's rows are stored, or,
+    when one is wrong (the message names the file, line and value), none.
+
+    Example:
+
+        assistant log correct 3f2a9c0e... --intent missing_package --agent ana
+
+        assistant log correct --file corrections.csv --models models
+    """
+    import getpass
+    import os
+
+    from assistant.errors import TicketError
+    from assistant.tickets import Tickets, read_corrections
+
+    if csv_file and (turn_id or intent):
+        raise TicketError("give TURN_ID and --intent, or --file CSV, not both.")
+    if not csv_file and not (turn_id and intent):
+        raise TicketError(
+            "give TURN_ID and --intent LABEL (one turn), or --file CSV (columns "
+            "turn_id,intent,agent)."
+        )
+    if not agent:
+        agent = os.environ.get("ASSISTANT_AGENT") or ""
+        try:
+            agent = agent or getpass.getuser()
+        except (OSError, KeyError):  # no user name in this environment
+            agent = ""
+    labels = model_labels(models) if models else None
+    if csv_file:
+        rows, where = read_corrections(csv_file, default_agent=agent)
+    else:
+        rows, where = [(turn_id, intent, agent)], None
+    with _open(db) as log:
+        ids = Tickets(log).correct_many(rows, labels=labels, where=where)
+    echo(f"{len(ids)} correction(s) stored")

@@ -29,8 +29,8 @@ Conversations are customer data, so two rules hold everywhere in this package:
   returns and reports every write that failed (never silently dropped), and an exchange the log
   cannot take is kept in the spool (see docs/reliability.md for the whole contract);
 - nothing secret is written in clear: free text (turn text, reply candidates, citations, reasons,
-  feedback comments, corrected replies, ticket reasons, conversation metadata) is redacted with
-  `assistant.redact.redact`, exactly once, before it reaches the database.
+  feedback comments, corrected replies, ticket reasons, agents' notes, conversation metadata)
+  is redacted with `assistant.redact.redact`, exactly once, before it reaches the database.
 
 The log is the one source of truth for a conversation's state: nothing else keeps it. The
 schema is described in docs/log-schema.md.

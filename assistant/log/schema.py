@@ -30,7 +30,13 @@ TURN_FIELDS = (
     "model_versions",  # {"intent": "...", "ranker": "...", ...}
     "latency_ms",  # time the engine took for this turn
     "cut_chars",  # characters of the message left out (longer than MAX_MESSAGE_CHARS), or None
+    "agent",  # the agent who wrote an "agent" turn (version 3), or None
 )
+
+TICKET_STATUSES = ("open", "closed")
+RESOLUTIONS = ("hand_back", "close")  # how an agent resolved a ticket (version 3)
+CORRECTION_KINDS = ("correct", "confirm")  # an agent changed a prediction, or confirmed it
+
 
 _V1 = [
     """
@@ -115,10 +121,52 @@ def _migrate_2_cut_messages(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE turns ADD COLUMN cut_chars INTEGER")
 
 
+_V3 = [
+    # Who wrote an agent turn: the customer's chat shows the name with the reply.
+    "ALTER TABLE turns ADD COLUMN agent TEXT",
+    # Whose conversation it is: the customer's chat lists only its own (ctrl+o).
+    "ALTER TABLE conversations ADD COLUMN customer TEXT",
+    # The triage console: who has a ticket (claim), a priority an agent set, how it ended.
+    "ALTER TABLE tickets ADD COLUMN assignee TEXT",
+    "ALTER TABLE tickets ADD COLUMN claimed TEXT",
+    "ALTER TABLE tickets ADD COLUMN priority INTEGER",
+    "ALTER TABLE tickets ADD COLUMN priority_by TEXT",
+    "ALTER TABLE tickets ADD COLUMN resolution TEXT CHECK (resolution IN ('hand_back', 'close'))",
+    "ALTER TABLE tickets ADD COLUMN resolved_by TEXT",
+    # Agents rate bot replies too; '' is the customer.
+    "ALTER TABLE feedback ADD COLUMN agent TEXT NOT NULL DEFAULT ''",
+    # A confirmation is stored like a correction (the label an agent vouched for), so the
+    # export learns from both; `kind` tells them apart.
+    "ALTER TABLE corrections ADD COLUMN kind TEXT NOT NULL DEFAULT 'correct' "
+    "CHECK (kind IN ('correct', 'confirm'))",
+    """
+    CREATE TABLE notes (
+        id TEXT PRIMARY KEY,
+        ticket_id TEXT NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+        agent TEXT NOT NULL,
+        text TEXT NOT NULL,
+        time TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX idx_notes_ticket ON notes(ticket_id, time)",
+    # The queue reads open tickets only; without this it scans every ticket ever opened.
+    "CREATE INDEX idx_tickets_status ON tickets(status, created)",
+    "CREATE INDEX idx_conversations_customer ON conversations(customer, started)",
+]
+
+
+def _migrate_3_triage(db: sqlite_utils.Database) -> None:
+    """Version 3: agents' names on turns, ratings and tickets; claims, priorities, resolutions,
+    internal notes, confirmations, and the customer a conversation belongs to."""
+    for sql in _V3:
+        db.execute(sql)
+
+
 # Ordered: MIGRATIONS[i] upgrades a file from version i to version i + 1.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migrate_1_initial,
     _migrate_2_cut_messages,
+    _migrate_3_triage,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -21,7 +21,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,7 +29,7 @@ from typing import Any
 
 import sqlite_utils
 
-from assistant.errors import ConfigError, LogError
+from assistant.errors import ClaimError, ConfigError, LogError, TicketError
 from assistant.log import integrity, schema
 from assistant.log.columns import Redacted, Scrubber, finite, redact_once, to_json
 from assistant.log.ids import new_id, pick_ticket_id, utc_now
@@ -48,23 +48,32 @@ WRITE_METHODS = (
     "write_exchange",
     "add_feedback",
     "add_correction",
+    "add_corrections",
     "open_ticket",
     "hand_back",
     "close_conversation",
+    "claim_ticket",
+    "release_ticket",
+    "add_agent_reply",
+    "resolve_ticket",
+    "set_ticket_priority",
+    "add_note",
 )
+
+AGENT_NAME_CHARS = 64  # the longest agent name stored
 
 _TURN_RECORD_SQL = """
 SELECT t.id, t.role, t.text, t.time, t.source, t.intent, t.confidence,
        (SELECT f.rating FROM feedback f WHERE f.turn_id = t.id
         ORDER BY f.time DESC, f.rowid DESC LIMIT 1) AS rating,
-       t.seq
+       t.seq, t.agent
 FROM turns t
 WHERE t.conversation_id = ?
 """
 
 
 # The keys of each kind of row an `Exchange` holds (checked when one is read back from a spool).
-_CONVERSATION_KEYS = frozenset({"id", "started", "channel", "status", "metadata"})
+_CONVERSATION_KEYS = frozenset({"id", "started", "channel", "status", "metadata", "customer"})
 _TURN_KEYS = frozenset(
     {"id", "conversation_id", "role", "text", "time", "redactions", *schema.TURN_FIELDS}
 )
@@ -132,6 +141,32 @@ def _check_turn(role: str, text: object) -> None:
         raise LogError(f"add_turn: role={role!r} is not one of {', '.join(schema.ROLES)}.")
     if not isinstance(text, str):
         raise LogError(f"add_turn: text must be a str, got {type(text).__name__}.")
+
+
+def check_agent(agent: object) -> str:
+    """An agent's name as stored: one line of visible text, at most `AGENT_NAME_CHARS`.
+
+    Raises TicketError naming the value otherwise (names are shown to customers and agents).
+
+    >>> check_agent("  ana ")
+    'ana'
+    """
+    if not isinstance(agent, str) or not agent.strip():
+        raise TicketError(
+            f"agent={agent!r}: give the agent's name (--agent NAME, or set $ASSISTANT_AGENT)."
+        )
+    name = agent.strip()
+    if len(name) > AGENT_NAME_CHARS or any(ch < " " or ch == "\x7f" for ch in name):
+        raise TicketError(
+            f"agent={name[:AGENT_NAME_CHARS]!r}: an agent's name is one line of at most "
+            f"{AGENT_NAME_CHARS} characters without control characters."
+        )
+    return name
+
+
+def _customer(customer: str | None, config: RedactionConfig) -> str | None:
+    """A customer id as stored (in clear, like a conversation id: so the same checks)."""
+    return None if customer is None else check_conversation_id(customer, config)
 
 
 class _Damaged(Exception):
@@ -432,6 +467,7 @@ class ConversationLog:
         conversation_id: str | None = None,
         started: str | None = None,
         exist_ok: bool = False,
+        customer: str | None = None,
     ) -> str:
         """Start a conversation with status "bot" and return its id.
 
@@ -439,7 +475,8 @@ class ConversationLog:
         chosen by the caller (e.g. `assistant ask --conversation`). A caller's id holding
         personal data or of the wrong form is refused (ids are stored in clear):
         `check_conversation_id`. With `exist_ok`, an id already in the log is left as it is
-        (two processes starting the same conversation at once both succeed).
+        (two processes starting the same conversation at once both succeed). `customer` is
+        whose conversation it is (the chat lists only its customer's conversations).
         """
         cid = (
             check_conversation_id(conversation_id, self.redaction) if conversation_id else new_id()
@@ -450,6 +487,7 @@ class ConversationLog:
             "channel": channel,
             "status": "bot",
             "metadata": to_json(dict(metadata or {}), Scrubber(self.redaction)),
+            "customer": _customer(customer, self.redaction),
         }
         with self._write(f"new_conversation {cid!r}"):
             self.db.table("conversations").insert(row, ignore=exist_ok)
@@ -473,9 +511,14 @@ class ConversationLog:
         model_versions: Mapping[str, str] | None = None,
         latency_ms: float | None = None,
         cut_chars: int | None = None,
+        agent: str | None = None,
     ) -> dict:
         """One turns row: validated, free text redacted once, structures as JSON."""
         _check_turn(role, text)
+        if agent is not None:
+            if role != "agent":
+                raise LogError(f"add_turn: agent={agent!r} is set on a {role!r} turn.")
+            agent = check_agent(agent)
         scrub = Scrubber(self.redaction)
         row = {
             "id": turn_id or new_id(),
@@ -493,6 +536,7 @@ class ConversationLog:
             "model_versions": to_json(model_versions),
             "latency_ms": finite(latency_ms),
             "cut_chars": int(cut_chars) if cut_chars else None,
+            "agent": agent,
         }
         row["redactions"] = json.dumps(scrub.found())
         return row
@@ -523,6 +567,7 @@ class ConversationLog:
         model_versions: Mapping[str, str] | None = None,
         latency_ms: float | None = None,
         cut_chars: int | None = None,
+        agent: str | None = None,
     ) -> str:
         """Append a turn to a conversation and return its id.
 
@@ -530,7 +575,8 @@ class ConversationLog:
         disk (unless it is already `Redacted`), and so are `reason` and the strings inside
         `candidates` and `citations`; the kinds found are stored in `redactions`. The other
         fields are the columns of the same name (see `TURN_FIELDS` and docs/log-schema.md);
-        `turn_id` and `time` use a pre-generated id and timestamp.
+        `turn_id` and `time` use a pre-generated id and timestamp; `agent` names who wrote an
+        "agent" turn (the customer's chat shows it).
 
         Convention: put intent/confidence/top_intents on the customer turn (what the message
         means) and source/reason/candidates/citations on the assistant turn (how it was answered).
@@ -551,6 +597,7 @@ class ConversationLog:
             model_versions=model_versions,
             latency_ms=latency_ms,
             cut_chars=cut_chars,
+            agent=agent,
         )
         with self._write(
             f"add_turn to conversation {conversation_id!r}",
@@ -570,6 +617,7 @@ class ConversationLog:
         time: str | None = None,
         channel: str | None = None,
         cut_chars: int | None = None,
+        customer: str | None = None,
     ) -> Exchange:
         """The rows of one exchange, redacted, with every id and time chosen (nothing written).
 
@@ -582,7 +630,8 @@ class ConversationLog:
           conversation's status to "human";
         - the assistant turn when `reply.turn_id` is set (a muted reply has none): `reply.reply`
           with its source, reason, candidates, citations and latency, and `model_versions`;
-        - with a `channel`, the conversation itself, started by this exchange if it is new.
+        - with a `channel`, the conversation itself, started by this exchange if it is new,
+          belonging to `customer` when given.
         """
         time = time or utc_now()
         conversation = None
@@ -593,6 +642,7 @@ class ConversationLog:
                 "channel": channel,
                 "status": "bot",
                 "metadata": "{}",
+                "customer": _customer(customer, self.redaction),
             }
         customer = None
         if message is not None:
@@ -674,6 +724,7 @@ class ConversationLog:
         time: str | None = None,
         channel: str | None = None,
         cut_chars: int | None = None,
+        customer: str | None = None,
     ) -> str | None:
         """Store one exchange in one transaction: the customer's message, a ticket, the reply.
 
@@ -689,6 +740,7 @@ class ConversationLog:
             time=time,
             channel=channel,
             cut_chars=cut_chars,
+            customer=customer,
         )
         self.write_exchange(exchange)
         return None if exchange.customer is None else exchange.customer["id"]
@@ -701,10 +753,14 @@ class ConversationLog:
         *,
         feedback_id: str | None = None,
         time: str | None = None,
+        agent: str = "",
     ) -> str:
-        """Rate a turn +1 (good) or -1 (bad); the latest rating of a turn counts. Returns its id."""
+        """Rate a turn +1 (good) or -1 (bad); the latest rating of a turn counts. Returns its id.
+
+        `agent` is the agent who rated it ("" for the customer)."""
         if isinstance(rating, bool) or rating not in (1, -1):
             raise LogError(f"add_feedback: rating={rating!r}; use 1 (good) or -1 (bad).")
+        agent = check_agent(agent) if agent else ""
         fid = feedback_id or new_id()
         row = {
             "id": fid,
@@ -712,6 +768,7 @@ class ConversationLog:
             "rating": int(rating),
             "comment": Scrubber(self.redaction)(comment or ""),
             "time": time or utc_now(),
+            "agent": agent,
         }
         with self._write(f"add_feedback on turn {turn_id!r}", " Is the turn id right?"):
             self.db.table("feedback").insert(row)
@@ -726,14 +783,21 @@ class ConversationLog:
         *,
         correction_id: str | None = None,
         time: str | None = None,
+        kind: str = "correct",
     ) -> str:
         """Record an agent's correction of a turn's intent and/or reply. Returns its id.
 
         Correct the intent on the customer turn (or on the assistant turn answering it) and the
         reply on the assistant turn; the latest correction of each kind wins in the export.
+        `kind="confirm"` records that the agent confirmed the predicted intent (given as
+        `corrected_intent`): the export learns from it the same way.
         """
         if corrected_intent is None and corrected_reply is None:
             raise LogError("add_correction: give corrected_intent, corrected_reply or both.")
+        if kind not in schema.CORRECTION_KINDS:
+            raise LogError(
+                f"add_correction: kind={kind!r}; use one of {', '.join(schema.CORRECTION_KINDS)}."
+            )
         xid = correction_id or new_id()
         row = {
             "id": xid,
@@ -744,10 +808,41 @@ class ConversationLog:
             ),
             "agent": agent or "",
             "time": time or utc_now(),
+            "kind": kind,
         }
         with self._write(f"add_correction on turn {turn_id!r}", " Is the turn id right?"):
             self.db.table("corrections").insert(row)
         return xid
+
+    def add_corrections(self, corrections: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Record several intent corrections or confirmations in one transaction: all or none.
+
+        Each mapping has `turn_id`, `corrected_intent`, `agent` and optionally `kind`
+        ("correct" or "confirm") and `time`. Returns their ids, in order.
+        """
+        rows = []
+        for c in corrections:
+            kind = c.get("kind", "correct")
+            if kind not in schema.CORRECTION_KINDS or not c.get("corrected_intent"):
+                raise LogError(
+                    f"add_corrections: turn {c.get('turn_id')!r}: give a corrected_intent and a "
+                    f"kind from {', '.join(schema.CORRECTION_KINDS)}."
+                )
+            rows.append(
+                {
+                    "id": new_id(),
+                    "turn_id": c["turn_id"],
+                    "corrected_intent": c["corrected_intent"],
+                    "corrected_reply": None,
+                    "agent": check_agent(c["agent"]),
+                    "time": c.get("time") or utc_now(),
+                    "kind": kind,
+                }
+            )
+        with self._write(f"add_corrections ({len(rows)})", " Are the turn ids right?"):
+            if rows:
+                self.db.table("corrections").insert_all(rows)
+        return [row["id"] for row in rows]
 
     def _insert_ticket(self, conversation_id: str, ticket_id: str, reason: str, time: str) -> None:
         """Insert an open ticket and set the conversation's status to "human" (in a transaction)."""
@@ -805,6 +900,180 @@ class ConversationLog:
         """Finish a conversation: close its open tickets and set status "closed"."""
         self._set_status("close_conversation", conversation_id, "closed", time)
 
+    # -- tickets (the agent's side; assistant.tickets reads them) --------------------------------
+
+    def _open_ticket_row(self, ticket_id: str, action: str) -> dict:
+        """The ticket's row inside a write; TicketError when it is missing or closed."""
+        rows = list(
+            self.db.query(
+                "SELECT id, conversation_id, status, assignee, resolution, resolved_by, closed "
+                "FROM tickets WHERE id = ?",
+                [ticket_id],
+            )
+        )
+        if not rows:
+            raise TicketError(
+                f"{action}: no ticket {ticket_id!r} in {self.name}. `assistant tickets list` "
+                "shows the open ones."
+            )
+        row = rows[0]
+        if row["status"] != "open":
+            how = {"hand_back": "handed back to the bot", "close": "closed"}.get(
+                row["resolution"] or "", "closed"
+            )
+            by = f" by {row['resolved_by']}" if row["resolved_by"] else ""
+            raise TicketError(
+                f"{action}: ticket {ticket_id} was already resolved ({how}{by} at {row['closed']})."
+            )
+        return row
+
+    def _take(
+        self, row: dict, agent: str, action: str, force: bool = False, time: str | None = None
+    ) -> None:
+        """Give the open ticket `row` to `agent` unless another agent has it (inside a write)."""
+        holder = row["assignee"]
+        if holder and holder != agent and not force:
+            raise ClaimError(
+                f"{action}: ticket {row['id']} is claimed by {holder}. Ask {holder} to release "
+                "it, or take it over with --force.",
+                holder,
+            )
+        if holder != agent:
+            self.db.execute(
+                "UPDATE tickets SET assignee = ?, claimed = ? WHERE id = ?",
+                [agent, time or utc_now(), row["id"]],
+            )
+
+    def claim_ticket(
+        self, ticket_id: str, agent: str, *, force: bool = False, time: str | None = None
+    ) -> str | None:
+        """Give an open ticket to `agent`, atomically; returns who had it before (or None).
+
+        The check and the update are one write transaction (BEGIN IMMEDIATE holds SQLite's
+        write lock across processes), so of two agents claiming at once exactly one wins; the
+        other gets ClaimError naming the winner. Claiming a ticket one holds already changes
+        nothing; `force` takes it over from another agent.
+        """
+        agent = check_agent(agent)
+        with self._write(f"claim_ticket {ticket_id!r}"):
+            row = self._open_ticket_row(ticket_id, "claim")
+            self._take(row, agent, "claim", force, time)
+        return row["assignee"]
+
+    def release_ticket(self, ticket_id: str, agent: str) -> None:
+        """Put an open ticket `agent` holds back in the queue, unassigned."""
+        agent = check_agent(agent)
+        with self._write(f"release_ticket {ticket_id!r}"):
+            row = self._open_ticket_row(ticket_id, "release")
+            if row["assignee"] not in (None, agent):
+                raise ClaimError(
+                    f"release: ticket {ticket_id} is claimed by {row['assignee']}, not {agent}.",
+                    row["assignee"],
+                )
+            self.db.execute(
+                "UPDATE tickets SET assignee = NULL, claimed = NULL WHERE id = ?", [ticket_id]
+            )
+
+    def add_agent_reply(
+        self,
+        ticket_id: str,
+        agent: str,
+        text: str,
+        *,
+        turn_id: str | None = None,
+        time: str | None = None,
+    ) -> str:
+        """An agent's reply to the customer of an open ticket; returns the turn id.
+
+        Stored as an "agent" turn with the agent's name (the customer's open chat shows it).
+        An unassigned ticket is claimed by the replying agent in the same transaction; a
+        ticket another agent has raises ClaimError naming them.
+        """
+        agent = check_agent(agent)
+        if not isinstance(text, str) or not text.strip():
+            raise TicketError("reply: the reply is empty; write what the customer should read.")
+        with self._write(f"add_agent_reply to ticket {ticket_id!r}"):
+            ticket = self._open_ticket_row(ticket_id, "reply")
+            self._take(ticket, agent, "reply", time=time)
+            row = self._turn_row(
+                ticket["conversation_id"], "agent", text, turn_id=turn_id, time=time, agent=agent
+            )
+            self._insert_turn(row)
+        return row["id"]
+
+    def resolve_ticket(
+        self, ticket_id: str, resolution: str, agent: str = "", *, time: str | None = None
+    ) -> str:
+        """Close an open ticket; returns its conversation id.
+
+        `resolution` "hand_back" gives the conversation back to the bot (status "bot"),
+        "close" ends it (status "closed"). Other open tickets of the conversation close too.
+        """
+        if resolution not in schema.RESOLUTIONS:
+            raise TicketError(
+                f"resolve: resolution={resolution!r}; use one of {', '.join(schema.RESOLUTIONS)}."
+            )
+        agent = check_agent(agent) if agent else ""
+        when = time or utc_now()
+        with self._write(f"resolve_ticket {ticket_id!r}"):
+            row = self._open_ticket_row(ticket_id, "resolve")
+            cid = row["conversation_id"]
+            self.db.execute(
+                "UPDATE tickets SET status = 'closed', closed = ?, resolution = ?, "
+                "resolved_by = ? WHERE conversation_id = ? AND status = 'open'",
+                [when, resolution, agent or None, cid],
+            )
+            status = "bot" if resolution == "hand_back" else "closed"
+            self.db.execute("UPDATE conversations SET status = ? WHERE id = ?", [status, cid])
+        return cid
+
+    def set_ticket_priority(
+        self, ticket_id: str, priority: int | None, agent: str, *, lowest: int = 1, highest: int = 5
+    ) -> None:
+        """Set an open ticket's priority by hand (`None`: back to the priority rules)."""
+        agent = check_agent(agent)
+        if priority is not None and (
+            isinstance(priority, bool)
+            or not isinstance(priority, int)
+            or not lowest <= priority <= highest
+        ):
+            raise TicketError(
+                f"priority={priority!r}: give a whole number from {lowest} (low) to {highest} "
+                "(most urgent), or none to use the priority rules again."
+            )
+        with self._write(f"set_ticket_priority {ticket_id!r}"):
+            self._open_ticket_row(ticket_id, "set priority")
+            self.db.execute(
+                "UPDATE tickets SET priority = ?, priority_by = ? WHERE id = ?",
+                [priority, None if priority is None else agent, ticket_id],
+            )
+
+    def add_note(
+        self,
+        ticket_id: str,
+        agent: str,
+        text: str,
+        *,
+        note_id: str | None = None,
+        time: str | None = None,
+    ) -> str:
+        """An internal note on a ticket (any status): for agents only, never a turn, so never
+        shown to the customer nor exported as a reply. Returns its id."""
+        agent = check_agent(agent)
+        if not isinstance(text, str) or not text.strip():
+            raise TicketError("note: the note is empty.")
+        nid = note_id or new_id()
+        row = {
+            "id": nid,
+            "ticket_id": ticket_id,
+            "agent": agent,
+            "text": Scrubber(self.redaction)(text),
+            "time": time or utc_now(),
+        }
+        with self._write(f"add_note on ticket {ticket_id!r}", " Is the ticket id right?"):
+            self.db.table("notes").insert(row)
+        return nid
+
     # -- reads ----------------------------------------------------------------------------------
 
     def status(self, conversation_id: str) -> str | None:
@@ -814,6 +1083,11 @@ class ConversationLog:
         """
         rows = self._rows("SELECT status FROM conversations WHERE id = ?", (conversation_id,))
         return rows[0]["status"] if rows else None
+
+    def customer_of(self, conversation_id: str) -> str | None:
+        """The customer a conversation belongs to (None: no such conversation, or none set)."""
+        rows = self._rows("SELECT customer FROM conversations WHERE id = ?", (conversation_id,))
+        return rows[0]["customer"] if rows else None
 
     def recent_turns(self, conversation_id: str, n: int) -> list[TurnRecord]:
         """The last `n` turns of a conversation, oldest first, with their latest rating."""
@@ -848,19 +1122,27 @@ class ConversationLog:
                 self.transcript(conversation_id, after_seq),
             )
 
-    def conversations(self, limit: int = 50) -> list[ConversationSummary]:
-        """The `limit` most recently started conversations, newest first."""
+    def conversations(
+        self, limit: int = 50, customer: str | None = None
+    ) -> list[ConversationSummary]:
+        """The `limit` most recently started conversations, newest first.
+
+        With `customer`, only that customer's conversations (what the customer's chat lists).
+        """
+        where = "" if customer is None else "WHERE c.customer = ?"
+        params = (int(limit),) if customer is None else (customer, int(limit))
         rows = self._rows(
-            """
+            f"""
             SELECT c.id, c.started, c.status,
                    (SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id) AS n_turns,
                    (SELECT t.text FROM turns t WHERE t.conversation_id = c.id
                     AND t.role = 'customer' ORDER BY t.seq LIMIT 1) AS preview
             FROM conversations c
+            {where}
             ORDER BY c.started DESC, c.rowid DESC
             LIMIT ?
             """,
-            (int(limit),),
+            params,
         )
         return [
             ConversationSummary(

@@ -161,11 +161,13 @@ class CustomerMessage(Static):
 
 
 class AgentMessage(Static):
-    """A message a human agent wrote (read from the log)."""
+    """A message a human agent wrote (read from the log), titled with the agent's name."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, agent: str | None = None) -> None:
         super().__init__(plain(text), markup=False, classes="message agent")
-        self.border_title = "Agent"
+        # The name is stored text too: one inert line, and the title is plain Content.
+        name = one_line(agent or "", 40)
+        self.border_title = plain(f"Agent · {name}" if name else "Agent", multiline=False)
 
 
 class NoteMessage(Static):
@@ -703,7 +705,7 @@ class ChatApp(SafeApp[None]):
             if turn.role == "customer":
                 self._add(CustomerMessage(turn.text))
             elif turn.role == "agent":
-                self._add(AgentMessage(turn.text))
+                self._add(AgentMessage(turn.text, turn.agent))
             else:
                 message = AssistantMessage(
                     turn.text, reply_caption(turn.source), source=turn.source, rating=turn.rating
@@ -751,7 +753,7 @@ class ChatApp(SafeApp[None]):
             if turn.seq <= self._seen_seq:
                 continue
             if turn.role == "agent":  # customer and bot turns of this chat are already shown
-                self._add(AgentMessage(turn.text))
+                self._add(AgentMessage(turn.text, turn.agent))
             self._seen(turn.seq)
         before = self.status
         if view.status is not None and view.status != before:

@@ -1,0 +1,111 @@
+"""Help for an agent answering a ticket: suggested replies and knowledge-base passages.
+
+The same models the bot uses, asked differently: the ranker scores the **whole** response bank
+against the conversation so far (agent-only entries included: an agent may send what the bot
+may not), placeholders are filled from what the customer said, and the knowledge base is
+searched for the customer's latest message. Nothing is sent: the agent picks and edits.
+
+    engine = DialogueEngine.load("models", "kb")
+    found = assist(engine, tickets.show("T-12345").history())
+    found.suggestions[0].text, found.passages[0].heading
+
+Without an engine (no models given) `assist(None, ...)` returns empty lists and says why in
+`note`, so a console or `tickets show` works without models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from assistant.placeholders import extract_slots, fill
+from assistant.reply import Citation
+
+N_SUGGESTIONS = 5  # suggested replies shown to an agent
+N_PASSAGES = 3  # knowledge-base passages shown to an agent
+NO_MODELS = "no models loaded (pass --models DIR): no suggestions or passages"
+
+
+@dataclass
+class Suggestion:
+    """A reply from the bank for the agent to edit; `score` is the ranker's cosine."""
+
+    text: str  # placeholders filled from the conversation where known
+    score: float
+    agent_only: bool = False  # a bank entry only agents may send (never the bot)
+
+    def to_json(self) -> dict:
+        """The `tickets show --json` suggestion object: {"text", "score", "agent_only"}."""
+        return {"text": self.text, "score": round(self.score, 4), "agent_only": self.agent_only}
+
+
+@dataclass
+class Assist:
+    """What the models suggest for a conversation."""
+
+    suggestions: list[Suggestion] = field(default_factory=list)
+    passages: list[Citation] = field(default_factory=list)
+    note: str = ""  # why a list is empty, when it is
+
+    def passages_json(self) -> list[dict]:
+        """The `tickets show --json` passages: {"article_id", "title", "section", "text",
+        "score"}."""
+        return [
+            {
+                "article_id": p.article_id,
+                "title": p.title,
+                "section": p.section,
+                "text": p.text,
+                "score": round(p.score, 4),
+            }
+            for p in self.passages
+        ]
+
+
+def assist(
+    engine,
+    history: Sequence[tuple[str, str]],
+    *,
+    k: int = N_SUGGESTIONS,
+    kb_k: int = N_PASSAGES,
+) -> Assist:
+    """Suggested replies and KB passages for a conversation (`history`: (role, text) turns,
+    oldest first, as `TicketDetail.history()` gives them).
+
+    `engine` is a loaded `DialogueEngine`, or None (then nothing is suggested and `note` says
+    so). The context may end with any turn (an agent's reply too): it is the conversation
+    as the agent sees it, not the bot's "last message" view.
+    """
+    if engine is None:
+        return Assist(note=NO_MODELS)
+    turns = [(role, text) for role, text in history if text]
+    customer = [text for role, text in turns if role == "customer"]
+    if not customer:
+        return Assist(note="the customer has not written anything yet")
+    ranker = engine.ranker
+    ctx_emb = ranker.encode_contexts([ranker.context_text(turns)])[0]
+    slots = extract_slots(customer)
+    suggestions: list[Suggestion] = []
+    seen: set[str] = set()
+    # A few more than shown: different templates can fill to the same text.
+    for i, score in engine.bank.top(ctx_emb, k * 2):
+        entry = engine.bank.entries[i]
+        text = fill(entry.text, slots)
+        if text in seen:
+            continue
+        seen.add(text)
+        agent_only = bool(getattr(entry, "agent_only", False))  # set by curated banks
+        suggestions.append(Suggestion(text, float(score), agent_only))
+        if len(suggestions) == k:
+            break
+    passages: list[Citation] = []
+    kb = getattr(engine, "kb", None)
+    if kb is not None and kb_k > 0:
+        # As the engine does (DialogueEngine._retrieve): when the KB shares the ranker's
+        # encoder the context vector is the dense query, else the latest message alone.
+        if getattr(engine, "_kb_shares_ranker", False):
+            passages = kb.search_embedding(ranker.dense_part(ctx_emb), k=kb_k, text=customer[-1])
+        else:
+            passages = kb.search(customer[-1], k=kb_k)
+    note = "" if kb is not None else "no knowledge base loaded (pass --kb DIR): no passages"
+    return Assist(suggestions, list(passages)[:kb_k], note)
