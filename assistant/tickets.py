@@ -204,6 +204,7 @@ class Tickets:
         if self._watcher is not None:
             self._watcher.close()
             self._watcher = None
+            self._rows.clear()  # a new watcher counts from 0 again: nothing cached matches it
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -575,6 +576,14 @@ WHERE source IN ('clarify', 'oos') OR intent = 'oos' OR confidence < ? OR rating
 ORDER BY time DESC
 LIMIT ?
 """
+
+
+def model_labels(models_dir: str | Path) -> list[str]:
+    """The intent labels of a model directory (`models_dir/intent/manifest.json`), without
+    loading the model: what a correction may be (ModelError naming the file otherwise)."""
+    from kb.manifest import read_manifest
+
+    return list(read_manifest(Path(models_dir) / "intent", "intent")["labels"])
 
 
 # -- batch corrections from a file -----------------------------------------------------------

@@ -102,15 +102,6 @@ def hand_back_cmd(conversation_id, db) -> None:
     echo(f"conversation {conversation_id} is back with the assistant")
 
 
-def model_labels(models) -> list[str]:
-    """The intent labels of the model directory `models` (its intent/manifest.json)."""
-    from pathlib import Path
-
-    from kb.manifest import read_manifest
-
-    return list(read_manifest(Path(models) / "intent", "intent")["labels"])
-
-
 @log_group.command("correct")
 @click.argument("turn_id", required=False)
 @click.option("--intent", default=None, metavar="LABEL", help="The right intent of the turn.")
@@ -153,7 +144,7 @@ def correct_cmd(turn_id, intent, agent, csv_file, models, db) -> None:
     import os
 
     from assistant.errors import TicketError
-    from assistant.tickets import Tickets, read_corrections
+    from assistant.tickets import Tickets, model_labels, read_corrections
 
     if csv_file and (turn_id or intent):
         raise TicketError("give TURN_ID and --intent, or --file CSV, not both.")

@@ -91,7 +91,12 @@ def tickets_group() -> None:
     show_default=True,
     help="open, mine (open and claimed by --agent), closed or all.",
 )
-@_agent_option(required=False)
+@click.option(
+    "--agent",
+    default=None,
+    metavar="NAME",
+    help=f"Only this agent's tickets (--status mine: default ${AGENT_ENV}).",
+)
 @_db
 @click.option("--json", "as_json", is_flag=True, help='Print {"tickets": [...]}.')
 @timed
@@ -108,6 +113,8 @@ def list_cmd(status, agent, db, as_json) -> None:
     """
     from assistant.untrusted import one_line
 
+    if status == "mine" and not agent:
+        agent = os.environ.get(AGENT_ENV) or None
     with open_tickets(db) as tickets:
         found = tickets.list(status, agent)
     if as_json:
