@@ -6,7 +6,8 @@ may not), placeholders are filled from what the customer said, and the knowledge
 searched for the customer's latest message. Nothing is sent: the agent picks and edits.
 
     engine = DialogueEngine.load("models", "kb")
-    found = assist(engine, tickets.show("T-12345").history())
+    detail = tickets.show("T-12345")
+    found = assist(engine, detail.context(), slots=detail.slots())
     found.suggestions[0].text, found.passages[0].heading
 
 Without an engine (no models given) `assist(None, ...)` returns empty lists and says why in
@@ -15,7 +16,8 @@ Without an engine (no models given) `assist(None, ...)` returns empty lists and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from assistant.placeholders import extract_slots, fill
@@ -62,15 +64,23 @@ class Assist:
         ]
 
 
+def _same_reply(text: str) -> str:
+    """What two suggestions that differ only in numbers ("within 3 minutes" / "5 minutes")
+    or spacing share: one of them is enough."""
+    return re.sub(r"\s+", " ", re.sub(r"\d+", "#", text)).strip().lower()
+
+
 def assist(
     engine,
     history: Sequence[tuple[str, str]],
     *,
+    slots: Mapping[str, str] | None = None,
     k: int = N_SUGGESTIONS,
     kb_k: int = N_PASSAGES,
 ) -> Assist:
     """Suggested replies and KB passages for a conversation (`history`: (role, text) turns,
-    oldest first, as `TicketDetail.history()` gives them).
+    oldest first, as `TicketDetail.context()` gives them); `slots` adds values the
+    conversation does not hold (`TicketDetail.slots()`: the ticket number).
 
     `engine` is a loaded `DialogueEngine`, or None (then nothing is suggested and `note` says
     so). The context may end with any turn (an agent's reply too): it is the conversation
@@ -84,16 +94,16 @@ def assist(
         return Assist(note="the customer has not written anything yet")
     ranker = engine.ranker
     ctx_emb = ranker.encode_contexts([ranker.context_text(turns)])[0]
-    slots = extract_slots(customer)
+    filled = {**(slots or {}), **extract_slots(customer)}
     suggestions: list[Suggestion] = []
     seen: set[str] = set()
-    # A few more than shown: different templates can fill to the same text.
-    for i, score in engine.bank.top(ctx_emb, k * 2):
+    # More than shown: banks hold many variants of one reply, and they fill to the same text.
+    for i, score in engine.bank.top(ctx_emb, k * 8):
         entry = engine.bank.entries[i]
-        text = fill(entry.text, slots)
-        if text in seen:
+        text = fill(entry.text, filled)
+        if _same_reply(text) in seen:
             continue
-        seen.add(text)
+        seen.add(_same_reply(text))
         agent_only = bool(getattr(entry, "agent_only", False))  # set by curated banks
         suggestions.append(Suggestion(text, float(score), agent_only))
         if len(suggestions) == k:

@@ -21,6 +21,7 @@ ticket's priority by hand; the reason then says who did (`assistant.tickets`).
     frustration_cues = ["ridiculous"]
     urgency_boost = 1
     frustration_boost = 1
+    generic_intents = ["human_agent", "greeting"]   # not what a ticket is about
     [intents]                              # merged over the defaults
     payment_failed = 3
     plan_pricing = 1
@@ -125,6 +126,9 @@ class PriorityRules:
     urgency_boost: int = 1  # added when the customer's words hold an urgency cue
     frustration_cues: tuple[str, ...] = FRUSTRATION_CUES  # likewise, for frustration
     frustration_boost: int = 1  # added when they hold a frustration cue (or shouting)
+    # Intents that say nothing about what the customer needs: a ticket takes the intent of the
+    # latest message with another one, when there is such a message.
+    generic_intents: tuple[str, ...] = ("human_agent", "greeting", "thanks_goodbye", "oos")
     wait_minutes: tuple[float, ...] = (10.0, 30.0)  # +1 for each of these waited past
     sla_minutes: float = 15.0  # first-response target; a longer wait is a breach
 
@@ -132,6 +136,7 @@ class PriorityRules:
         self.intents = dict(self.intents)
         self.urgency_cues = tuple(self.urgency_cues)
         self.frustration_cues = tuple(self.frustration_cues)
+        self.generic_intents = tuple(self.generic_intents)
         self.wait_minutes = tuple(sorted(float(m) for m in self.wait_minutes))
         _check_level("default", self.default)
         for name, value in self.intents.items():

@@ -60,7 +60,7 @@ class Ticket:
     status: str  # "open" | "closed"
     priority: int  # 1 (low) .. 5 (critical)
     priority_reason: str  # why, e.g. 'payment_failed: high (3) · urgency "asap" +1'
-    intent: str | None  # predicted intent of the customer's latest message that has one
+    intent: str | None  # predicted intent of the latest message that says what it is about
     confidence: float | None  # its probability
     assignee: str | None  # the agent who claimed it (None: unassigned)
     created: str  # when it was opened (ISO-8601 UTC)
@@ -123,6 +123,20 @@ class TicketDetail:
     def history(self) -> list[tuple[str, str]]:
         """The (role, text) turns the customer saw, oldest first (what the engine reads)."""
         return [(t.role, t.text) for t in self.transcript if t.text and t.source != "muted"]
+
+    def context(self) -> list[tuple[str, str]]:
+        """The conversation as an agent continues it (what suggestions are ranked for): the
+        history without the bot's handoff notices, which would make the ranker suggest more
+        of them."""
+        return [
+            (t.role, t.text)
+            for t in self.transcript
+            if t.text and t.source not in ("muted", "handoff")
+        ]
+
+    def slots(self) -> dict[str, str]:
+        """Slot values the ticket itself knows (its number), for filling suggestions."""
+        return {"ticket_number": self.ticket.id}
 
 
 @dataclass
@@ -488,6 +502,7 @@ class Tickets:
 
     def _facts_of(self, row: dict, turns: list[dict]) -> _Facts:
         intent = confidence = None
+        topic = None  # the latest (intent, confidence) that is not a generic one
         last_text = ""
         customer_texts = []
         waiting_since: str | None = row["created"]
@@ -497,12 +512,16 @@ class Tickets:
                 customer_texts.append(turn["text"])
                 if turn["intent"] is not None:
                     intent, confidence = turn["intent"], turn["confidence"]
+                    if intent not in self.rules.generic_intents:
+                        topic = (intent, confidence)
             if turn["time"] < row["created"]:
                 continue
             if turn["role"] == "agent":
                 waiting_since = None
             elif turn["role"] == "customer" and waiting_since is None:
                 waiting_since = turn["time"]
+        if topic is not None:
+            intent, confidence = topic
         return _Facts(
             last_seq=row["last_seq"] or 0,
             intent=intent,

@@ -545,3 +545,42 @@ def test_assist_without_models_says_so():
     found = assist(None, [("customer", "hi")])
     assert (found.suggestions, found.passages, found.note) == ([], [], NO_MODELS)
     assert assist(_Engine(), [("customer", "hi")]).note.startswith("no knowledge base")
+
+
+def test_the_ticket_is_about_the_latest_message_that_says_what_it_is_about(log, tickets):
+    cid = log.new_conversation(started=at(0))
+    log.add_turn(
+        cid, "customer", "my card was declined", intent="payment_failed", confidence=0.8, time=at(0)
+    )
+    log.add_turn(
+        cid, "customer", "get me a human", intent="human_agent", confidence=0.9, time=at(1)
+    )
+    log.open_ticket(cid, "customer asked for a human", time=at(1))
+    (ticket,) = tickets.list(now=now(2))
+    assert (ticket.intent, ticket.confidence, ticket.priority) == ("payment_failed", 0.8, 3)
+    only = log.new_conversation(started=at(0))
+    log.add_turn(only, "customer", "human please", intent="human_agent", confidence=0.9, time=at(0))
+    log.open_ticket(only, "customer asked for a human", time=at(0))
+    assert "human_agent" in [t.intent for t in tickets.list(now=now(2))]
+
+
+def test_suggestions_skip_the_handoff_notice_know_the_ticket_and_drop_near_duplicates(log, tickets):
+    cid, tid = handoff(log, "hi I'm Sam, NH-48213 is late", minute=0)
+    log.add_turn(cid, "assistant", "Handing you to a person.", source="handoff", time=at(0))
+    detail = tickets.show(tid)
+    assert detail.context() == [("customer", "hi I'm Sam, NH-48213 is late")]
+    assert detail.slots() == {"ticket_number": tid}
+    engine = _Engine()
+    engine.bank = ResponseBank(
+        [
+            BankEntry("Ticket {ticket_number} is with our team, {name}: 3 days.", 1, {}),
+            BankEntry("Ticket {ticket_number} is with our team, {name}: 5 days.", 1, {}),
+            BankEntry("Anything else?", 1, {}),
+        ],
+        np.array([[0.9, 0.436], [0.89, 0.456], [0.1, 0.995]], dtype=np.float32),
+    )
+    found = assist(engine, detail.context(), slots=detail.slots())
+    assert [s.text for s in found.suggestions] == [
+        f"Ticket {tid} is with our team, Sam: 3 days.",
+        "Anything else?",
+    ]

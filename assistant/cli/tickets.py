@@ -181,7 +181,7 @@ def show_cmd(ticket_id, db, models, kb_dir, as_json) -> None:
     with open_tickets(db) as tickets:
         detail = tickets.show(ticket_id)
     engine = _load_engine(models, kb_dir)
-    helped = assist(engine, detail.history())
+    helped = assist(engine, detail.context(), slots=detail.slots())
     if helped.note and engine is not None:
         echo(f"assistant: {helped.note}", err=True)
     if as_json:
@@ -208,11 +208,11 @@ def show_cmd(ticket_id, db, models, kb_dir, as_json) -> None:
             who = f"agent {turn.agent}"
         extra = ""
         if turn.intent:
-            extra = f"  [{turn.intent} {turn.confidence or 0:.2f}"
+            extra = f" [{turn.intent} {turn.confidence or 0:.2f}"
             extra += f" → {turn.corrected_intent}]" if turn.corrected_intent else "]"
         if turn.source:
-            extra += f"  [{turn.source}]"
-        echo(f"{turn.time[11:19]} {one_line(who, 20):>14}: {turn.text}{one_line(extra)}")
+            extra += f" [{turn.source}]"
+        echo(f"{turn.time[11:19]} {one_line(who, 20):>14}: {turn.text} {one_line(extra)}")
         echo(f"{'':>23}turn {turn.turn_id}")
     if detail.notes:
         echo("\ninternal notes (agents only):")
