@@ -59,15 +59,20 @@ class DialogueEngine:
 
     @classmethod
     def load(cls, models_dir, kb_dir=None, config: EngineConfig | None = None) -> DialogueEngine:
-        """Load `models_dir/intent`, `models_dir/ranker` and optionally a KB index."""
+        """Load `models_dir/intent`, `models_dir/ranker` and optionally a KB index.
+
+        `models_dir` may hold versions: then the current one is loaded (`assistant.versions`).
+        """
         from pathlib import Path
 
         from assistant.bank import ResponseBank
         from assistant.intent import IntentClassifier
         from assistant.ranker import ResponseRanker
+        from assistant.versions import resolve_models
         from kb.encoder import resolve_backend
 
-        models = Path(models_dir).expanduser()
+        resolved = resolve_models(models_dir)  # a versioned directory: its current version
+        models = resolved.path
         # On the onnx backend the two models load side by side: checksums (hashlib) and ONNX
         # Runtime's session set-up release the GIL, so on two cores this takes the time of the
         # slower one. Not on torch: transformers' lazy imports are not safe from two threads.
@@ -85,11 +90,15 @@ class DialogueEngine:
 
             kb_dir = Path(kb_dir).expanduser()
             kb = KnowledgeBase.load(kb_dir, model_path=_kb_model(kb_dir, ranker))
-        return cls(intent, ranker, bank, kb, config)
+        engine = cls(intent, ranker, bank, kb, config)
+        engine.model_version = resolved.version
+        return engine
 
     @property
     def versions(self) -> dict[str, str]:
         v = {"intent": self.intent.version, "ranker": self.ranker.version}
+        if getattr(self, "model_version", None):  # the models directory's version id
+            v["version"] = self.model_version
         if self.kb is not None:
             v["kb"] = str(getattr(self.kb, "built_at", "") or getattr(self.kb, "path", ""))
         return v

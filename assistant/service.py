@@ -122,13 +122,31 @@ class AssistantService:
         self._watcher: LogWatcher | None = None  # made by the first wait_for_change
         self._watcher_lock = threading.Lock()
         self._closed = False
+        self._follower: _ModelFollower | None = None  # set by `follow_models`
 
     @property
     def engine(self):
-        """The dialogue engine (waits for it while it is loading in the background)."""
+        """The dialogue engine (waits for it while it is loading in the background). A newly
+        promoted version, once loaded (`follow_models`), replaces it here: callers take the
+        engine once per turn, so a turn is answered by one version."""
+        follower = getattr(self, "_follower", None)
+        if follower is not None:
+            fresh = follower.take()
+            if fresh is not None:
+                self._engine = fresh
+                self._notice(f"Now answering with model version {fresh.model_version}.")
         if isinstance(self._engine, Future):
             self._engine = self._engine.result()
         return self._engine
+
+    def follow_models(self, models_dir: str | Path, load: Callable, interval: float = 1.0) -> None:
+        """Follow the models directory's current version (`assistant models promote`,
+        `rollback`, `retrain`): a switched pointer is noticed within `interval` seconds, the
+        new version loads in a background thread, and the next turn is answered with it. The
+        conversation goes on: its state is in the log, not in the engine."""
+        if self._follower is not None:
+            self._follower.stop()
+        self._follower = _ModelFollower(self, models_dir, load, interval)
 
     def wait_ready(self) -> None:
         """Block until the models are loaded; raises what loading raised."""
@@ -402,10 +420,73 @@ class AssistantService:
             self._closed = True
             if self._watcher is not None:
                 self._watcher.close()
+        if self._follower is not None:
+            self._follower.stop()
         try:
             self.writer.close()
         finally:
             self.log.close()
+
+
+class _ModelFollower:
+    """A daemon thread that watches the models pointer (one stat a second) and loads the new
+    current version; `take` hands it over between turns (`AssistantService.follow_models`)."""
+
+    def __init__(self, service: AssistantService, models_dir, load: Callable, interval: float):
+        from assistant.versions import PointerWatch
+
+        self.service = service
+        self.load = load
+        self.interval = interval
+        self.watch = PointerWatch(models_dir, None, check_now=True)
+        self.wanted: str | None = None  # the current version, when the pointer changed
+        self._ready = None  # a loaded engine waiting for the next turn
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="follow-models", daemon=True)
+        self._thread.start()
+
+    def _in_use(self) -> str | None:
+        engine = self.service._engine
+        if isinstance(engine, Future):
+            if not engine.done() or engine.exception() is not None:
+                return None
+            engine = engine.result()
+        with self._lock:
+            if self._ready is not None:
+                engine = self._ready
+        return getattr(engine, "model_version", None)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.watch.version = self._in_use()
+            if self.watch.version is None:
+                continue  # still loading: compare once something is in use
+            changed = self.watch.changed()
+            if changed is not None:
+                self.wanted = changed
+            if self.wanted is None or self.wanted == self.watch.version:
+                continue
+            wanted, self.wanted = self.wanted, None
+            try:
+                engine = self.load()
+            except Exception as exc:  # noqa: BLE001 - reported; the loaded version answers on
+                self.service._notice(
+                    f"Model version {wanted} could not be loaded ({exc}); still answering with "
+                    f"version {self.watch.version}."
+                )
+                continue
+            with self._lock:
+                self._ready = engine
+
+    def take(self):
+        """The newly loaded engine, once (None when there is none)."""
+        with self._lock:
+            ready, self._ready = self._ready, None
+        return ready
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 def log_wait_from_env() -> float:
@@ -484,10 +565,12 @@ def open_service(
 
     home = user_home()
     models = Path(models_dir) if models_dir else home / "models"
-    if not (models / "intent" / "manifest.json").is_file():
+    from assistant.versions import has_models
+
+    if not has_models(models):
         raise ModelError(
             f"No trained models in {models}. Run `assistant demo --no-chat` to train the demo "
-            "models, or pass --models DIR with `intent/` and `ranker/` inside."
+            "models, or pass --models DIR with `intent/` and `ranker/` inside (or versions)."
         )
     kb = (
         Path(kb_dir)
@@ -514,10 +597,12 @@ def open_service(
     info = {"models": str(models), "kb": str(kb) if kb else "(none)", "db": str(db)}
     if not background:
         try:
-            return AssistantService(load(), log, info, log_wait=log_wait, customer=customer)
+            svc = AssistantService(load(), log, info, log_wait=log_wait, customer=customer)
         except BaseException:
             log.close()
             raise
+        svc.follow_models(models, load)
+        return svc
     future: Future = Future()
 
     def run() -> None:
@@ -527,4 +612,6 @@ def open_service(
             future.set_exception(exc)
 
     threading.Thread(target=run, name="load-models", daemon=True).start()
-    return AssistantService(future, log, info, log_wait=log_wait, customer=customer)
+    svc = AssistantService(future, log, info, log_wait=log_wait, customer=customer)
+    svc.follow_models(models, load)
+    return svc

@@ -600,9 +600,11 @@ LIMIT ?
 def model_labels(models_dir: str | Path) -> list[str]:
     """The intent labels of a model directory (`models_dir/intent/manifest.json`), without
     loading the model: what a correction may be (ModelError naming the file otherwise)."""
+    from assistant.versions import resolve_model
     from kb.manifest import read_manifest
 
-    return list(read_manifest(Path(models_dir) / "intent", "intent")["labels"])
+    # a models directory with versions: its current version's labels
+    return list(read_manifest(resolve_model(models_dir, "intent"), "intent")["labels"])
 
 
 # -- batch corrections from a file -----------------------------------------------------------

@@ -3,7 +3,8 @@ bank, knowledge-base index) describes itself in one format.
 
 Every manifest holds at least:
 
-    kind              what the directory is: "intent", "ranker", "kb-index" (see `KINDS`)
+    kind              what the directory is: "intent", "ranker", "model-version" (one version
+                      of a models directory, `assistant.versions`), "kb-index" (see `KINDS`)
     format_version    the version of this format (`FORMAT_VERSION`), one scheme for every kind
     library_versions  versions of the libraries that wrote it (`library_versions()`)
 
@@ -83,6 +84,12 @@ KINDS: dict[str, Kind] = {
         "ranker model",
         "retrain it with `assistant train ranker --data DATA --out {dir}`",
         ModelError,
+    ),
+    "model-version": Kind(
+        "model version",
+        "make versions with `assistant retrain` (see `assistant models list`); {dir} is damaged",
+        ModelError,
+        ("id",),
     ),
     "kb-index": Kind(
         "knowledge-base index",

@@ -116,6 +116,8 @@ def test_export_training_data(log, tmp_path):
         "dropped_replies": 1,
         "corrected_replies": 1,
         "muted_replies": 1,
+        "bot_messages": 0,
+        "agent_replies": 2,  # the corrected reply and Ana's turn
     }
 
 

@@ -109,10 +109,12 @@ def build_cmd(
     \b
         assistant kb build --docs assistant/demo_data/kb --out kb-index
     """
+    from assistant.versions import resolve_model
     from kb import BuildConfig, build_index
 
     config = BuildConfig(
-        model_path=model,
+        # a models directory (versions or intent/ + ranker/): its current ranker's encoder
+        model_path=str(resolve_model(model, "ranker")) if model else None,
         index_type=index_type,
         hnsw_threshold=hnsw_threshold,
         max_words=max_words,
@@ -166,9 +168,11 @@ def search_cmd(index_dir, question, k, model, as_json) -> None:
         assistant kb search --index kb-index "How long does a refund take?" -k 3
     """
     from assistant.untrusted import clean, json_dumps
+    from assistant.versions import resolve_model
     from kb import KnowledgeBase
 
     question = clean(question)  # undecodable bytes in argv become U+FFFD
+    model = resolve_model(model, "ranker") if model else None  # a models directory: its ranker
     passages = KnowledgeBase.load(index_dir, model_path=model).search(question, k=k)
     if as_json:
         results = [p.to_dict() for p in passages]

@@ -176,7 +176,10 @@ def _print_metrics(metrics: dict, as_json: bool, title: str) -> None:
 
 @eval_group.command("intent")
 @click.option(
-    "--model", required=True, type=click.Path(file_okay=False), help="Intent model directory."
+    "--model",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Intent model directory, or a models directory (its current version).",
 )
 @click.option(
     "--data",
@@ -201,8 +204,10 @@ def eval_intent_cmd(model, data, text_column, label_column, as_json) -> None:
 
         assistant eval intent --model models/intent --data test.csv --json
     """
+    from assistant.versions import resolve_model
     from training.evaluate import evaluate_intent
 
+    model = resolve_model(model, "intent")  # a models directory: its current version's
     _print_metrics(
         evaluate_intent(model, data, text_column, label_column), as_json, f"intent model {model}"
     )
@@ -210,7 +215,10 @@ def eval_intent_cmd(model, data, text_column, label_column, as_json) -> None:
 
 @eval_group.command("ranker")
 @click.option(
-    "--model", required=True, type=click.Path(file_okay=False), help="Ranker model directory."
+    "--model",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Ranker model directory, or a models directory (its current version).",
 )
 @click.option("--data", required=True, type=click.Path(dir_okay=False), help="Dialogues JSONL.")
 @click.option(
@@ -228,6 +236,8 @@ def eval_ranker_cmd(model, data, seed, as_json) -> None:
 
         assistant eval ranker --model models/ranker --data test_dialogues.jsonl --json
     """
+    from assistant.versions import resolve_model
     from training.evaluate import evaluate_ranker
 
+    model = resolve_model(model, "ranker")  # a models directory: its current version's
     _print_metrics(evaluate_ranker(model, data, seed=seed), as_json, f"ranker {model}")

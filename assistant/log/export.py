@@ -1,8 +1,12 @@
 """The log back as training data: `dialogues.jsonl` and `intents.csv` (`assistant log export`).
 
-Agents' corrections win over predictions, replies rated bad are dropped (or replaced by the
-corrected reply), and only confident, unchallenged predicted intents become labels. The files
-are in the formats `training/data.py` reads (`load_dialogues`, `load_intent_examples`).
+Agents' corrections and confirmations win over predictions, replies rated bad are dropped (or
+replaced by the corrected reply), and only confident, unchallenged predicted intents become
+labels. The bot's own messages (the fallback, out of scope, handoff and clarify messages, KB
+answers, muted turns) are never agent replies: only replies from the response bank (source
+"ranker", themselves agents' words), agents' turns and agents' corrected replies are. The files
+are in the formats `training/data.py` reads (`load_dialogues`, `load_intent_examples`);
+`log_training_data` gives the same with where each label came from (`assistant retrain`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import csv
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
 
@@ -28,7 +33,13 @@ COUNTS = (
     "dropped_replies",  # replies rated bad without a corrected reply
     "corrected_replies",  # replies replaced by an agent's corrected reply
     "muted_replies",  # assistant turns never shown to the customer
+    "bot_messages",  # the bot's own messages (fallback, oos, handoff, clarify, KB), left out
+    "agent_replies",  # replies people wrote: agents' turns and corrected replies
 )
+
+# Assistant turns that are agents' words: replies from the response bank. None: a turn stored
+# without a source (by hand, or by code older than sources), kept as before.
+AGENT_WORDS_SOURCES = ("ranker", None)
 
 _EXPORT_SQL = """
 SELECT t.conversation_id, t.id, t.role, t.text, t.intent, t.confidence, t.source,
@@ -37,12 +48,40 @@ SELECT t.conversation_id, t.id, t.role, t.text, t.intent, t.confidence, t.source
        (SELECT c.corrected_intent FROM corrections c
         WHERE c.turn_id = t.id AND c.corrected_intent IS NOT NULL
         ORDER BY c.time DESC, c.rowid DESC LIMIT 1) AS corrected_intent,
+       (SELECT c.agent || char(31) || {kind} || char(31) || c.id || char(31) || c.time
+        FROM corrections c WHERE c.turn_id = t.id AND c.corrected_intent IS NOT NULL
+        ORDER BY c.time DESC, c.rowid DESC LIMIT 1) AS intent_by,
        (SELECT c.corrected_reply FROM corrections c
         WHERE c.turn_id = t.id AND c.corrected_reply IS NOT NULL
         ORDER BY c.time DESC, c.rowid DESC LIMIT 1) AS corrected_reply
 FROM turns t JOIN conversations cv ON cv.id = t.conversation_id
 ORDER BY cv.started, cv.rowid, t.seq
 """
+
+
+@dataclass
+class LogLabel:
+    """A labelled customer turn of the log, and where its label came from."""
+
+    turn_id: str
+    conversation_id: str
+    text: str
+    label: str
+    origin: str  # "correct" (an agent changed it), "confirm" (an agent vouched), "predicted"
+    agent: str = ""  # who corrected or confirmed it ("" for a prediction)
+    predicted: str | None = None  # what the bot predicted
+    confidence: float | None = None  # the prediction's confidence
+    correction_id: str = ""  # the correction row, for corrected and confirmed labels
+    time: str = ""  # when the correction was made
+
+
+@dataclass
+class LogData:
+    """The log as training data: dialogues (dialogue format) and their labelled turns."""
+
+    dialogues: list[dict] = field(default_factory=list)  # {"id", "turns": [...]}
+    labels: list[LogLabel] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
 
 
 def export_training_data(
@@ -80,7 +119,7 @@ def export_training_data(
     tmp = {name: out / f"{name}.tmp" for name in ("dialogues.jsonl", "intents.csv")}
     try:
         with tmp["dialogues.jsonl"].open("w", encoding="utf-8") as fh:
-            for dialogue in _dialogues(log, min_confidence, counts):
+            for dialogue in _dialogues(log, min_confidence, counts, None):
                 for t in dialogue["turns"]:
                     if "intent" in t:
                         pairs[(t["text"], t["intent"])] = None
@@ -98,26 +137,52 @@ def export_training_data(
     return counts
 
 
+def log_training_data(log: ConversationLog, min_confidence: float | None) -> LogData:
+    """The log as training data, with each label's origin (`assistant retrain`).
+
+    The rules of `export_training_data`; `min_confidence` None: predictions are never labels
+    (only agents' corrections and confirmations are).
+    """
+    if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+        raise ConfigError(f"min_confidence={min_confidence!r}: use a probability in [0, 1].")
+    data = LogData()
+    threshold = 2.0 if min_confidence is None else min_confidence  # 2: no prediction passes
+    data.dialogues = list(_dialogues(log, threshold, data.counts, data.labels))
+    return data
+
+
 def _dialogues(
-    log: ConversationLog, min_confidence: float, counts: dict[str, int]
+    log: ConversationLog,
+    min_confidence: float,
+    counts: dict[str, int],
+    labels: list[LogLabel] | None,
 ) -> Iterator[dict]:
     """Every conversation with a customer turn in dialogue format, from one read snapshot."""
     with log.snapshot() as conn:
-        cursor = conn.execute(_EXPORT_SQL)
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(corrections)")}
+        # Confirmations are corrections of kind "confirm" (log schema 3); older logs have none.
+        kind = "c.kind" if "kind" in columns else "'correct'"
+        cursor = conn.execute(_EXPORT_SQL.format(kind=kind))
         names = [d[0] for d in cursor.description]
         rows = (dict(zip(names, r, strict=True)) for r in cursor)
         for cid, group in groupby(rows, key=lambda r: r["conversation_id"]):
-            turns = dialogue_turns(list(group), min_confidence, counts)
+            turns = dialogue_turns(list(group), min_confidence, counts, labels)
             if any(t["role"] == "customer" for t in turns):
                 counts["dialogues"] += 1
                 counts["turns"] += len(turns)
                 yield {"id": cid, "turns": turns}
 
 
-def dialogue_turns(rows: list[dict], min_confidence: float, counts: dict[str, int]) -> list[dict]:
+def dialogue_turns(
+    rows: list[dict],
+    min_confidence: float,
+    counts: dict[str, int],
+    labels: list[LogLabel] | None = None,
+) -> list[dict]:
     """One conversation's stored turns (in order, as `_EXPORT_SQL` reads them) as dialogue turns.
 
-    `counts` is updated with labelled, dropped, corrected and muted turns.
+    `counts` is updated with labelled, dropped, corrected, muted and bot-message turns; each
+    labelled customer turn is appended to `labels` (when given) with its origin.
 
     >>> counts = dict.fromkeys(COUNTS, 0)
     >>> row = dict.fromkeys(("intent", "confidence", "source", "rating", "corrected_intent",
@@ -132,11 +197,17 @@ def dialogue_turns(rows: list[dict], min_confidence: float, counts: dict[str, in
         if row["role"] == "customer":
             nxt = rows[i + 1] if i + 1 < len(rows) else None
             reply = nxt if nxt is not None and nxt["role"] != "customer" else None
+            intent, confidence = row["intent"], row["confidence"]
+            if intent is None and reply is not None and reply["role"] == "assistant":
+                intent, confidence = reply["intent"], reply["confidence"]
+            by_row = row if row["corrected_intent"] else reply
             label = row["corrected_intent"] or (reply and reply["corrected_intent"])
-            if not label:
-                intent, confidence = row["intent"], row["confidence"]
-                if intent is None and reply is not None and reply["role"] == "assistant":
-                    intent, confidence = reply["intent"], reply["confidence"]
+            origin, agent, cid, when = "predicted", "", "", ""
+            if label:
+                # "agent<US>kind<US>id<US>time"; only the agent's name could hold a US itself
+                by = by_row.get("intent_by") or "\x1f\x1f\x1f"
+                agent, origin, cid, when = by.rsplit("\x1f", 3)
+            else:
                 rated_bad = reply is not None and reply["rating"] == -1
                 if intent and confidence is not None and confidence >= min_confidence:
                     label = None if rated_bad else intent
@@ -144,6 +215,21 @@ def dialogue_turns(rows: list[dict], min_confidence: float, counts: dict[str, in
             if label:
                 turn["intent"] = label
                 counts["labelled_turns"] += 1
+                if labels is not None:
+                    labels.append(
+                        LogLabel(
+                            turn_id=row.get("id") or "",
+                            conversation_id=row.get("conversation_id") or "",
+                            text=row["text"],
+                            label=label,
+                            origin=origin or "correct",
+                            agent=agent,
+                            predicted=intent,
+                            confidence=confidence,
+                            correction_id=cid,
+                            time=when,
+                        )
+                    )
             turns.append(turn)
             continue
         if row["role"] == "assistant" and row["source"] == "muted":
@@ -153,8 +239,14 @@ def dialogue_turns(rows: list[dict], min_confidence: float, counts: dict[str, in
         if row["corrected_reply"] is not None:
             text = row["corrected_reply"]
             counts["corrected_replies"] += 1
+            counts["agent_replies"] += 1
+        elif row["role"] == "assistant" and row["source"] not in AGENT_WORDS_SOURCES:
+            counts["bot_messages"] += 1  # the bot's own message: never an agent's reply
+            continue
         elif row["rating"] == -1:
             counts["dropped_replies"] += 1
             continue
+        elif row["role"] == "agent":
+            counts["agent_replies"] += 1
         turns.append({"role": "agent", "text": text})
     return turns
