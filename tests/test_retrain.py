@@ -239,6 +239,8 @@ def test_log_labels_and_what_never_becomes_an_agent_reply(tmp_path):
     with ConversationLog(tmp_path / "l.db") as log:
         cid = log.new_conversation()
         c1, _ = turn(log, cid, "where is it", "order_status", 0.97, "It shipped.")
+        c0, _ = turn(log, cid, "parcel late", "order_status", 0.6, "Sorry about that.")
+        log.add_correction(c0, corrected_intent="order_status", agent="bo", kind="confirm")
         c2, r2 = turn(log, cid, "refund?", "refund_status", 0.95, "Refunds take 5 days.")
         log.add_feedback(r2, -1)  # rated bad: neither a label nor a reply
         c3, _ = turn(log, cid, "hmm", "order_status", 0.3, "Sorry, I'm not sure...", "clarify")
@@ -251,11 +253,18 @@ def test_log_labels_and_what_never_becomes_an_agent_reply(tmp_path):
         data = log_training_data(log, None)  # predictions are never labels
         pseudo = log_training_data(log, 0.9)
     assert [(lab.text, lab.label, lab.origin, lab.agent) for lab in data.labels] == [
-        ("hmm", "thanks", "correct", "ana")
+        ("parcel late", "order_status", "confirm", "bo"),
+        ("hmm", "thanks", "correct", "ana"),
     ]
-    assert data.labels[0].predicted == "order_status" and data.labels[0].turn_id == c3
-    assert sorted(lab.text for lab in pseudo.labels) == ["hmm", "human", "weather?", "where is it"]
+    assert data.labels[1].predicted == "order_status" and data.labels[1].turn_id == c3
+    assert sorted(lab.text for lab in pseudo.labels) == [
+        "hmm",
+        "human",
+        "parcel late",
+        "weather?",
+        "where is it",
+    ]
     replies = [t["text"] for t in data.dialogues[0]["turns"] if t["role"] == "agent"]
-    assert replies == ["It shipped.", "Hi, Ana here."]
+    assert replies == ["It shipped.", "Sorry about that.", "Hi, Ana here."]
     assert data.counts["bot_messages"] == 4 and data.counts["agent_replies"] == 1
     assert c1 and c2
