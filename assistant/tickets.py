@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -38,7 +39,7 @@ from pathlib import Path
 from assistant.errors import TicketError
 from assistant.log import ConversationLog, LogWatcher, new_id, utc_now
 from assistant.log.store import check_agent
-from assistant.priority import HIGHEST, LOWEST, Cues, PriorityRules, manual
+from assistant.priority import HIGHEST, LOWEST, Cues, Priority, PriorityRules, manual
 
 STATUSES = ("open", "mine", "closed", "all")  # what `list` can show
 RESOLUTIONS = {"hand_back": "hand_back", "close": "close"}
@@ -168,12 +169,11 @@ class ReviewGroup:
 class _Facts:
     """What a ticket's turns say, kept until its conversation gets a new turn."""
 
-    last_seq: int
     intent: str | None
     confidence: float | None
     last_customer_text: str
     cues: Cues
-    waiting_since: str | None  # the customer has waited since then (None: agent spoke last)
+    waiting_since: datetime | None  # the customer has waited since then (None: agent spoke last)
 
 
 # -- the API ---------------------------------------------------------------------------------
@@ -182,19 +182,26 @@ class _Facts:
 class Tickets:
     """Tickets of one conversation log: queries, actions, the review inbox, a change counter.
 
-    Thread-safe as the log is (one lock per connection). Reads are cheap to repeat: `list`
-    asks the log again only when it changed (`changes`), and then re-reads only the turns of
-    conversations that moved, so a console can keep 1,000 open tickets current every second.
+    Thread-safe (one lock for its caches; the log has its own). Reads are cheap to repeat:
+    `list("open")` asks the log again only when it changed (`changes`, PRAGMA data_version),
+    and then reads only the tickets whose change number (`tickets.version`, kept by triggers:
+    a claim, a new turn in the conversation, ...) is newer than the last it saw, so a console
+    keeps 1,000 open tickets current for a fraction of a millisecond a second.
     """
 
     def __init__(self, log: ConversationLog, rules: PriorityRules | None = None) -> None:
         self.log = log
         self.rules = rules or PriorityRules()
         self._watcher: LogWatcher | None = None
-        # ticket id -> ((created, newest seq), facts): re-read when its conversation moved
-        self._facts: dict[str, tuple[tuple[str, int], _Facts]] = {}
-        # status -> (change count when read, ticket rows): re-read when the count moved
-        self._rows: dict[str | None, tuple[int, list[dict]]] = {}
+        self._lock = threading.RLock()
+        # ticket id -> (version, facts): re-read when the ticket's version moved
+        self._facts: dict[str, tuple[int, _Facts]] = {}
+        self._priorities: dict[str, tuple[tuple, Priority]] = {}  # id -> (inputs, priority)
+        # the open tickets as last read: id -> row; the change count and the highest ticket
+        # version seen then (None: not read yet)
+        self._open: dict[str, dict] | None = None
+        self._open_changes = -1
+        self._open_version = 0
 
     # -- changes ------------------------------------------------------------------------------
 
@@ -218,7 +225,8 @@ class Tickets:
         if self._watcher is not None:
             self._watcher.close()
             self._watcher = None
-            self._rows.clear()  # a new watcher counts from 0 again: nothing cached matches it
+        with self._lock:
+            self._open = None  # a new watcher counts from 0 again: read everything again
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -240,12 +248,18 @@ class Tickets:
             raise TicketError("status 'mine' needs the agent: pass --agent NAME.")
         if agent:
             agent = check_agent(agent)
-        wanted = {"open": "open", "mine": "open", "closed": "closed", "all": None}[status]
-        rows = self._ticket_rows(wanted)
+        if status in ("open", "mine"):
+            rows = self._open_rows()
+        else:
+            rows = self._query(
+                _TICKETS_SQL + ("" if status == "all" else " WHERE t.status = 'closed'"), []
+            )
+            self._refresh_facts(rows)
         if agent:
             rows = [row for row in rows if row["assignee"] == agent]
         moment = now or datetime.now(UTC)
-        tickets = [self._ticket(row, moment) for row in rows]
+        with self._lock:
+            tickets = [self._ticket(row, moment) for row in rows]
         tickets.sort(key=lambda t: (-t.priority, -t.waiting_s, t.created, t.id))
         return tickets
 
@@ -258,7 +272,8 @@ class Tickets:
                 "--status all` shows every ticket."
             )
         self._refresh_facts(rows)
-        return self._ticket(rows[0], now or datetime.now(UTC))
+        with self._lock:
+            return self._ticket(rows[0], now or datetime.now(UTC))
 
     def show(self, ticket_id: str, *, now: datetime | None = None) -> TicketDetail:
         """The ticket, its whole conversation (with ratings and agents' corrections) and its
@@ -462,43 +477,64 @@ class Tickets:
                 out[row["turn_id"]] = (row["corrected_intent"], row["kind"])
         return out
 
-    def _ticket_rows(self, status: str | None) -> list[dict]:
-        """The ticket rows with `status` (None: all), re-read only when the log changed."""
+    def _open_rows(self) -> list[dict]:
+        """The open tickets' rows with their facts current, read incrementally.
+
+        Nothing is read while the log has not changed. Else only the tickets whose version is
+        newer than the last seen (a claim, a resolution, a new turn in the conversation) are
+        read; a count of the open tickets catches what no version shows (a conversation
+        deleted), and then everything is read again.
+        """
         changes = self.changes
-        cached = self._rows.get(status)
-        if cached is not None and cached[0] == changes:
-            return cached[1]
-        if status is None:
-            rows = self._query(_TICKETS_SQL, [])
-        else:
-            rows = self._query(_TICKETS_SQL + " WHERE t.status = ?", [status])
-        self._refresh_facts(rows)
-        self._rows[status] = (changes, rows)
-        return rows
+        with self._lock:
+            if self._open is not None and changes == self._open_changes:
+                return list(self._open.values())  # the log did not change: no read at all
+        # Always the log's lock first, then this object's (show() reads under the log's).
+        with self.log.snapshot() as conn, self._lock:
+            top = conn.execute("SELECT COALESCE(MAX(version), 0) FROM tickets").fetchone()[0]
+            changed: list[dict] = []
+            if self._open is not None and top > self._open_version:
+                changed = self._query(_TICKETS_SQL + " WHERE t.version > ?", [self._open_version])
+                for row in changed:
+                    if row["status"] == "open":
+                        self._open[row["id"]] = row
+                    else:
+                        self._open.pop(row["id"], None)
+            if self._open is not None:
+                sql = "SELECT COUNT(*) FROM tickets WHERE status = 'open'"
+                if conn.execute(sql).fetchone()[0] != len(self._open):
+                    self._open = None  # one was deleted (no version says so): read them all
+            if self._open is None:
+                changed = self._query(_TICKETS_SQL + " WHERE t.status = 'open'", [])
+                self._open = {row["id"]: row for row in changed}
+            self._refresh_facts([row for row in changed if row["status"] == "open"])
+            self._open_version = top
+            self._open_changes = changes
+            return list(self._open.values())
 
     def _refresh_facts(self, rows: Sequence[dict]) -> None:
-        """Re-read the turns of the tickets whose conversation moved since last time."""
-        stale = [
-            row
-            for row in rows
-            if (cached := self._facts.get(row["id"])) is None
-            or cached[0] != (row["created"], row["last_seq"] or 0)
-        ]
-        by_conversation: dict[str, list[dict]] = {}
-        for row in stale:
-            by_conversation.setdefault(row["conversation_id"], []).append(row)
-        ids = list(by_conversation)
-        for start in range(0, len(ids), SQL_CHUNK):
-            chunk = ids[start : start + SQL_CHUNK]
-            marks = ", ".join("?" * len(chunk))
-            turns: dict[str, list[dict]] = {cid: [] for cid in chunk}
-            for turn in self._query(_FACT_TURNS_SQL.format(marks=marks), [*chunk, TURNS_READ]):
-                turns[turn["conversation_id"]].append(turn)
-            for cid in chunk:
-                found = sorted(turns[cid], key=lambda t: t["seq"])
-                for row in by_conversation[cid]:
-                    key = (row["created"], row["last_seq"] or 0)
-                    self._facts[row["id"]] = (key, self._facts_of(row, found))
+        """Re-read the turns of the tickets whose version moved since their facts were read."""
+        with self.log.snapshot(), self._lock:
+            stale = [
+                row
+                for row in rows
+                if (cached := self._facts.get(row["id"])) is None or cached[0] != row["version"]
+            ]
+            by_conversation: dict[str, list[dict]] = {}
+            for row in stale:
+                by_conversation.setdefault(row["conversation_id"], []).append(row)
+            ids = list(by_conversation)
+            for start in range(0, len(ids), SQL_CHUNK):
+                chunk = ids[start : start + SQL_CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                turns: dict[str, list[dict]] = {cid: [] for cid in chunk}
+                sql = _FACT_TURNS_SQL.format(marks=marks)
+                for turn in self._query(sql, [*chunk, TURNS_READ]):
+                    turns[turn["conversation_id"]].append(turn)
+                for cid in chunk:
+                    found = sorted(turns[cid], key=lambda t: t["seq"])
+                    for row in by_conversation[cid]:
+                        self._facts[row["id"]] = (row["version"], self._facts_of(row, found))
 
     def _facts_of(self, row: dict, turns: list[dict]) -> _Facts:
         intent = confidence = None
@@ -523,23 +559,31 @@ class Tickets:
         if topic is not None:
             intent, confidence = topic
         return _Facts(
-            last_seq=row["last_seq"] or 0,
             intent=intent,
             confidence=confidence,
             last_customer_text=last_text,
             cues=self.rules.cues(reversed(customer_texts)),  # the newest cue counts first
-            waiting_since=waiting_since,
+            waiting_since=None if waiting_since is None else _parse(waiting_since),
         )
 
     def _ticket(self, row: dict, now: datetime) -> Ticket:
+        """The ticket `row` as the queue shows it `now` (call with `self._lock` held)."""
         facts = self._facts[row["id"]][1]
         waiting = 0.0
         if row["status"] == "open" and facts.waiting_since is not None:
-            waiting = max(0.0, (now - _parse(facts.waiting_since)).total_seconds())
-        if row["priority"] is not None:
+            waiting = max(0.0, (now - facts.waiting_since).total_seconds())
+        # The priority and its reason change with the ticket (version) and the minute waited
+        # (the reason says minutes, the rules count thresholds): computed once per such step.
+        passed = sum(waiting >= m * 60 for m in self.rules.wait_minutes)
+        key = (row["version"], row["priority"], row["priority_by"], round(waiting / 60), passed)
+        cached = self._priorities.get(row["id"])
+        if cached is not None and cached[0] == key:
+            priority = cached[1]
+        elif row["priority"] is not None:
             priority = manual(int(row["priority"]), row["priority_by"] or "an agent")
         else:
             priority = self.rules.rate(facts.intent, waiting_s=waiting, cues=facts.cues)
+        self._priorities[row["id"]] = (key, priority)
         return Ticket(
             id=row["id"],
             conversation_id=row["conversation_id"],
@@ -560,11 +604,11 @@ def _parse(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
-# One indexed lookup per ticket for the newest seq of its conversation: that number moving is
-# what tells the cache to re-read the conversation's turns.
+# `version` moves with every change of the ticket and every new turn of its conversation
+# (schema version 4): what tells the caches to read it again.
 _TICKETS_SQL = """
 SELECT t.id, t.conversation_id, t.status, t.created, t.assignee, t.priority, t.priority_by,
-       (SELECT MAX(u.seq) FROM turns u WHERE u.conversation_id = t.conversation_id) AS last_seq
+       t.version
 FROM tickets t
 """
 

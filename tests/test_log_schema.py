@@ -31,7 +31,7 @@ def pragma(log: ConversationLog, name: str):
 
 
 def test_fresh_file_gets_every_table_and_column(file_log):
-    assert file_log.schema_version == SCHEMA_VERSION == 3
+    assert file_log.schema_version == SCHEMA_VERSION == 4
     assert columns(file_log, "conversations") == [
         "id",
         "started",
@@ -83,6 +83,7 @@ def test_fresh_file_gets_every_table_and_column(file_log):
         "priority_by",
         "resolution",
         "resolved_by",
+        "version",
     ]
     assert columns(file_log, "notes") == ["id", "ticket_id", "agent", "text", "time"]
     assert columns(file_log, "schema_version") == ["version", "applied"]
@@ -108,6 +109,7 @@ def test_foreign_keys_and_time_are_indexed(file_log):
         ("tickets", "status"),
         ("conversations", "customer"),
         ("notes", "ticket_id"),
+        ("tickets", "version"),
     ]:
         assert any(t == table and cols[0] == first_column for t, cols in indexed), (
             table,
@@ -159,6 +161,7 @@ def test_reopen_keeps_data_and_does_not_migrate_twice(db_path):
             1,
             2,
             3,
+            4,
         ]
         assert [t.text for t in log.transcript(cid)] == ["hello"]
 

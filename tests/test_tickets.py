@@ -456,7 +456,7 @@ def test_a_version_2_log_is_migrated_and_keeps_its_tickets(db):
     conn.commit()
     conn.close()
     with ConversationLog(db) as log:
-        assert log.schema_version == 3
+        assert log.schema_version == schema.SCHEMA_VERSION
         (ticket,) = Tickets(log).list(now=now(1))
         assert (ticket.id, ticket.last_customer_text, ticket.assignee) == (
             "T-1",
@@ -584,3 +584,51 @@ def test_suggestions_skip_the_handoff_notice_know_the_ticket_and_drop_near_dupli
         f"Ticket {tid} is with our team, Sam: 3 days.",
         "Anything else?",
     ]
+
+
+def test_every_change_of_an_open_ticket_moves_its_version(log):
+    cid, tid = handoff(log, "help", minute=0)
+    other_cid, other = handoff(log, "help too", minute=0)
+
+    def version(ticket_id):
+        return next(log.db.query("SELECT version FROM tickets WHERE id = ?", [ticket_id]))[
+            "version"
+        ]
+
+    seen = [version(tid)]
+    for change in (
+        lambda: log.add_turn(cid, "customer", "hello?"),
+        lambda: log.claim_ticket(tid, "ana"),
+        lambda: log.add_agent_reply(tid, "ana", "Hi"),
+        lambda: log.set_ticket_priority(tid, 4, "ana"),
+        lambda: log.resolve_ticket(tid, "hand_back", "ana"),
+    ):
+        untouched = version(other)
+        change()
+        seen.append(version(tid))
+        assert version(other) == untouched
+    assert seen == sorted(set(seen))  # strictly growing
+    log.add_turn(cid, "customer", "back with the bot")  # the ticket is closed: no change
+    assert version(tid) == seen[-1]
+    assert version(other) < seen[-1]
+    log.add_turn(other_cid, "customer", "still there?")
+    assert version(other) > seen[-1]
+
+
+def test_the_open_queue_follows_other_connections_incrementally(db, log, tickets):
+    cid, a = handoff(log, "one", minute=0)
+    gone_cid, b = handoff(log, "two", minute=1)
+    assert {t.id for t in tickets.list()} == {a, b}
+    with ConversationLog(db) as other:
+        other.claim_ticket(a, "ben")
+        other.add_turn(cid, "customer", "any news?")
+        _, c = handoff(other, "three", minute=2)
+    queue = {t.id: t for t in tickets.list()}
+    assert set(queue) == {a, b, c}
+    assert (queue[a].assignee, queue[a].last_customer_text) == ("ben", "any news?")
+    with ConversationLog(db) as other:
+        other.resolve_ticket(c, "close", "ben")
+        other.db.execute("PRAGMA foreign_keys = ON")
+        with other.db.conn:
+            other.db.execute("DELETE FROM conversations WHERE id = ?", [gone_cid])
+    assert {t.id for t in tickets.list()} == {a}

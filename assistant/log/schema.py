@@ -162,11 +162,48 @@ def _migrate_3_triage(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+# Every change to a ticket, and every new turn of a conversation with an open ticket, gives the
+# ticket the next number of one sequence (triggers, so every writer keeps it, the sqlite3 shell
+# included): a console keeping 1,000 open tickets current asks for `version > last seen`
+# instead of re-reading all of them. New numbers exceed every stored one (the write lock
+# serialises writers), so the numbers only grow.
+_BUMP = "UPDATE tickets SET version = (SELECT COALESCE(MAX(version), 0) + 1 FROM tickets)"
+_V4 = [
+    "ALTER TABLE tickets ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX idx_tickets_version ON tickets(version)",
+    f"""
+    CREATE TRIGGER tickets_version_insert AFTER INSERT ON tickets BEGIN
+        {_BUMP} WHERE rowid = NEW.rowid;
+    END
+    """,
+    # Every column but `version` itself (which would fire the trigger again).
+    f"""
+    CREATE TRIGGER tickets_version_update AFTER UPDATE OF conversation_id, reason, status,
+        created, closed, assignee, claimed, priority, priority_by, resolution, resolved_by
+    ON tickets BEGIN
+        {_BUMP} WHERE rowid = NEW.rowid;
+    END
+    """,
+    f"""
+    CREATE TRIGGER tickets_version_turn AFTER INSERT ON turns BEGIN
+        {_BUMP} WHERE conversation_id = NEW.conversation_id AND status = 'open';
+    END
+    """,
+]
+
+
+def _migrate_4_ticket_versions(db: sqlite_utils.Database) -> None:
+    """Version 4: `tickets.version`, a change sequence kept by triggers (cheap polling)."""
+    for sql in _V4:
+        db.execute(sql)
+
+
 # Ordered: MIGRATIONS[i] upgrades a file from version i to version i + 1.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migrate_1_initial,
     _migrate_2_cut_messages,
     _migrate_3_triage,
+    _migrate_4_ticket_versions,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
