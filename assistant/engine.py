@@ -22,7 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from assistant.config import EngineConfig
-from assistant.placeholders import extract_slots, fill
+from assistant.grounding import Grounds, kb_grounds
+from assistant.placeholders import extract_slots
 from assistant.reply import Candidate, Citation, Decision
 
 _HUMAN_REQUEST = re.compile(
@@ -118,14 +119,24 @@ class DialogueEngine:
             return ctx_emb, self.kb.search_embedding(query, k=self.config.kb_k, text=message)
         return ctx_emb, self.kb.search(message, k=self.config.kb_k)
 
-    def _candidates(self, ctx_emb: np.ndarray, slots: dict[str, str]) -> list[Candidate]:
-        out = []
-        for i, score in self.bank.top(ctx_emb, self.config.n_candidates):
-            e = self.bank.entries[i]
-            out.append(
-                Candidate(text=fill(e.text, slots), score=score, intents=list(e.intents)[:3])
-            )
-        return out
+    def _candidates(
+        self,
+        ctx_emb: np.ndarray,
+        slots: dict[str, str],
+        customer: list[str] | None = None,
+        passages: list[Citation] | None = None,
+    ) -> list[Candidate]:
+        """Ranked bank replies: first those the bot may send (filled from `slots`, every
+        specific grounded in the `customer`'s messages or the KB), then agent-only ones as
+        suggestions for a human (`Candidate.sendable` False). See `ResponseBank.candidates`."""
+        grounds = Grounds.of(customer or [])
+        if self.kb is not None:
+            if getattr(self, "_kb_grounds", None) is None:  # the whole KB, read once
+                self._kb_grounds = kb_grounds(self.kb)
+            grounds.base = self._kb_grounds
+            if not self._kb_grounds:  # a KB that cannot be read whole: this turn's passages
+                grounds.add(f"{p.title}. {p.section}. {p.text}" for p in passages or [])
+        return self.bank.candidates(ctx_emb, slots, grounds, self.config.n_candidates)
 
     # -- the policy ---------------------------------------------------------------------------
     def decide(self, history: list[tuple[str, str]], message: str, low_streak: int = 0) -> Decision:
@@ -134,10 +145,12 @@ class DialogueEngine:
         intent = self._pool.submit(self.intent.predict, [message], 3)
         ctx_emb, passages = self._retrieve(history, message)
         pred = intent.result()[0]
-        slots = extract_slots([t for r, t in history if r == "customer"] + [message])
-        cands = self._candidates(ctx_emb, slots)
+        customer = [t for r, t in history if r == "customer"] + [message]
+        slots = extract_slots(customer)
+        cands = self._candidates(ctx_emb, slots, customer, passages)
         cites: list[Citation] = passages  # the KB's passage record is what a reply cites
-        top_c = cands[0].score if cands else -1.0
+        # only a reply the bot may send answers; the others are suggestions for an agent
+        top_c = cands[0].score if cands and cands[0].sendable else -1.0
         top_p = cites[0].score if cites else -1.0
         base = dict(
             intent=pred.label,
@@ -164,7 +177,7 @@ class DialogueEngine:
 
         oos = pred.out_of_scope
         r_bar = cfg.reply_threshold_oos if oos else cfg.reply_threshold
-        if cands and top_c >= r_bar:
+        if cands and cands[0].sendable and top_c >= r_bar:
             return Decision(
                 cands[0].text, "ranker", f"best reply scores {top_c:.2f} >= {r_bar:.2f}", **base
             )

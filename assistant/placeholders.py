@@ -11,6 +11,7 @@ by the detectors redaction uses (`assistant.pii`), international formats include
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from assistant.pii import find_emails, find_phones, replace_spans
 
@@ -58,6 +59,22 @@ _NOT_NAMES = {
     "Thanks",
     "Yes",
     "No",
+    "Visa",
+    "Mastercard",
+    "Amex",
+    "Discover",
+    "Maestro",
+    "PayPal",
+    "Apple",
+    "Samsung",
+    "Pixel",
+    "Siri",
+    "HomeKit",
+    "Chrome",
+    "Safari",
+    "Firefox",
+    "Windows",
+    "Mac",
 }
 
 # Customer-side cues for slots.
@@ -90,16 +107,27 @@ _NAME_STOP = {
 PLACEHOLDERS = ("{name}", "{order_number}", "{ticket_number}", "{email}", "{phone}", "{date}")
 
 
-def templatize(text: str) -> str:
+def templatize(text: str, keep: Collection[str] = ()) -> str:
     """Replace names, order and ticket numbers, emails and phone numbers by placeholders.
+
+    `keep`: e-mail addresses, phone numbers, order and ticket numbers to leave as written:
+    those the customer never gave (the company's own, or looked up in a back office: the bot
+    must not fill such a reply with this customer's values, see `training.bank`).
 
     >>> templatize("Thanks, Priya! I found order NH-48213 for priya@example.com.")
     'Thanks, {name}! I found order {order_number} for {email}.'
+    >>> templatize("Write to help@nimbus.example or jo@example.com", keep={"help@nimbus.example"})
+    'Write to help@nimbus.example or {email}'
     """
-    text = replace_spans(text, find_emails(text), "{email}")
-    text = _TICKET.sub("{ticket_number}", text)
-    text = _ORDER.sub("{order_number}", text)
-    text = replace_spans(text, find_phones(text), "{phone}")
+    kept = set(keep)
+
+    def sub(spans: list[tuple[int, int]], placeholder: str) -> str:
+        return replace_spans(text, [s for s in spans if text[s[0] : s[1]] not in kept], placeholder)
+
+    text = sub(find_emails(text), "{email}")
+    text = sub([m.span() for m in _TICKET.finditer(text)], "{ticket_number}")
+    text = sub([m.span() for m in _ORDER.finditer(text)], "{order_number}")
+    text = sub(find_phones(text), "{phone}")
     text = _DATE.sub("{date}", text)
 
     def name(m: re.Match) -> str:
@@ -111,6 +139,36 @@ def templatize(text: str) -> str:
     return _NAME_VOCATIVE.sub(
         lambda m: m.group(0) if m.group(1) in _NOT_NAMES else ", {name}", text
     )
+
+
+def contact_values(text: str) -> list[str]:
+    """The e-mail addresses, phone numbers, order and ticket numbers written in `text`, as
+    written (what `templatize` would turn into placeholders).
+
+    >>> contact_values("Order NH-10001, ticket T-90412, jo@example.com")
+    ['jo@example.com', 'T-90412', 'NH-10001']
+    """
+    return [
+        *(text[a:b] for a, b in find_emails(text)),
+        *_TICKET.findall(text),
+        *_ORDER.findall(text),
+        *(text[a:b] for a, b in find_phones(text)),
+    ]
+
+
+def same_value(a: str, b: str) -> bool:
+    """Whether two written contact values are the same: case, spaces and, for numbers,
+    punctuation aside ("NH-10001" / "nh10001", "555-010-4242" / "(555) 010 4242").
+
+    >>> same_value("NH-10001", "nh10001"), same_value("jo@example.com", "Jo@Example.com")
+    (True, True)
+    """
+    if "@" in a or "@" in b:
+        return a.replace(" ", "").casefold() == b.replace(" ", "").casefold()
+    x, y = (re.sub(r"[^0-9a-z]", "", v.casefold()) for v in (a, b))
+    if x.isdigit() and y.isdigit() and min(len(x), len(y)) >= 7:
+        return x.endswith(y) or y.endswith(x)  # "+1 (555) 010-4242" is "555-010-4242"
+    return x == y
 
 
 def extract_slots(customer_texts: list[str]) -> dict[str, str]:
@@ -136,6 +194,63 @@ def extract_slots(customer_texts: list[str]) -> dict[str, str]:
     return slots
 
 
+_SLOT = re.compile(r"\{(" + "|".join(p.strip("{}") for p in PLACEHOLDERS) + r")\}")
+# Slots a reply can do without: a name said in passing ("Thanks, {name}!" reads "Thanks!").
+OPTIONAL_SLOTS = frozenset({"name"})
+
+
+def slot_names(template: str) -> list[str]:
+    """The placeholders of `template`, in order, each once.
+
+    >>> slot_names("Hi {name}, order {order_number} ({order_number}) ships {date}.")
+    ['name', 'order_number', 'date']
+    """
+    return list(dict.fromkeys(_SLOT.findall(template)))
+
+
+def missing_slots(template: str, slots: dict[str, str]) -> list[str]:
+    """The slots `template` needs that `slots` has no value for (a name is never needed).
+
+    >>> missing_slots("Ticket {ticket_number} is open, {name}.", {})
+    ['ticket_number']
+    """
+    return [k for k in slot_names(template) if k not in OPTIONAL_SLOTS and not slots.get(k)]
+
+
+def _drop_name(text: str) -> str:
+    """`text` without its `{name}`: "Thanks, {name}!" -> "Thanks!", "{name}, it" -> "It"."""
+    out = re.sub(r",?[ \t]*\{name\}", "", text)
+    out = re.sub(r"^\s*[,:]\s*", "", out)
+    return out[:1].upper() + out[1:] if out[:1].islower() and text.startswith("{name}") else out
+
+
+def fill_strict(template: str, slots: dict[str, str]) -> str | None:
+    """`template` with every slot filled from `slots`, or None when a slot it needs has no
+    value: such a reply is not sent (it would say "your ticket" where no ticket exists). An
+    unknown name is left out.
+
+    >>> fill_strict("Thanks, {name}! Order {order_number} it is.", {"order_number": "NH-1234"})
+    'Thanks! Order NH-1234 it is.'
+    >>> fill_strict("Ticket {ticket_number} has everything.", {}) is None
+    True
+    """
+    if missing_slots(template, slots):
+        return None
+    out = template if slots.get("name") else _drop_name(template)
+    return _SLOT.sub(lambda m: slots[m.group(1)], out)
+
+
+def fill_for_agent(template: str, slots: dict[str, str]) -> str:
+    """`template` filled where `slots` know a value, the others shown as "[order number]" for
+    the person who edits and sends it (a suggestion for a human agent).
+
+    >>> fill_for_agent("Hi {name}, ticket {ticket_number} is open.", {"name": "Ana"})
+    'Hi Ana, ticket [ticket number] is open.'
+    """
+    out = template if slots.get("name") else _drop_name(template)
+    return _SLOT.sub(lambda m: slots.get(m.group(1)) or f"[{m.group(1).replace('_', ' ')}]", out)
+
+
 _FALLBACK = {
     "order_number": "your order",
     "ticket_number": "your ticket",
@@ -143,28 +258,36 @@ _FALLBACK = {
     "phone": "the phone number on your account",
     "date": "the date shown in your confirmation email",
 }
+# A fallback said once already is not repeated word for word ("shipped on the date shown in
+# your confirmation email ... arrives by the date shown in your confirmation email").
+_FALLBACK_AGAIN = {"date": "the date shown there"}
 
 
 def fill(template: str, slots: dict[str, str]) -> str:
-    """Fill placeholders from `slots`; unknown ones get a neutral wording.
+    """Fill placeholders from `slots`; unknown ones get a neutral wording (for display and
+    tests; the engine sends only replies `fill_strict` can fill).
 
     >>> fill("Thanks, {name}! Checking {order_number}.", {})
     'Thanks! Checking your order.'
+    >>> fill("Ticket {ticket_number}: shipped {date}, due {date}.", {})
+    'Your ticket: shipped the date shown in your confirmation email, due the date shown there.'
     """
-    out = template
-    if "{name}" in out:
-        if "name" in slots:
-            out = out.replace("{name}", slots["name"])
-        else:
-            out = re.sub(r",?\s*\{name\}", "", out)
-    if "order_number" not in slots:
-        # "your order {order_number}" / "order {order_number}" read as "your order".
-        out = re.sub(
-            r"\b(?:your )?order \{order_number\}",
-            lambda m: "Your order" if m.group(0)[0].isupper() else "your order",
-            out,
-            flags=re.I,
-        )
+    out = template if "name" in slots else _drop_name(template)
+    if "name" in slots:
+        out = out.replace("{name}", slots["name"])
+    for key, noun in (("order_number", "order"), ("ticket_number", "ticket")):
+        if key not in slots:
+            # "your order {order_number}" / "ticket {ticket_number}" read as "your order".
+            out = re.sub(
+                rf"\b(?:your )?{noun} \{{{key}\}}",
+                lambda m, noun=noun: f"{'Your' if m.group(0)[0].isupper() else 'your'} {noun}",
+                out,
+                flags=re.I,
+            )
     for key, default in _FALLBACK.items():
-        out = out.replace("{" + key + "}", slots.get(key, default))
+        if key in slots:
+            out = out.replace("{" + key + "}", slots[key])
+            continue
+        out = out.replace("{" + key + "}", default, 1)
+        out = out.replace("{" + key + "}", _FALLBACK_AGAIN.get(key, default))
     return out

@@ -28,6 +28,10 @@ class Candidate:
     text: str  # the reply with placeholders filled where known
     score: float  # ranker score (cosine similarity)
     intents: list[str] = field(default_factory=list)  # intents this reply answered in training data
+    kind: str = "safe"  # the bank entry's kind: "safe" | "needs_slots" | "agent_only"
+    sendable: bool = True  # the bot may send it here (False: a suggestion for a human agent)
+    note: str = ""  # why it may not be sent here ("agent only: claims an action ...")
+    entry_id: str = ""  # the bank entry's id (`assistant bank review --show ID`)
 
 
 @dataclass

@@ -116,7 +116,12 @@ def test_bank_round_trip_with_the_rankers_embeddings(tmp_path, tiny_st_model):
     ctx = ranker.encode_contexts(["customer: where is my order"])[0]
     assert back.top(ctx, k=2) == bank.top(ctx, k=2)
     line = json.loads((tmp_path / "r" / "bank.jsonl").read_text().splitlines()[0])
-    assert line == {"text": entries[0].text, "count": 3, "intents": {"order_status": 3}}
+    assert {k: line[k] for k in ("text", "count", "intents", "kind")} == {
+        "text": entries[0].text,
+        "count": 3,
+        "intents": {"order_status": 3},
+        "kind": "safe",
+    }
 
 
 def test_bank_rows_must_match_entries():

@@ -170,6 +170,7 @@ class _RankerTask:
 def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> dict:
     """Train a response ranker and save it (with its response bank) to `cfg.out`."""
     from assistant.bank import BankEntry, ResponseBank
+    from assistant.review import Reviews, reviews_path
     from training.bank import build_bank
 
     args = TrainerArgs(
@@ -178,6 +179,9 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
     with Trainer(args, cfg.out, "ranker", log) as run:
         # 1-2. data and examples ---------------------------------------------------------------
         dialogues = load_dialogues(cfg.data)
+        # the company's review decisions on the bank, kept beside the models (read first: a
+        # damaged file stops the run before hours of training)
+        reviews = Reviews.load(reviews_path(cfg.out))
         if cfg.val:
             train_d, val_d = dialogues, load_dialogues(cfg.val)
         else:
@@ -256,7 +260,7 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
                 "best_epoch": chosen.epoch,
                 "history": chosen.history,
             }
-            bank_entries = [BankEntry(**e) for e in build_bank(train_d)]
+            bank_entries = [BankEntry(**e) for e in build_bank(train_d, reviews=reviews)]
             ranker = _ranker(
                 encoder,
                 cfg,
@@ -266,8 +270,10 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
                 bank_size=len(bank_entries),
                 metrics=metrics,
             )
+            bank = ResponseBank.embed(bank_entries, ranker)
+            ranker.manifest["bank"] = {**bank.manifest(), "reviews": len(reviews.decisions)}
             manifest = ranker.save(tmp)
-            ResponseBank.embed(bank_entries, ranker).save(tmp)
+            bank.save(tmp)
             (tmp / "metrics.json").write_text(json.dumps({"validation": fused_m}, indent=2))
             return manifest
 

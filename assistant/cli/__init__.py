@@ -92,7 +92,8 @@ def eval_group() -> None:
 def _register() -> None:
     from assistant.cli import train as _train  # noqa: F401  (registers commands)
 
-    for name in ("kb", "chat", "ask", "demo", "log", "tickets", "models", "retrain", "report"):
+    for name in ("kb", "chat", "ask", "demo", "log", "tickets", "models", "retrain", "report",
+                 "bank"):
         try:
             __import__(f"assistant.cli.{name}")
         except ModuleNotFoundError as exc:
