@@ -18,6 +18,7 @@ Format history of `bank.jsonl` (the ranker manifest's `bank` entry records the v
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ import numpy as np
 
 from assistant.curation import KINDS, classify, constants, for_chat
 from assistant.errors import ModelError
-from assistant.grounding import Grounds, ungrounded
+from assistant.grounding import Grounds, Specific, specifics
 from assistant.placeholders import fill_for_agent, fill_strict
 from assistant.reply import Candidate
 from assistant.review import ALL_STATUSES, Reviews, entry_id, reviews_path
@@ -95,6 +96,7 @@ class ResponseBank:
         self.entries = entries
         self.embeddings = embeddings
         self.reviews_file: Path | None = None  # the review file applied at load, if any
+        self._cache: dict[int, tuple[str, list[Specific]]] = {}  # entry -> (text, specifics)
 
     @classmethod
     def embed(cls, entries: list[BankEntry], ranker) -> ResponseBank:
@@ -177,6 +179,15 @@ class ResponseBank:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def _specifics(self, i: int) -> list[Specific]:
+        """The specifics entry i's template states (its placeholders aside), worked out once
+        per text: the candidate step checks them for every turn."""
+        text = self.entries[i].text
+        cached = self._cache.get(i)
+        if cached is None or cached[0] != text:
+            cached = self._cache[i] = (text, specifics(re.sub(r"\{[a-z_]+\}", " ", text)))
+        return cached[1]
+
     def top(self, context_embedding: np.ndarray, k: int = 5) -> list[tuple[int, float]]:
         """Indices and cosine scores of the k best replies for a context embedding (H,)."""
         scores = self.embeddings @ context_embedding
@@ -218,7 +229,10 @@ class ResponseBank:
             elif filled is None:
                 note = "a slot has no value in this conversation"
             else:
-                missing = ungrounded(filled, grounds, vouched=e.text if e.vouched else "")
+                # the slots' values come from the customer's own messages (`extract_slots`):
+                # what needs grounding is what the template itself states
+                said = [] if e.vouched else self._specifics(i)
+                missing = [sp.surface for sp in said if not grounds.holds(sp)]
                 if missing:
                     note = "not grounded here: " + ", ".join(missing[:3])
             c = Candidate(

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 from assistant.pii import find_emails, find_phones
 
-_DASHES = str.maketrans({"–": "-", "—": "-", "‑": "-", "‒": "-", "’": "'", "‘": "'"})
+_DASH_PAIRS = (("–", "-"), ("—", "-"), ("‑", "-"), ("‒", "-"), ("’", "'"), ("‘", "'"))
 # A token: a word, a number, an address or an amount, with inner punctuation kept
 # ("30-day", "11:30", "1,299.00", "jo@example.com", "7am-10pm").
 _TOKEN = re.compile(r"\$?\w+(?:[.:'@/,+-]\w+)*")
@@ -70,15 +70,29 @@ def normalise(text: str) -> str:
     >>> normalise("Mon–Fri, 9am—6pm ET")
     'mon-fri, 9am-6pm et'
     """
-    return text.translate(_DASHES).casefold()
+    return _unify(text).casefold()
+
+
+def _unify(text: str) -> str:
+    """Dashes as "-" and curly quotes as "'" (chained `replace`: much faster than
+    `str.translate` with a dict on long texts)."""
+    for old, new in _DASH_PAIRS:
+        if old in text:
+            text = text.replace(old, new)
+    return text
+
+
+_DIGIT = re.compile(r"\d")
+_NOT_ALNUM = re.compile(r"[^0-9a-z]")
 
 
 def _key(token: str) -> str:
     """How a token is compared: digit tokens without separators, words without "'s"."""
-    token = token.removeprefix("$")
-    if any(ch.isdigit() for ch in token) and "@" not in token:
-        return re.sub(r"[^0-9a-z]", "", token)
-    return token.removesuffix("'s")
+    if token[0] == "$":
+        token = token[1:]
+    if "@" not in token and _DIGIT.search(token):
+        return _NOT_ALNUM.sub("", token)
+    return token[:-2] if token.endswith("'s") else token
 
 
 def tokens(text: str) -> list[str]:
@@ -87,7 +101,7 @@ def tokens(text: str) -> list[str]:
     >>> tokens("Order NH-12345 costs $1,299.00; Lina's cam")
     ['order', 'nh12345', 'costs', '129900', 'lina', 'cam']
     """
-    return [_key(m.group(0)) for m in _TOKEN.finditer(normalise(text))]
+    return [_key(t) for t in _TOKEN.findall(normalise(text))]
 
 
 @dataclass(frozen=True)
@@ -112,7 +126,7 @@ def specifics(text: str, common: Collection[str] | None = None) -> list[Specific
     [('name', 'Nimbus Cam'), ('date', 'Wednesday'), ('date', 'September 3'), ('number', '12'),
      ('name', 'Oak Lane'), ('phone', '555-010-4242')]
     """
-    text = text.translate(_DASHES)
+    text = _unify(text)
     found: list[tuple[int, Specific]] = []
     taken: list[tuple[int, int]] = []
     for start, end in find_emails(text):

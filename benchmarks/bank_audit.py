@@ -121,7 +121,8 @@ def specifics(text: str) -> list[str]:
     out = re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text)
     rest = re.sub(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", " ", text)
     out += re.findall(rf"{_MONTH} \d{{1,2}}", rest)
-    out += [t.strip(".,;:!?()") for t in re.findall(r"\S*\d\S*", rest)]
+    # a digit token, its unit cut off ("$4.99/month" -> "$4.99")
+    out += [t.split("/")[0].strip(".,;:!?()*") for t in re.findall(r"\S*\d\S*", rest)]
     # capitalised runs not right after a sentence start
     for m in re.finditer(r"(?<=[a-z,;] )((?:[A-Z][\w'-]+)(?: [A-Z][\w'-]+)*)", rest):
         if m.group(1) not in ("I", "I'm", "I've", "I'll", "I'd") and not re.fullmatch(
