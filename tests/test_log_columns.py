@@ -62,7 +62,17 @@ def test_plain_keeps_every_field_of_a_record_and_scrubs_strings():
     citation = Citation("a/b", "Title", "Sec", "a/b.md", 0.5, f"write to {EMAIL}")
     value = plain({"c": [Candidate("x", 0.25, ["i"])], "cite": citation, "t": (1, 2)}, scrub)
     assert value == {
-        "c": [{"text": "x", "score": 0.25, "intents": ["i"]}],
+        "c": [
+            {
+                "text": "x",
+                "score": 0.25,
+                "intents": ["i"],
+                "kind": "safe",
+                "sendable": True,
+                "note": "",
+                "entry_id": "",
+            }
+        ],
         "cite": {
             "article_id": "a/b",
             "title": "Title",

@@ -67,7 +67,18 @@ def test_ask_json_keys_and_citation_shape_are_the_contract():
     assert Passage.from_dict(out["citations"][0]) == r.citations[0]
     assert out["confidence"] == 0.9123 and out["latency_ms"] == 12.35
     assert out["top_intents"] == [["human", 0.9123], ["oos", 0.05]]
-    assert out["candidates"] == [{"text": "Anything else?", "score": 0.4, "intents": ["greeting"]}]
+    # the keys of a candidate are a contract too: these stay, more may be added
+    assert out["candidates"] == [
+        {
+            "text": "Anything else?",
+            "score": 0.4,
+            "intents": ["greeting"],
+            "kind": "safe",
+            "sendable": True,
+            "note": "",
+            "entry_id": "",
+        }
+    ]
     assert (out["turn_id"], out["reply_turn_id"]) == (None, "t1")  # no customer turn given
     both = Reply.delivered(decision(), "c1", "t1", message_turn_id="m1").to_json()
     assert (both["turn_id"], both["reply_turn_id"]) == ("m1", "t1")

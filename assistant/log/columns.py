@@ -93,8 +93,8 @@ def plain(value: Any, scrub: Callable[[str], str] | None = None) -> Any:
     `kb.Passage`), else with every dataclass field:
 
     >>> from assistant.reply import Candidate
-    >>> plain([Candidate("It shipped.", 0.82, ["order_status"]), float("nan")])
-    [{'text': 'It shipped.', 'score': 0.82, 'intents': ['order_status']}, None]
+    >>> plain([Candidate("It shipped.", 0.82, ["order_status"]), float("nan")])[0]["score"]
+    0.82
     """
     if value is None or isinstance(value, bool | int):
         return value
