@@ -100,6 +100,8 @@ def assist(
     # More than shown: banks hold many variants of one reply, and they fill to the same text.
     for i, score in engine.bank.top(ctx_emb, k * 8):
         entry = engine.bank.entries[i]
+        if getattr(entry, "status", "") == "barred":
+            continue  # a reviewer barred it: never sent, never suggested
         text = fill(entry.text, filled)
         if _same_reply(text) in seen:
             continue

@@ -77,6 +77,14 @@ class BankEntry:
         """Only a human agent may send it (a suggestion in the triage console)."""
         return self.status == "barred" or (self.kind == "agent_only" and not self.vouched)
 
+    @agent_only.setter
+    def agent_only(self, value: bool) -> None:
+        """Mark the entry agent-only (its kind), or not (an agent-only entry becomes safe)."""
+        if value:
+            self.kind = "agent_only"
+        elif self.kind == "agent_only":
+            self.kind = "safe"
+
     def to_json(self) -> dict:
         """The `bank.jsonl` row."""
         return asdict(self)

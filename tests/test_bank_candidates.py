@@ -178,3 +178,29 @@ def test_load_applies_the_review_file_beside_the_models(tmp_path):
     assert back.entries[0].original == "Could you share the order number?"
     assert back.reviews_file == tmp_path / "models" / "bank_reviews.json"
     assert ResponseBank.load(ranker, reviews=False).entries[0].status == "unreviewed"
+
+
+def test_agent_suggestions_keep_agent_only_entries_and_drop_barred_ones():
+    from assistant.assist import assist
+
+    bank, ctx = bank_of(
+        [
+            ("I've refunded order {order_number}.", "agent_only"),
+            ("Rude reply.", "safe"),
+            ("Anything else?", "safe"),
+        ],
+        [0.9, 0.8, 0.7],
+    )
+    bank.entries[1].status = "barred"
+
+    class Ranker(StubRanker):
+        def context_text(self, turns):
+            return "ctx"
+
+    engine = engine_with(bank, ctx)
+    engine.ranker = Ranker(ctx)
+    found = assist(engine, [("customer", "refund for NH-12345?")], k=3, kb_k=0)
+    assert [(s.text, s.agent_only) for s in found.suggestions] == [
+        ("I've refunded order NH-12345.", True),
+        ("Anything else?", False),
+    ]
