@@ -87,15 +87,16 @@ def check_text(text: str, where: str) -> str:
     return text.strip()
 
 
-def reviews_path(ranker_dir: str | Path) -> Path:
+def reviews_path(ranker_dir: str | Path, root: str | Path | None = None) -> Path:
     """The review file for the ranker directory `ranker_dir`: the first `bank_reviews.json`
     in its parent, grandparent or great-grandparent (a models directory holds `ranker/`, a
-    versioned one `versions/N/ranker/`), else the one its parent would hold."""
+    versioned one `versions/N/ranker/`), else the one the models directory `root` would hold
+    (default: the ranker's parent)."""
     ranker_dir = Path(ranker_dir).expanduser().absolute()
     for up in list(ranker_dir.parents)[:3]:
         if (up / REVIEWS_FILE).is_file():
             return up / REVIEWS_FILE
-    return ranker_dir.parent / REVIEWS_FILE
+    return Path(root).expanduser() / REVIEWS_FILE if root else ranker_dir.parent / REVIEWS_FILE
 
 
 @dataclass

@@ -198,3 +198,21 @@ def test_training_the_ranker_applies_the_review_file(tmp_path, dialogues, tiny_s
     assert {r["text"]: r["status"] for r in rows}[text] == "barred"
     assert manifest["bank"]["format_version"] == 2 and manifest["bank"]["reviews"] == 1
     assert manifest["bank"]["statuses"]["barred"] == 1
+
+
+def test_a_versioned_models_directory_keeps_one_review_file_at_its_top(tmp_path):
+    from assistant.review import reviews_path
+
+    ranker = tmp_path / "models" / "versions" / "7" / "ranker"
+    bank = ResponseBank([BankEntry("Have a great day!", 3)], np.ones((1, 3), dtype=np.float32))
+    bank.save(ranker)
+    top = tmp_path / "models" / "bank_reviews.json"
+    assert reviews_path(ranker, root=tmp_path / "models") == top  # where a first one goes
+    reviews = Reviews(top)
+    reviews.decide(bank.entries[0], "barred", by="ana")
+    reviews.save()
+    # any version's ranker (and a candidate built under versions/) finds it
+    assert reviews_path(ranker) == top
+    assert ResponseBank.load(ranker).entries[0].status == "barred"
+    candidate = tmp_path / "models" / "versions" / ".candidate-1" / "ranker"
+    assert reviews_path(candidate) == top

@@ -92,8 +92,18 @@ def eval_group() -> None:
 def _register() -> None:
     from assistant.cli import train as _train  # noqa: F401  (registers commands)
 
-    for name in ("kb", "chat", "ask", "demo", "log", "tickets", "models", "retrain", "report",
-                 "bank"):
+    for name in (
+        "kb",
+        "chat",
+        "ask",
+        "demo",
+        "log",
+        "tickets",
+        "models",
+        "retrain",
+        "report",
+        "bank",
+    ):
         try:
             __import__(f"assistant.cli.{name}")
         except ModuleNotFoundError as exc:

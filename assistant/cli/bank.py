@@ -28,16 +28,22 @@ def _open(models_dir):
     from assistant.errors import ModelError
     from assistant.paths import user_home
     from assistant.review import Reviews, reviews_path
+    from assistant.versions import resolve_models
 
     models = Path(models_dir).expanduser() if models_dir else user_home() / "models"
-    ranker = models / "ranker" if (models / "ranker" / ENTRIES_FILE).is_file() else models
+    if (models / ENTRIES_FILE).is_file():  # a ranker directory given directly
+        ranker, root = models, models.parent
+    else:  # a models directory, versioned or not: its current version's ranker
+        resolved = resolve_models(models)
+        ranker, root = resolved.path / "ranker", resolved.root or resolved.path
     if not (ranker / ENTRIES_FILE).is_file():
         raise ModelError(
-            f"{models}: no reply bank there (no ranker/{ENTRIES_FILE}). Pass the directory "
-            "that holds ranker/, or train one with `assistant train ranker`."
+            f"{models}: no reply bank there (no ranker/{ENTRIES_FILE}). Pass the models "
+            "directory, or train a ranker with `assistant train ranker`."
         )
     bank = ResponseBank.load(ranker, reviews=False)
-    reviews = Reviews.load(reviews_path(ranker))
+    # kept at the top of the models directory: every version (and retraining) sees it
+    reviews = Reviews.load(reviews_path(ranker, root=root))
     reviews.apply(bank.entries)
     return bank, reviews
 
