@@ -103,6 +103,7 @@ def _register() -> None:
         "retrain",
         "report",
         "bank",
+        "triage",
     ):
         try:
             __import__(f"assistant.cli.{name}")
