@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pytest
 
@@ -18,16 +18,22 @@ pytest.importorskip("textual")
 
 from textual.widgets import DataTable, Input, OptionList  # noqa: E402
 
-from assistant.reply import Citation, TurnRecord  # noqa: E402
+from assistant.errors import ClaimError  # noqa: E402
+from assistant.reply import Citation  # noqa: E402
+from assistant.tickets import (  # noqa: E402
+    Note,
+    ReviewGroup,
+    ReviewItem,
+    Ticket,
+    TicketDetail,
+    TranscriptTurn,
+)
 from assistant.tui.triage import (  # noqa: E402
     Assist,
-    ClaimConflict,
     PickScreen,
     QueueFilter,
-    ReviewItem,
     ReviewTree,
     Suggestion,
-    TicketDetail,
     TriageApp,
     TriageHelp,
     TurnItem,
@@ -65,60 +71,70 @@ def run(test):
 # -- an in-memory desk -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Row:
-    id: str
-    conversation_id: str
-    priority: str
-    intent: str | None
-    confidence: float | None
-    last_customer_text: str
-    waiting_s: float = 60.0
-    assignee: str | None = None
-    status: str = "open"
-    priority_reason: str = "intent rule"
-    created: str = "2024-05-01T12:00:00Z"
-    sla_s: float | None = 300.0
+def ticket(id, cid, priority, intent, confidence, text, waiting_s=60.0, assignee=None):
+    return Ticket(
+        id=id,
+        conversation_id=cid,
+        status="open",
+        priority=priority,
+        priority_reason=f"{intent}: rule",
+        intent=intent,
+        confidence=confidence,
+        assignee=assignee,
+        created="2024-05-01T12:00:00Z",
+        waiting_s=waiting_s,
+        last_customer_text=text,
+    )
+
+
+def turn(turn_id, role, text, intent=None, confidence=None, source=None, **kw):
+    return TranscriptTurn(
+        turn_id, role, text, "2024-05-01T12:00:00Z", intent, confidence, source, **kw
+    )
+
+
+def review_item(turn_id, cid, text, reply, intent, confidence, source, why):
+    return ReviewItem(
+        turn_id=turn_id,
+        reply_turn_id=f"r-{turn_id}",
+        conversation_id=cid,
+        text=text,
+        reply=reply,
+        intent=intent,
+        confidence=confidence,
+        source=source,
+        rating=None,
+        time="2024-05-01T12:00:01Z",
+        why=why,
+    )
 
 
 class FakeDesk:
     """The `Desk` protocol in memory; every write is recorded in `calls`."""
 
     info = {"db": ":memory: (fake)", "models": "(none)"}
+    sla_s = 300.0
+    priorities = {1: "low", 2: "normal", 3: "high", 4: "urgent", 5: "critical"}
 
     def __init__(self, agent: str = "ana") -> None:
         self.agent = agent
         self.calls: list[tuple] = []
         self.rows = [
-            Row("T-1", "c1", "high", "refund_status", 0.41, "where is my refund??", 900),
-            Row("T-2", "c2", "normal", "order_status", 0.93, "parcel late", 120, "bob"),
-            Row("T-3", "c3", "low", "device_offline", 0.77, "camera offline [bold]x[/]", 30),
+            ticket("T-1", "c1", 3, "refund_status", 0.41, "where is my refund??", 900),
+            ticket("T-2", "c2", 2, "order_status", 0.93, "parcel late", 120),
+            ticket("T-3", "c3", 1, "device_offline", 0.77, "camera offline [bold]x[/]", 30),
         ]
         self.turns = {
             "c1": [
-                TurnRecord(
-                    "u1",
-                    "customer",
-                    "where is my refund??",
-                    "2024-05-01T12:00:00Z",
-                    intent="refund_status",
-                    confidence=0.41,
-                    seq=1,
-                ),
-                TurnRecord(
-                    "b1",
-                    "assistant",
-                    "Could you tell me more?",
-                    "2024-05-01T12:00:01Z",
-                    source="clarify",
-                    seq=2,
-                ),
+                turn("u1", "customer", "where is my refund??", "refund_status", 0.41),
+                turn("b1", "assistant", "Could you tell me more?", source="clarify"),
             ],
-            "c2": [TurnRecord("u2", "customer", "parcel late", "2024-05-01T12:00:00Z", seq=1)],
-            "c3": [TurnRecord("u3", "customer", "camera offline", "2024-05-01T12:00:00Z", seq=1)],
+            "c2": [turn("u2", "customer", "parcel late")],
+            "c3": [turn("u3", "customer", "camera offline")],
         }
+        self.notes: dict[str, list[Note]] = {}
         self.review_items = [
-            ReviewItem(
+            review_item(
                 "u1",
                 "c1",
                 "where is my refund??",
@@ -126,17 +142,17 @@ class FakeDesk:
                 "refund_status",
                 0.41,
                 "clarify",
-                "2024-05-01T12:00:01Z",
+                ["low confidence 0.41", "clarify"],
             ),
-            ReviewItem(
+            review_item(
                 "u9",
                 "c9",
                 "hello??",
                 "Sorry, that's outside…",
                 "oos",
                 0.8,
-                "out of scope",
-                "2024-05-01T12:00:01Z",
+                "oos",
+                ["out of scope"],
             ),
         ]
         self.holder: dict[str, str] = {"T-2": "bob"}
@@ -151,11 +167,7 @@ class FakeDesk:
     # what another process would do
     def customer_writes(self, conversation_id: str, text: str) -> None:
         turns = self.turns[conversation_id]
-        turns.append(
-            TurnRecord(
-                f"n{len(turns)}", "customer", text, "2024-05-01T12:01:00Z", seq=len(turns) + 1
-            )
-        )
+        turns.append(turn(f"n{len(turns)}", "customer", text))
         self._bump()
 
     def tickets(self):
@@ -163,7 +175,8 @@ class FakeDesk:
 
     def ticket(self, ticket_id):
         row = next(r for r in self.tickets() if r.id == ticket_id)
-        return TicketDetail(row, "human", list(self.turns[row.conversation_id]))
+        turns = list(self.turns[row.conversation_id])
+        return TicketDetail(row, turns, list(self.notes.get(ticket_id, [])), "human")
 
     def assist(self, ticket_id):
         return Assist(
@@ -186,14 +199,11 @@ class FakeDesk:
     def labels(self):
         return ["device_offline", "order_status", "refund_status"]
 
-    def priorities(self):
-        return ["urgent", "high", "normal", "low"]
-
     def claim(self, ticket_id):
         self.calls.append(("claim", ticket_id))
         holder = self.holder.get(ticket_id)
         if holder and holder != self.agent:
-            raise ClaimConflict(ticket_id, holder)
+            raise ClaimError(f"claim: ticket {ticket_id} is claimed by {holder}.", holder)
         self.holder[ticket_id] = self.agent
         self._bump()
 
@@ -205,6 +215,9 @@ class FakeDesk:
         self._record("reply", ticket_id, text)
 
     def note(self, ticket_id, text):
+        self.notes.setdefault(ticket_id, []).append(
+            Note(f"note{len(self.calls)}", self.agent, text, "2024-05-01T12:02:00Z")
+        )
         self._record("note", ticket_id, text)
 
     def correct(self, turn_id, intent):
@@ -224,7 +237,11 @@ class FakeDesk:
 
     def review(self):
         done = {c[1] for c in self.calls if c[0] in ("confirm", "correct")}
-        return [i for i in self.review_items if i.turn_id not in done]
+        groups: dict[str, list] = {}
+        for item in self.review_items:
+            if item.turn_id not in done:
+                groups.setdefault(item.intent, []).append(item)
+        return [ReviewGroup(k, v) for k, v in sorted(groups.items())]
 
     def wait_for_change(self, after, timeout):
         with self._changed:
@@ -265,7 +282,7 @@ async def test_queue_shows_open_tickets_with_wait_against_sla():
         table = app.query_one("#queue", DataTable)
         assert table.row_count == 3
         first = [str(c) for c in table.get_row_at(0)]
-        assert first[0] == "T-1" and first[1] == "high"
+        assert first[0] == "T-1" and first[1] == "3 high"
         assert first[2] == "15m00s/5m00s"  # waited 900 s against a 300 s target
         assert table.get_row_at(0)[2].style == "bold red"  # breached
         assert table.get_row_at(1)[2].style == ""  # 120 s < 300 s
@@ -294,13 +311,13 @@ async def test_filters_mine_unassigned_all_and_slash():
         assert queue_ids(app) == ["T-1", "T-2", "T-3"]
         app.set_filter("intent: device_offline")
         assert queue_ids(app) == ["T-3"]
-        app.set_filter("priority: high")
+        app.set_filter("priority: 3 high")
         assert queue_ids(app) == []  # both filters hold
         assert app.query_one("#queue-empty").display
 
 
 def test_queue_filter_keeps_rows():
-    row = Row("T-9", "c", "high", "billing", 0.5, "Refund please", assignee=None)
+    row = ticket("T-9", "c", 3, "billing", 0.5, "Refund please")
     assert QueueFilter("unassigned", text="refund").keep(row, "ana")
     assert not QueueFilter("mine").keep(row, "ana")
     assert not QueueFilter(intent="orders").keep(row, "ana")
@@ -403,7 +420,7 @@ async def test_note_correct_rate_priority_resolve():
         await pilot.press("b")
         await until(pilot, lambda: ("rate", "b1", False) in desk.calls)
         await pilot.press("p", *"urg", "enter")
-        await until(pilot, lambda: ("priority", "T-1", "urgent") in desk.calls)
+        await until(pilot, lambda: ("priority", "T-1", 4) in desk.calls)
         await pilot.press("h")
         await pilot.press("n")  # no: nothing happens
         await pilot.press("x", "y")
@@ -416,7 +433,7 @@ async def test_review_inbox_confirm_change_skip():
     desk = FakeDesk()
     app = TriageApp(desk)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.review_items and app.labels)
+        await until(pilot, lambda: app.review_groups and app.labels)
         tree = app.query_one("#review", ReviewTree)
         groups = [str(n.label) for n in tree.root.children]
         assert groups == ["oos (1)", "refund_status (1)"]
@@ -438,3 +455,172 @@ async def test_review_inbox_confirm_change_skip():
         tree.move_cursor(tree.root.children[0].children[0])
         await pilot.press("e", *"device", "enter")
         await until(pilot, lambda: desk.calls == [("correct", "u9", "device_offline")])
+
+
+# -- two consoles and the customer's chat on one log file --------------------------------------
+
+
+@pytest.fixture
+def shared_log(tmp_path):
+    """A customer's service (scripted engine) writing to a log file, and a way to open a
+    console's desk on the same file (each with its own connection, as separate processes)."""
+    from fake_engine import ScriptedEngine
+
+    from assistant.log import ConversationLog
+    from assistant.service import AssistantService
+    from assistant.tickets import Tickets
+    from assistant.tui.triage import TicketDesk
+
+    db = tmp_path / "shared.db"
+    service = AssistantService(ScriptedEngine(), ConversationLog(db))
+    desks = []
+
+    def desk(agent: str) -> TicketDesk:
+        made = TicketDesk(Tickets(ConversationLog(db)), agent, info={"db": str(db)})
+        desks.append(made)
+        return made
+
+    yield service, desk, db
+    for made in desks:
+        made.close()
+    service.close()
+
+
+def handed_off(service) -> tuple[str, str]:
+    """A conversation the customer handed to a human: (conversation id, ticket id)."""
+    cid = service.new_conversation()
+    service.respond(cid, "where is my order?")
+    reply = service.respond(cid, "I want a human please")
+    service.respond(cid, "it is order NH-48213")  # waits for the agent: the bot is quiet
+    return cid, reply.ticket_id
+
+
+def test_two_consoles_race_for_a_claim_and_one_wins(shared_log):
+    service, desk, db = shared_log
+    _, ticket_id = handed_off(service)
+    ana, bob = TriageApp(desk("ana")), TriageApp(desk("bob"))
+
+    async def drive() -> None:
+        async with (
+            ana.run_test(size=SIZE, notifications=True) as pa,
+            bob.run_test(size=SIZE, notifications=True) as pb,
+        ):
+            for app, pilot in ((ana, pa), (bob, pb)):
+                await until(pilot, lambda app=app: app.reads > 0)
+                app.open_ticket(ticket_id)
+                await until(pilot, lambda app=app: app.detail is not None)
+            await pa.press("c")
+            await pb.press("c")  # both claims are in flight at once
+            await until(pa, lambda: len(said(ana) + said(bob)) >= 2)
+            await until(pb, lambda: any("claimed by" in text for text in said(ana) + said(bob)))
+            holder = sqlite(db, "SELECT assignee FROM tickets WHERE id = ?", ticket_id)
+            loser = bob if holder == "ana" else ana
+            assert holder in ("ana", "bob")
+            assert any(f"claimed by {holder}" in text for text in said(loser))
+            assert loser.failures == 0  # told who has it, not an error
+            # Both screens follow the log: the queue says who holds the ticket.
+            await until(pa, lambda: ana.rows and ana.rows[0].assignee == holder)
+            await until(pb, lambda: bob.rows and bob.rows[0].assignee == holder)
+
+    asyncio.run(drive())
+
+
+def test_an_agents_reply_reaches_the_customers_open_chat(shared_log):
+    from chat_helpers import run_chat
+    from chat_helpers import until as chat_until
+
+    from assistant.tui.app import AgentMessage, ChatApp
+
+    service, desk, _ = shared_log
+    chat = ChatApp(service)
+    console = TriageApp(desk("ana"))
+
+    async def drive() -> None:
+        async with run_chat(chat, size=(110, 34)) as customer, console.run_test(size=SIZE) as agent:
+            await customer.click("#prompt")
+            await customer.press(*"I want a human please", "enter")
+            await chat_until(customer, lambda: chat.status == "human")
+            await until(agent, lambda: console.rows)  # the new ticket shows up by itself
+            assert console.rows[0].conversation_id == chat.conversation_id
+            await agent.press("enter")  # open the ticket under the cursor
+            await until(agent, lambda: console.detail is not None)
+            await agent.press("r", *"Hi, Ana here. Which order is it?", "enter")
+            await chat_until(customer, lambda: list(chat.query(AgentMessage)))
+            shown = str(chat.query(AgentMessage).last().render())
+            assert "Hi, Ana here. Which order is it?" in shown
+            # the customer answers: the console shows it live
+            await customer.press(*"NH-48213", "enter")
+            await until(agent, lambda: "NH-48213" in turns_shown(console))
+
+    asyncio.run(drive())
+
+
+def test_corrections_and_confirmations_are_stored_with_agent_and_time(shared_log):
+    service, desk, db = shared_log
+    cid, ticket_id = handed_off(service)
+    other = service.new_conversation()
+    service.respond(other, "this is unclear to me")  # a clarify: worth a review
+    app = TriageApp(desk("ana"))
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.reads > 0 and app.labels and app.review_groups)
+            app.open_ticket(ticket_id)
+            await until(pilot, lambda: app.detail is not None)
+            await pilot.press("2", "i")  # the last customer turn
+            assert isinstance(app.screen, PickScreen)
+            await pilot.press(*"human", "enter")
+            await until(pilot, lambda: sqlite(db, "SELECT COUNT(*) FROM corrections") == 1)
+            await until(pilot, lambda: "(corrected)" in captions(app)[-1])
+            await pilot.press("4")
+            await until(pilot, lambda: app._review_target() is not None)
+            target = app._review_target()
+            await pilot.press("y")
+            await until(pilot, lambda: sqlite(db, "SELECT COUNT(*) FROM corrections") == 2)
+            await until(
+                pilot,
+                lambda: all(
+                    i.turn_id != target.turn_id for g in app.review_groups for i in g.items
+                ),
+            )
+            return target
+
+    target = asyncio.run(drive())
+    rows = sqlite_rows(
+        db, "SELECT turn_id, corrected_intent, agent, kind, time FROM corrections ORDER BY rowid"
+    )
+    last_customer = sqlite(
+        db,
+        "SELECT id FROM turns WHERE conversation_id = ? AND role = 'customer' ORDER BY seq DESC",
+        cid,
+    )
+    assert rows[0][:4] == (last_customer, "human_agent", "ana", "correct")
+    assert rows[1][:4] == (target.turn_id, target.intent, "ana", "confirm")
+    assert all(row[4].startswith("20") for row in rows)  # stored with the time
+
+
+# -- helpers for the real log ------------------------------------------------------------------
+
+
+def said(app) -> list[str]:
+    """The notifications the app showed so far."""
+    return [str(n.message) for n in app._notifications]
+
+
+def captions(app) -> list[str]:
+    return [str(item.query_one(".who").render()) for item in app.query(TurnItem)]
+
+
+def sqlite_rows(db, sql, *params) -> list[tuple]:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def sqlite(db, sql, *params):
+    rows = sqlite_rows(db, sql, *params)
+    return rows[0][0] if rows else None

@@ -23,9 +23,12 @@ never triggers one; `escape` leaves the box. Customer text is shown as data (`pl
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from rich.text import Text
@@ -38,6 +41,7 @@ from textual.fuzzy import Matcher
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.widgets import (
     DataTable,
     Footer,
@@ -52,7 +56,21 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from assistant.reply import Citation, TurnRecord
+from assistant.errors import LogError, ModelError
+from assistant.log import ConversationLog
+from assistant.log.store import check_agent
+from assistant.placeholders import extract_slots, fill
+from assistant.priority import LABELS as PRIORITY_LABELS
+from assistant.priority import PriorityRules
+from assistant.reply import Citation
+from assistant.tickets import (
+    ReviewGroup,
+    ReviewItem,
+    Ticket,
+    TicketDetail,
+    Tickets,
+    TranscriptTurn,
+)
 from assistant.tui.safe import SafeApp, SafeInput, cell, plain
 from assistant.untrusted import clean, inert, one_line
 
@@ -77,71 +95,26 @@ class Assist:
     unavailable: str = ""  # why there are no suggestions (no models loaded), shown instead
 
 
-@dataclass(frozen=True)
-class Note:
-    """An internal note on a ticket: agents see it, the customer never does."""
-
-    id: str
-    agent: str
-    text: str
-    time: str  # ISO-8601 UTC
-
-
-@dataclass(frozen=True)
-class TicketDetail:
-    """A ticket with its whole conversation, as the Conversation pane shows it."""
-
-    ticket: Any  # the ticket's queue row (see `Desk.tickets` for the fields read)
-    status: str | None  # the conversation's status: "bot" | "human" | "closed"
-    turns: list[TurnRecord] = field(default_factory=list)  # oldest first
-    notes: list[Note] = field(default_factory=list)  # oldest first
-    corrections: dict[str, str] = field(default_factory=dict)  # turn id -> corrected intent
-
-
-@dataclass(frozen=True)
-class ReviewItem:
-    """A bot turn worth a look: the customer's message, what the bot understood and said."""
-
-    turn_id: str  # the customer turn whose intent is confirmed or corrected
-    conversation_id: str
-    text: str  # the customer's message (as stored)
-    reply: str  # what the bot answered
-    intent: str | None  # predicted intent ("oos" when out of scope)
-    confidence: float | None
-    why: str  # "low confidence" | "clarify" | "out of scope" | "rated bad"
-    time: str
-
-
-class ClaimConflict(Exception):
-    """Another agent holds the ticket: `holder` names them."""
-
-    def __init__(self, ticket_id: str, holder: str) -> None:
-        super().__init__(f"{ticket_id} is already claimed by {holder}.")
-        self.ticket_id = ticket_id
-        self.holder = holder
-
-
 class Desk(Protocol):
-    """What the triage console needs from the ticket queue, the log and the models.
+    """What the triage console needs: one agent's view of `assistant.tickets` and the models.
 
-    `TicketDesk` implements it over `assistant.tickets`; the tests also use an in-memory fake.
-    Every method may block (database, models): the console calls them from thread workers.
-
-    A queue row (`tickets()`) has the fields of `assistant tickets list --json`: `id`,
-    `conversation_id`, `status`, `priority`, `priority_reason`, `intent`, `confidence`,
-    `assignee`, `created`, `waiting_s`, `last_customer_text`; and `sla_s`, the waiting time
-    the ticket's priority allows (None: no target).
+    `TicketDesk` implements it over `assistant.tickets.Tickets`; the tests also use an
+    in-memory fake. Every method may block (database, models): the console calls them from
+    thread workers. Writes raise `assistant.errors.TicketError` (its `ClaimError` names the
+    holder of a ticket another agent has).
     """
 
     agent: str  # the agent using this console (claims, replies, notes are theirs)
     info: dict[str, str]  # what is loaded (db, models, KB): shown on the help screen
+    sla_s: float | None  # the first-response target: a longer wait is highlighted
+    priorities: dict[int, str]  # the priorities a ticket may have: value -> label
 
-    def tickets(self) -> list[Any]:
+    def tickets(self) -> list[Ticket]:
         """Open tickets, highest priority then longest wait first."""
         ...
 
     def ticket(self, ticket_id: str) -> TicketDetail:
-        """A ticket, its whole transcript, its notes and the corrections of its turns."""
+        """A ticket, its whole transcript (with corrections and ratings) and its notes."""
         ...
 
     def assist(self, ticket_id: str) -> Assist:
@@ -152,12 +125,8 @@ class Desk(Protocol):
         """The intent labels an agent may pick (the model's, else those in the log)."""
         ...
 
-    def priorities(self) -> list[str]:
-        """The priorities a ticket may have, highest first."""
-        ...
-
     def claim(self, ticket_id: str) -> None:
-        """Take the ticket; raises `ClaimConflict` naming the holder when another agent has it."""
+        """Take the ticket; `ClaimError` naming the holder when another agent has it."""
         ...
 
     def reply(self, ticket_id: str, text: str) -> None:
@@ -180,7 +149,7 @@ class Desk(Protocol):
         """Rate a bot reply as this agent."""
         ...
 
-    def set_priority(self, ticket_id: str, priority: str) -> None:
+    def set_priority(self, ticket_id: str, priority: int) -> None:
         """Set the ticket's priority by hand."""
         ...
 
@@ -188,8 +157,8 @@ class Desk(Protocol):
         """Close the ticket: hand the conversation back to the bot, or close it too."""
         ...
 
-    def review(self) -> list[ReviewItem]:
-        """Bot turns worth a look that no agent confirmed or corrected yet, newest first."""
+    def review(self) -> list[ReviewGroup]:
+        """Bot turns worth a look that no agent confirmed or corrected, by predicted intent."""
         ...
 
     def wait_for_change(self, after: int, timeout: float) -> int:
@@ -199,6 +168,177 @@ class Desk(Protocol):
     def close(self) -> None:
         """Release the database and the models."""
         ...
+
+
+class TicketDesk:
+    """The `Desk` over a conversation log: `assistant.tickets.Tickets` as one agent, plus the
+    models for the Assist pane and the intent labels (optional, loaded in the background).
+
+    `engine` is a `DialogueEngine`, a `Future` of one still loading, or None (no models: the
+    Assist pane says so and the labels come from the log).
+    """
+
+    def __init__(
+        self,
+        tickets: Tickets,
+        agent: str,
+        engine: Any = None,
+        info: dict[str, str] | None = None,
+        *,
+        n_suggestions: int = 5,
+        n_passages: int = 3,
+    ) -> None:
+        self.api = tickets
+        self.agent = check_agent(agent)
+        self._engine = engine
+        self.info = {"agent": self.agent, **(info or {})}
+        self.sla_s = tickets.rules.sla_s
+        self.priorities = dict(PRIORITY_LABELS)
+        self.n_suggestions = n_suggestions
+        self.n_passages = n_passages
+
+    @property
+    def engine(self) -> Any:
+        """The dialogue engine (waits while it loads), or None without models."""
+        if isinstance(self._engine, Future):
+            self._engine = self._engine.result()
+        return self._engine
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def tickets(self) -> list[Ticket]:
+        return self.api.list("open")
+
+    def ticket(self, ticket_id: str) -> TicketDetail:
+        return self.api.show(ticket_id)
+
+    def review(self) -> list[ReviewGroup]:
+        return self.api.review_inbox()
+
+    def labels(self) -> list[str]:
+        """The intent model's labels; without models, every intent the log has seen."""
+        if self._engine is not None:
+            return sorted(self.engine.intent.labels)
+        log = self.api.log
+        with log.snapshot() as conn:
+            rows = conn.execute(
+                "SELECT intent FROM turns WHERE intent IS NOT NULL UNION "
+                "SELECT corrected_intent FROM corrections WHERE corrected_intent IS NOT NULL"
+            ).fetchall()
+        return sorted({row[0] for row in rows})
+
+    def assist(self, ticket_id: str) -> Assist:
+        """The best replies of the whole bank for the conversation so far (agent-only ones
+        included, slots filled from what the customer said) and the best KB passages for the
+        customer's last message."""
+        if self._engine is None:
+            return Assist(
+                unavailable="No models loaded: start the console with --models DIR (and --kb "
+                "DIR) for suggested replies and knowledge-base passages."
+            )
+        engine = self.engine
+        history = self.api.show(ticket_id).history()
+        customer = [text for role, text in history if role == "customer"]
+        if not customer:
+            return Assist(unavailable="The customer has not written anything yet.")
+        ranker = engine.ranker
+        context = ranker.encode_contexts([ranker.context_text(history)])[0]
+        slots = extract_slots(customer)
+        suggestions = []
+        for index, score in engine.bank.top(context, self.n_suggestions):
+            entry = engine.bank.entries[index]
+            agent_only = bool(getattr(entry, "agent_only", False))
+            suggestions.append(Suggestion(fill(entry.text, slots), score, agent_only))
+        passages = []
+        if engine.kb is not None:
+            passages = engine.kb.search(customer[-1], k=self.n_passages)
+        return Assist(suggestions, passages)
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def claim(self, ticket_id: str) -> None:
+        self.api.claim(ticket_id, self.agent)
+
+    def reply(self, ticket_id: str, text: str) -> None:
+        self.api.reply(ticket_id, text, self.agent)
+
+    def note(self, ticket_id: str, text: str) -> None:
+        self.api.note(ticket_id, text, self.agent)
+
+    def correct(self, turn_id: str, intent: str) -> None:
+        labels = self.engine.intent.labels if self._engine is not None else None
+        self.api.correct_intent(turn_id, intent, self.agent, labels=labels)
+
+    def confirm(self, turn_id: str) -> None:
+        self.api.confirm_intent(turn_id, self.agent)
+
+    def rate(self, turn_id: str, good: bool) -> None:
+        self.api.rate(turn_id, good, self.agent)
+
+    def set_priority(self, ticket_id: str, priority: int) -> None:
+        self.api.set_priority(ticket_id, priority, self.agent)
+
+    def resolve(self, ticket_id: str, hand_back: bool) -> None:
+        self.api.resolve(ticket_id, "hand_back" if hand_back else "close", self.agent)
+
+    def wait_for_change(self, after: int, timeout: float) -> int:
+        return self.api.wait_for_change(after, timeout)
+
+    def close(self) -> None:
+        """Stop watching the log and close it."""
+        self.api.close()
+        self.api.log.close()
+
+
+def open_desk(
+    db: str | Path,
+    agent: str,
+    models_dir: str | Path | None = None,
+    kb_dir: str | Path | None = None,
+    rules: PriorityRules | None = None,
+) -> TicketDesk:
+    """A `TicketDesk` over the log at `db` for `agent`; the models (if any) load in the
+    background, so the console opens at once.
+
+    Raises LogError when there is no log at `db` (a console on a mistyped path would wait
+    for tickets forever) and ModelError when `models_dir` holds no trained models.
+    """
+    db = Path(db)
+    if not db.is_file():
+        raise LogError(
+            f"No conversation log at {db}: start `assistant chat` (or `ask`) with it first, "
+            "or pass --db with the log the chats write to."
+        )
+    if models_dir is not None and not (Path(models_dir) / "intent" / "manifest.json").is_file():
+        raise ModelError(
+            f"No trained models in {models_dir}: pass --models DIR with `intent/` and "
+            "`ranker/` inside (`assistant demo --no-chat` trains the demo models)."
+        )
+    engine: Future | None = None
+    if models_dir is not None:
+        engine = Future()
+
+        def load() -> None:
+            try:
+                from assistant.engine import DialogueEngine
+
+                engine.set_result(DialogueEngine.load(models_dir, kb_dir))
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for it
+                engine.set_exception(exc)
+
+        threading.Thread(target=load, name="load-models", daemon=True).start()
+    log = ConversationLog(db)
+    try:
+        tickets = Tickets(log, rules or PriorityRules.load())
+        info = {
+            "db": str(db),
+            "models": str(models_dir) if models_dir else "(none: no suggestions)",
+            "kb": str(kb_dir) if kb_dir else "(none)",
+        }
+        return TicketDesk(tickets, agent, engine, info)
+    except BaseException:
+        log.close()
+        raise
 
 
 # -- formatting --------------------------------------------------------------------------------
@@ -220,11 +360,28 @@ def duration(seconds: float) -> str:
     return f"{s // 86400}d{s % 86400 // 3600}h"
 
 
-def breached(row: Any, waited: float | None = None) -> bool:
-    """Has the ticket waited longer than its priority's SLA target?"""
-    target = getattr(row, "sla_s", None)
-    waited = getattr(row, "waiting_s", 0) if waited is None else waited
+def breached(waited: float, target: float | None) -> bool:
+    """Has a customer waited longer than the first-response target (None: no target)?
+
+    >>> breached(901, 900), breached(60, 900), breached(10**6, None)
+    (True, False, False)
+    """
     return target is not None and waited > target
+
+
+def priority_text(value: int, labels: dict[int, str]) -> str:
+    """ "5 critical", or the number alone when it has no label.
+
+    >>> priority_text(5, {5: "critical"}), priority_text(2, {})
+    ('5 critical', '2')
+    """
+    label = labels.get(value)
+    return f"{value} {label}" if label else str(value)
+
+
+def short_time(iso: str) -> str:
+    """A log time as month, day and minute: "2024-05-01T12:00:07Z" -> "05-01 12:00"."""
+    return iso[5:16].replace("T", " ")
 
 
 def confidence_text(intent: str | None, confidence: float | None) -> str:
@@ -238,14 +395,21 @@ def confidence_text(intent: str | None, confidence: float | None) -> str:
     return f"{intent} {confidence:.0%}" if confidence is not None else intent
 
 
-def matches(row: Any, query: str) -> bool:
-    """Does a queue row hold every word of the `/` filter (ticket, text, intent, assignee)?"""
+def matches(row: Ticket, query: str) -> bool:
+    """Does a queue row hold every word of the `/` filter (ticket, text, intent, assignee,
+    priority reason)?"""
     words = query.lower().split()
     if not words:
         return True
     hay = " ".join(
-        str(getattr(row, name, "") or "")
-        for name in ("id", "last_customer_text", "intent", "assignee", "priority")
+        str(value or "")
+        for value in (
+            row.id,
+            row.last_customer_text,
+            row.intent,
+            row.assignee,
+            row.priority_reason,
+        )
     ).lower()
     return all(word in hay for word in words)
 
@@ -269,19 +433,18 @@ class QueueFilter:
 
     scope: str = "all"  # "all" | "mine" | "unassigned"
     intent: str | None = None  # only tickets predicted as this intent
-    priority: str | None = None  # only tickets of this priority
+    priority: int | None = None  # only tickets of this priority
     text: str = ""  # the `/` filter: every word must appear
 
-    def keep(self, row: Any, agent: str) -> bool:
+    def keep(self, row: Ticket, agent: str) -> bool:
         """Does the queue show `row` to `agent`?"""
-        assignee = getattr(row, "assignee", None)
-        if self.scope == "mine" and assignee != agent:
+        if self.scope == "mine" and row.assignee != agent:
             return False
-        if self.scope == "unassigned" and assignee:
+        if self.scope == "unassigned" and row.assignee:
             return False
-        if self.intent is not None and getattr(row, "intent", None) != self.intent:
+        if self.intent is not None and row.intent != self.intent:
             return False
-        if self.priority is not None and getattr(row, "priority", None) != self.priority:
+        if self.priority is not None and row.priority != self.priority:
             return False
         return matches(row, self.text)
 
@@ -290,7 +453,7 @@ class QueueFilter:
         parts = [self.scope]
         if self.intent:
             parts.append(f"intent {self.intent}")
-        if self.priority:
+        if self.priority is not None:
             parts.append(f"priority {self.priority}")
         if self.text:
             parts.append(f"/{self.text}")
@@ -312,7 +475,7 @@ class QueuePane(Vertical):
 class TurnItem(ListItem):
     """One turn (or internal note) of the conversation."""
 
-    def __init__(self, turn: TurnRecord | None, body: Content, caption: str, kind: str) -> None:
+    def __init__(self, turn: TranscriptTurn | None, body: Content, caption: str, kind: str) -> None:
         super().__init__(classes=f"turn {kind}")
         self.turn = turn  # None for a note
         self._body = body
@@ -329,7 +492,7 @@ class TurnItem(ListItem):
             self.query_one(".who", Static).update(caption)
 
 
-class ReviewTree(Tree[ReviewItem]):
+class ReviewTree(Tree[ReviewItem | None]):
     """Pane 4: bot turns worth a look, grouped by predicted intent."""
 
     BINDINGS = [
@@ -451,6 +614,7 @@ class TriageHelp(ModalScreen[None]):
 WATCH_TIMEOUT_S = 0.25  # the log watcher re-checks for cancellation (quitting) this often
 REFRESH_EVERY_S = 5.0  # the queue is re-read this often even without changes (waiting times)
 REVIEW_EVERY_S = 2.0  # the review inbox is re-read at most this often on changes
+PREVIEW_AFTER_S = 0.15  # the queue's cursor rests this long on a ticket before it opens
 
 # Keys that type a character: they act only while no text box has the focus.
 SINGLE_KEY_ACTIONS = frozenset(
@@ -468,10 +632,9 @@ SINGLE_KEY_ACTIONS = frozenset(
         "resolve",
         "suggest",
         "review",
-        "help",
+        "help_key",
         "palette",
         "quit_console",
-        "refresh",
     }
 )
 # Actions on the open ticket: shown greyed out while none is open.
@@ -511,7 +674,7 @@ class TriageApp(SafeApp[None]):
         Binding("x", "resolve(False)", "Close", tooltip="Close the ticket and the conversation"),
         Binding("f5,ctrl+r", "refresh", "Refresh", show=False, tooltip="Read everything again"),
         Binding("f1", "help", "Help", tooltip="Every key"),
-        Binding("question_mark", "help", "Help", show=False),
+        Binding("question_mark", "help_key", "Help", show=False),
         Binding("colon", "palette", "Commands", show=False, tooltip="Command palette"),
         Binding("escape", "leave_input", "Leave box", show=False),
         Binding("q", "quit_console", "Quit", show=False),
@@ -535,9 +698,9 @@ class TriageApp(SafeApp[None]):
             self.assist = assist
 
     class ReviewRead(Message):
-        def __init__(self, items: list[ReviewItem]) -> None:
+        def __init__(self, groups: list[ReviewGroup]) -> None:
             super().__init__()
-            self.items = items
+            self.groups = groups
 
     class Changed(Message):
         """The log changed (posted by the watcher): re-read what is on screen."""
@@ -548,28 +711,30 @@ class TriageApp(SafeApp[None]):
             self.text = text
 
     # The open ticket's id ("" for none) and how the reply box is used: "reply" or "note".
-    ticket_id: reactive[str] = reactive("")
-    mode: reactive[str] = reactive("reply")
-    queue_filter: reactive[QueueFilter] = reactive(QueueFilter)
+    # (init=False: the watchers update widgets, which `on_mount` sets up itself.)
+    ticket_id: reactive[str] = reactive("", init=False)
+    mode: reactive[str] = reactive("reply", init=False)
+    queue_filter: reactive[QueueFilter] = reactive(QueueFilter, init=False)
 
     def __init__(self, desk: Desk) -> None:
         super().__init__()
         self.desk = desk
-        self.rows: list[Any] = []  # the queue as last read (every open ticket)
+        self.rows: list[Ticket] = []  # the queue as last read (every open ticket)
         self.detail: TicketDetail | None = None  # the open ticket as last read
         self.assist: Assist | None = None
-        self.review_items: list[ReviewItem] = []
-        self.skipped: set[str] = set()  # review items skipped in this session
-        self.labels: list[str] = []
-        self.priorities: list[str] = []
+        self.review_groups: list[ReviewGroup] = []  # the review inbox as last read
+        self.skipped: set[str] = set()  # review items skipped in this session (turn ids)
+        self.labels: list[str] = []  # what an intent can be corrected to
+        self.priorities: dict[int, str] = dict(getattr(desk, "priorities", {}) or {})
         self.failures = 0
         self.last_failure = ""
         self.reads = 0  # completed reads of the queue (tests wait on it)
         self._read_at = time.monotonic()  # when `rows` was read (waiting times tick from it)
         self._review_at = 0.0
-        self._assist_seq = -1  # the newest turn the Assist pane was computed for
+        self._assist_for = ""  # the newest customer turn the Assist pane was computed for
         self._shown_turns: set[str] = set()
         self._shown_notes: set[str] = set()
+        self._preview_timer: Timer | None = None
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -586,6 +751,7 @@ class TriageApp(SafeApp[None]):
                     tree: ReviewTree = ReviewTree("review", id="review")
                     tree.show_root = False
                     yield tree
+                    yield Static("", id="review-item")
             with Vertical(id="right"):
                 conversation = Vertical(id="conversation-pane", classes="pane")
                 conversation.border_title = "2 Conversation"
@@ -662,15 +828,10 @@ class TriageApp(SafeApp[None]):
     def _read_choices(self) -> None:
         try:
             labels = self.desk.labels()
-            priorities = self.desk.priorities()
         except Exception as exc:
             self.post_message(self.Failed(f"Could not read the intent labels: {exc}"))
             return
-        self.call_from_thread(self._set_choices, labels, priorities)
-
-    def _set_choices(self, labels: list[str], priorities: list[str]) -> None:
-        self.labels = labels
-        self.priorities = priorities
+        self.call_from_thread(setattr, self, "labels", labels)
 
     @work(thread=True, group="queue", exclusive=True, exit_on_error=False)
     def _read_queue(self) -> None:
@@ -756,7 +917,7 @@ class TriageApp(SafeApp[None]):
         self._show_queue()
         self.reads += 1
 
-    def visible_rows(self) -> list[Any]:
+    def visible_rows(self) -> list[Ticket]:
         """The queue rows the current filter keeps, in the desk's order."""
         agent = self.desk.agent
         return [row for row in self.rows if self.queue_filter.keep(row, agent)]
@@ -767,24 +928,28 @@ class TriageApp(SafeApp[None]):
         keep = self._cursor_ticket()
         rows = self.visible_rows()
         elapsed = time.monotonic() - self._read_at
+        target = self.desk.sla_s
         table.clear()
         for row in rows:
-            waited = (getattr(row, "waiting_s", 0) or 0) + elapsed
-            target = getattr(row, "sla_s", None)
-            wait = duration(waited) + (f"/{duration(target)}" if target else "")
-            wait_cell = Text(wait, style="bold red" if breached(row, waited) else "")
-            mine = getattr(row, "assignee", None) == self.desk.agent
-            assignee = cell(getattr(row, "assignee", None) or "—")
-            if mine:
+            if row.waiting_s > 0:  # the clock runs on from the read (0: the agent spoke last)
+                waited = row.waiting_s + elapsed
+                wait = duration(waited) + (f"/{duration(target)}" if target else "")
+                wait_cell = Text(wait, style="bold red" if breached(waited, target) else "")
+            else:
+                wait_cell = Text("answered", style="dim")
+            assignee = cell(row.assignee or "—")
+            if row.assignee == self.desk.agent:
                 assignee.stylize("bold green")
-            pri = cell(str(getattr(row, "priority", "") or ""))
+            pri = cell(priority_text(row.priority, self.priorities))
+            if row.priority >= 4:
+                pri.stylize("bold")
             table.add_row(
                 cell(row.id),
                 pri,
                 wait_cell,
                 cell(confidence_text(row.intent, row.confidence)),
                 assignee,
-                cell(one_line(getattr(row, "last_customer_text", "") or "", 60)),
+                cell(one_line(row.last_customer_text or "", 60)),
                 key=row.id,
             )
         empty = self.query_one("#queue-empty", Static)
@@ -812,12 +977,28 @@ class TriageApp(SafeApp[None]):
     def _open_selected(self, event: DataTable.RowSelected) -> None:
         self.open_ticket(str(event.row_key.value))
 
+    @on(DataTable.RowHighlighted, "#queue")
+    def _preview(self, event: DataTable.RowHighlighted) -> None:
+        """Moving the cursor opens the ticket under it, once the cursor rests (a redraw of
+        the queue puts the cursor back on the open ticket: nothing to do then)."""
+        ticket_id = str(event.row_key.value)
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+            self._preview_timer = None
+        if ticket_id != self.ticket_id and self.query_one("#queue", DataTable).has_focus:
+            self._preview_timer = self.set_timer(PREVIEW_AFTER_S, lambda: self._rested(ticket_id))
+
+    def _rested(self, ticket_id: str) -> None:
+        self._preview_timer = None
+        if self._cursor_ticket() == ticket_id:
+            self.open_ticket(ticket_id)
+
     def open_ticket(self, ticket_id: str) -> None:
         """Show a ticket's conversation and suggestions (read in workers)."""
         if ticket_id != self.ticket_id:
             self.detail = None
             self.assist = None
-            self._assist_seq = -1
+            self._assist_for = ""
             self._shown_turns.clear()
             self._shown_notes.clear()
             self.query_one("#conversation", ListView).clear()
@@ -836,61 +1017,59 @@ class TriageApp(SafeApp[None]):
         self.detail = detail
         self._update_ticket_head()
         view = self.query_one("#conversation", ListView)
-        new: list[TurnItem] = []
-        for turn in detail.turns:
-            if turn.id in self._shown_turns:
-                continue
-            self._shown_turns.add(turn.id)
-            new.append(self._turn_item(turn, detail))
-        for note in detail.notes:
-            if note.id in self._shown_notes:
-                continue
-            self._shown_notes.add(note.id)
-            new.append(
-                TurnItem(
-                    None,
-                    plain(note.text),
-                    f"Note · {one_line(note.agent, 30)} · {note.time[11:16]} · internal",
-                    "note",
-                )
-            )
-        # Captions of turns already shown follow corrections and ratings made since.
+        # Captions of turns already shown follow the corrections and ratings made since.
+        by_id = {turn.turn_id: turn for turn in detail.transcript}
         for item in view.query(TurnItem):
-            if item.turn is not None:
-                item.set_caption(self._caption(item.turn, detail))
+            if item.turn is not None and item.turn.turn_id in by_id:
+                item.turn = by_id[item.turn.turn_id]
+                item.set_caption(self._caption(item.turn))
+        new: list[tuple[str, TurnItem]] = []
+        for turn in detail.transcript:
+            if turn.turn_id not in self._shown_turns:
+                self._shown_turns.add(turn.turn_id)
+                new.append((turn.time, self._turn_item(turn)))
+        for note in detail.notes:
+            if note.id not in self._shown_notes:
+                self._shown_notes.add(note.id)
+                caption = f"Note · {note.agent} · {short_time(note.time)} · internal"
+                item = TurnItem(None, plain(note.text), inert(caption, multiline=False), "note")
+                new.append((note.time, item))
         if new:
             at_end = view.index is None or view.index >= len(view.children) - 1
-            view.extend(new)
+            view.extend(item for _, item in sorted(new, key=lambda pair: pair[0]))
             if at_end:
                 view.index = len(view.children) - 1
                 view.scroll_end(animate=False)
-        newest = max((t.seq for t in detail.turns if t.role == "customer"), default=0)
-        if newest != self._assist_seq:  # a new customer message: new suggestions
-            self._assist_seq = newest
+        customer = [t.turn_id for t in detail.transcript if t.role == "customer"]
+        newest = customer[-1] if customer else ""
+        if newest != self._assist_for:  # a new customer message: new suggestions
+            self._assist_for = newest
             if self.assist is None:
                 self._show_assist_placeholder("Computing suggestions…")
             self._read_assist(self.ticket_id)
 
-    def _turn_item(self, turn: TurnRecord, detail: TicketDetail) -> TurnItem:
+    def _turn_item(self, turn: TranscriptTurn) -> TurnItem:
         kind = {"customer": "customer", "agent": "agent"}.get(turn.role, "bot")
-        return TurnItem(
-            turn, plain(turn.text or "(nothing shown)"), self._caption(turn, detail), kind
-        )
+        return TurnItem(turn, plain(turn.text or "(nothing shown)"), self._caption(turn), kind)
 
     @staticmethod
-    def _caption(turn: TurnRecord, detail: TicketDetail) -> str:
-        when = turn.time[11:16]
+    def _caption(turn: TranscriptTurn) -> str:
+        """The line above a turn: who, when, and what the models and agents said of it."""
+        when = short_time(turn.time)
         if turn.role == "customer":
             caption = f"Customer · {when}"
             if turn.intent:
                 caption += f" · {confidence_text(turn.intent, turn.confidence)}"
-            corrected = detail.corrections.get(turn.id)
-            if corrected:
-                caption += f" → {corrected} (corrected)"
+            if turn.corrected_intent and turn.confirmed:
+                caption += " · confirmed"
+            elif turn.corrected_intent:
+                caption += f" → {turn.corrected_intent} (corrected)"
             return inert(caption, multiline=False)
         if turn.role == "agent":
-            return inert(f"Agent · {when}", multiline=False)
+            return inert(f"Agent {turn.agent or ''} · {when}", multiline=False)
         caption = f"Bot · {when} · {turn.source or ''}"
+        if turn.source == "muted":
+            caption += " (not shown to the customer)"
         if turn.rating is not None:
             caption += " · rated good" if turn.rating > 0 else " · rated bad"
         return inert(caption, multiline=False)
@@ -910,29 +1089,29 @@ class TriageApp(SafeApp[None]):
             pane.border_title = "2 Conversation"
             return
         t = self.detail.ticket
-        holder = getattr(t, "assignee", None)
-        who = "you" if holder == self.desk.agent else (holder or "nobody (c claims)")
-        status = self.detail.status or "?"
-        ticket_status = getattr(t, "status", "open")
+        who = "you" if t.assignee == self.desk.agent else (t.assignee or "nobody (c claims it)")
+        state = "open" if t.status == "open" else "resolved"
+        talking = {"bot": "the bot answers", "human": "waiting for an agent", "closed": "closed"}
         head.update(
             Content.assemble(
-                (one_line(str(t.id), 20), "bold"),
-                f" · {one_line(str(getattr(t, 'priority', '')), 12)}",
-                (f" ({one_line(getattr(t, 'priority_reason', '') or '', 60)})", "$text-muted"),
-                f" · held by {one_line(who, 30)} · ticket {one_line(ticket_status, 10)}",
-                f" · conversation {one_line(status, 10)}",
+                (one_line(t.id, 20), "bold"),
+                " · ",
+                (priority_text(t.priority, self.priorities), "bold"),
+                (f" ({one_line(t.priority_reason, 80)})", "$text-muted"),
+                f"\nheld by {one_line(who, 40)} · ticket {state} · conversation: ",
+                talking.get(self.detail.conversation_status or "", "unknown"),
             )
         )
         pane.border_title = f"2 Conversation · {one_line(str(t.id), 20)}"
 
-    def _selected_turn(self, role: str) -> TurnRecord | None:
+    def _selected_turn(self, role: str) -> TranscriptTurn | None:
         """The highlighted turn of `role` in the conversation, else the newest one of it."""
         view = self.query_one("#conversation", ListView)
         item = view.highlighted_child
         if isinstance(item, TurnItem) and item.turn is not None and item.turn.role == role:
             if view.has_focus:
                 return item.turn
-        turns = [t for t in (self.detail.turns if self.detail else []) if t.role == role]
+        turns = [t for t in (self.detail.transcript if self.detail else []) if t.role == role]
         if role == "assistant":  # muted turns were never shown to the customer
             turns = [t for t in turns if t.source != "muted"]
         return turns[-1] if turns else None
@@ -996,37 +1175,72 @@ class TriageApp(SafeApp[None]):
 
     def on_triage_app_review_read(self, message: ReviewRead) -> None:
         self._review_at = time.monotonic()
-        self.review_items = message.items
+        self.review_groups = message.groups
         self._show_review()
 
     def _show_review(self) -> None:
+        """Redraw the review inbox, keeping the cursor on the same item (or line)."""
         tree = self.query_one("#review", ReviewTree)
-        keep = tree.cursor_node.data.turn_id if tree.cursor_node and tree.cursor_node.data else None
-        items = [i for i in self.review_items if i.turn_id not in self.skipped]
-        groups: dict[str, list[ReviewItem]] = {}
-        for item in items:
-            groups.setdefault(item.intent or "(none)", []).append(item)
+        node = tree.cursor_node
+        keep = node.data.turn_id if node is not None and node.data is not None else None
+        line = max(0, tree.cursor_line)
         tree.clear()
         cursor = None
-        for intent in sorted(groups, key=lambda k: (-len(groups[k]), k)):
-            members = groups[intent]
-            node = tree.root.add(
-                Text(f"{inert(intent, multiline=False)} ({len(members)})", style="bold"),
-                expand=True,
+        total = 0
+        for group in self.review_groups:
+            items = [i for i in group.items if i.turn_id not in self.skipped]
+            if not items:
+                continue
+            total += len(items)
+            label = Text.assemble(
+                (inert(group.intent, multiline=False), "bold"), f" ({len(items)})"
             )
-            for item in members:
-                label = Text.assemble(
-                    (f"{item.why:<14} ", "yellow"),
-                    f"{item.confidence:.0%} " if item.confidence is not None else "",
-                    inert(one_line(item.text, 70), multiline=False),
+            branch = tree.root.add(label, expand=True)
+            for item in items:
+                leaf = branch.add_leaf(
+                    Text.assemble(
+                        (f"{', '.join(item.why)[:24]:<24} ", "yellow"),
+                        inert(one_line(item.text, 70), multiline=False),
+                    ),
+                    data=item,
                 )
-                leaf = node.add_leaf(label, data=item)
                 if item.turn_id == keep:
                     cursor = leaf
-        pane = self.query_one("#review-pane")
-        pane.border_title = f"4 Review inbox · {len(items)}"
+        self.query_one("#review-pane").border_title = f"4 Review inbox · {total}"
         if cursor is not None:
             tree.move_cursor(cursor)
+        elif total:
+            tree.cursor_line = min(line, tree.last_line)
+        self._show_review_item()
+
+    @on(Tree.NodeHighlighted, "#review")
+    def _review_highlighted(self) -> None:
+        self._show_review_item()
+
+    def _show_review_item(self) -> None:
+        """Under the inbox: the highlighted message, what the bot understood and answered."""
+        detail = self.query_one("#review-item", Static)
+        item = self._review_target()
+        if item is None:
+            detail.update(Content.styled("Nothing to review.", "$text-muted"))
+            return
+        detail.update(
+            Content.assemble(
+                ("Customer: ", "bold $primary"),
+                one_line(item.text, 300),
+                "\n",
+                ("Bot: ", "bold $secondary"),
+                (f"[{one_line(item.source, 20)}] ", "$text-muted"),
+                one_line(item.reply, 300),
+                "\n",
+                ("Understood: ", "bold"),
+                confidence_text(item.intent, item.confidence),
+                (
+                    f" · {one_line(', '.join(item.why), 80)} · {short_time(item.time)}",
+                    "$text-muted",
+                ),
+            )
+        )
 
     def _review_target(self) -> ReviewItem | None:
         tree = self.query_one("#review", ReviewTree)
@@ -1074,8 +1288,11 @@ class TriageApp(SafeApp[None]):
         )
 
     def _reviewed(self, item: ReviewItem) -> Callable[[], None]:
+        """Take `item` out of the inbox on screen at once (the next read agrees)."""
+
         def done() -> None:
-            self.review_items = [i for i in self.review_items if i.turn_id != item.turn_id]
+            for group in self.review_groups:
+                group.items = [i for i in group.items if i.turn_id != item.turn_id]
             self._show_review()
 
         return done
@@ -1111,7 +1328,7 @@ class TriageApp(SafeApp[None]):
     def _write_failed(self, exc: Exception, failed: Callable[[Exception], None] | None) -> None:
         if failed is not None:
             failed(exc)
-        if isinstance(exc, ClaimConflict):  # an answer, not a failure of the console
+        if getattr(exc, "holder", None):  # ClaimError: an answer, not a failure of the console
             self.notify(inert(str(exc)), severity="warning", markup=False, timeout=8)
         else:
             self._failed(str(exc))
@@ -1124,6 +1341,8 @@ class TriageApp(SafeApp[None]):
         if action in SINGLE_KEY_ACTIONS:
             if isinstance(self.screen, ModalScreen) or isinstance(self.focused, Input):
                 return False
+        if action == "rate" and isinstance(self.focused, ReviewTree):
+            return True  # rates the review item's reply
         if action in TICKET_ACTIONS and not self.ticket_id:
             return None  # shown greyed out
         if action == "review" and not isinstance(self.focused, ReviewTree):
@@ -1162,8 +1381,9 @@ class TriageApp(SafeApp[None]):
 
     def action_pick_filter(self) -> None:
         """Filter the queue by an intent or a priority, picked by typing."""
-        intents = sorted({r.intent for r in self.rows if getattr(r, "intent", None)})
-        choices = [f"intent: {i}" for i in intents] + [f"priority: {p}" for p in self.priorities]
+        intents = sorted({r.intent for r in self.rows if r.intent})
+        choices = [f"intent: {i}" for i in intents]
+        choices += [f"priority: {priority_text(p, self.priorities)}" for p in self._levels()]
         choices.append("no intent or priority filter")
 
         def picked(choice: str | None) -> None:
@@ -1173,13 +1393,18 @@ class TriageApp(SafeApp[None]):
 
         self.push_screen(PickScreen("Filter the queue", choices), picked)
 
+    def _levels(self) -> list[int]:
+        """The priorities a ticket may have, highest first."""
+        return sorted(self.priorities, reverse=True)
+
     def set_filter(self, choice: str) -> None:
-        """Apply "intent: X", "priority: Y" or clear both."""
+        """Apply "intent: X", "priority: N ..." or clear both."""
         f = self.queue_filter
         if choice.startswith("intent: "):
             self.queue_filter = QueueFilter(f.scope, choice[8:], f.priority, f.text)
         elif choice.startswith("priority: "):
-            self.queue_filter = QueueFilter(f.scope, f.intent, choice[10:], f.text)
+            level = int(choice[10:].split()[0])
+            self.queue_filter = QueueFilter(f.scope, f.intent, level, f.text)
         else:
             self.queue_filter = QueueFilter(f.scope, None, None, f.text)
 
@@ -1241,37 +1466,47 @@ class TriageApp(SafeApp[None]):
         if turn is None:
             self.notify("This conversation has no customer message to correct.")
             return
-        current = (self.detail.corrections.get(turn.id) if self.detail else None) or turn.intent
+        current = turn.corrected_intent or turn.intent
 
         def picked(label: str | None) -> None:
             if label:
-                self._write(f"Intent set to {label}.", self.desk.correct, turn.id, label)
+                self._write(f"Intent set to {label}.", self.desk.correct, turn.turn_id, label)
 
         self.push_screen(
             PickScreen(f"Intent of: {one_line(turn.text, 60)}", self.labels, current), picked
         )
 
     def action_rate(self, good: bool) -> None:
-        """Rate the highlighted (else the last) bot reply."""
+        """Rate a bot reply: the review item's in the inbox, else the highlighted (else the
+        last) one of the conversation."""
+        said = "good" if good else "bad"
+        if isinstance(self.focused, ReviewTree):
+            item = self._review_target()
+            if item is not None:
+                self._write(f"Bot reply rated {said}.", self.desk.rate, item.reply_turn_id, good)
+            return
         turn = self._selected_turn("assistant")
         if turn is None:
             self.notify("This conversation has no bot reply to rate.")
             return
-        said = "good" if good else "bad"
-        self._write(f"Bot reply rated {said}.", self.desk.rate, turn.id, good)
+        self._write(f"Bot reply rated {said}.", self.desk.rate, turn.turn_id, good)
 
     def action_priority(self) -> None:
         """Set the open ticket's priority."""
-        current = getattr(self.detail.ticket, "priority", None) if self.detail else None
         ticket_id = self.ticket_id
+        choices = [priority_text(p, self.priorities) for p in self._levels()]
+        current = (
+            priority_text(self.detail.ticket.priority, self.priorities) if self.detail else None
+        )
 
-        def picked(priority: str | None) -> None:
-            if priority:
+        def picked(choice: str | None) -> None:
+            if choice:
+                level = int(choice.split()[0])
                 self._write(
-                    f"{ticket_id} is now {priority}.", self.desk.set_priority, ticket_id, priority
+                    f"{ticket_id} is now {choice}.", self.desk.set_priority, ticket_id, level
                 )
 
-        self.push_screen(PickScreen(f"Priority of {ticket_id}", self.priorities, current), picked)
+        self.push_screen(PickScreen(f"Priority of {ticket_id}", choices, current), picked)
 
     def action_resolve(self, hand_back: bool) -> None:
         """Close the ticket, handing the conversation back to the bot or closing it too."""
@@ -1304,6 +1539,10 @@ class TriageApp(SafeApp[None]):
     def action_help(self) -> None:
         """Every key, by pane, and what is loaded."""
         self.push_screen(TriageHelp(HELP_SECTIONS, getattr(self.desk, "info", {}) or {}))
+
+    def action_help_key(self) -> None:
+        """`?` shows the help too (when no box has the focus; F1 works everywhere)."""
+        self.action_help()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every console action and filter in the command palette (`:` or ctrl+p)."""
@@ -1344,17 +1583,17 @@ class TriageApp(SafeApp[None]):
         )
         yield SystemCommand("Queue: all", "Every open ticket (a)", lambda: self.action_scope("all"))
         yield SystemCommand("Queue: filter by words", "(/)", self.action_filter)
-        for intent in sorted({r.intent for r in self.rows if getattr(r, "intent", None)}):
+        for intent in sorted({r.intent for r in self.rows if r.intent}):
             yield SystemCommand(
                 f"Queue: intent {inert(intent, multiline=False)}",
                 "Only tickets predicted as this intent",
                 lambda i=intent: self.set_filter(f"intent: {i}"),
             )
-        for priority in self.priorities:
+        for level in self._levels():
             yield SystemCommand(
-                f"Queue: priority {priority}",
+                f"Queue: priority {priority_text(level, self.priorities)}",
                 "Only tickets of this priority",
-                lambda p=priority: self.set_filter(f"priority: {p}"),
+                lambda p=level: self.set_filter(f"priority: {p}"),
             )
         for number, name in ((1, "Queue"), (2, "Conversation"), (3, "Assist"), (4, "Review inbox")):
             yield SystemCommand(
@@ -1413,12 +1652,10 @@ HELP_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
 
 __all__ = [
     "Assist",
-    "ClaimConflict",
     "Desk",
-    "Note",
     "QueueFilter",
-    "ReviewItem",
     "Suggestion",
-    "TicketDetail",
+    "TicketDesk",
     "TriageApp",
+    "open_desk",
 ]
