@@ -18,6 +18,7 @@ pytest.importorskip("textual")
 
 from textual.widgets import DataTable, Input, OptionList  # noqa: E402
 
+from assistant.assist import Assist, Suggestion  # noqa: E402
 from assistant.errors import ClaimError  # noqa: E402
 from assistant.reply import Citation  # noqa: E402
 from assistant.tickets import (  # noqa: E402
@@ -29,11 +30,9 @@ from assistant.tickets import (  # noqa: E402
     TranscriptTurn,
 )
 from assistant.tui.triage import (  # noqa: E402
-    Assist,
     PickScreen,
     QueueFilter,
     ReviewTree,
-    Suggestion,
     TriageApp,
     TriageHelp,
     TurnItem,
@@ -624,3 +623,45 @@ def sqlite_rows(db, sql, *params) -> list[tuple]:
 def sqlite(db, sql, *params):
     rows = sqlite_rows(db, sql, *params)
     return rows[0][0] if rows else None
+
+
+def test_stored_hostile_text_is_shown_as_data(shared_log):
+    """Escape codes, markup and bidi overrides in customers' messages reach the agent's
+    screen as inert text, in the queue, the conversation and the review inbox."""
+    from hostile import HOSTILE, rendered, screen_unsafe
+
+    service, desk, _ = shared_log
+    names = ("osc title", "clear screen", "rich markup", "closing tag only", "bidi override")
+    for name in names:
+        cid = service.new_conversation()
+        service.respond(cid, f"{HOSTILE[name]} unclear")  # a clarify: in the review inbox
+        service.respond(cid, f"{HOSTILE[name]} human")  # a ticket
+    app = TriageApp(desk("ana"))
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: len(app.rows) == len(names) and app.review_groups)
+            screen = "\n".join(rendered(app))
+            assert "[bold red]x[/] [reverse]inverted" in screen
+            assert "␛]0;pwned␇" in screen
+            assert screen_unsafe(app) == []
+            for row in app.rows:
+                app.open_ticket(row.id)
+                await until(pilot, lambda row=row: app.detail and app.detail.ticket.id == row.id)
+                await pilot.pause()
+                assert screen_unsafe(app) == []
+        assert app.return_code in (None, 0)
+
+    asyncio.run(drive())
+
+
+def test_triage_command_refuses_a_missing_log(tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.cli import cli
+
+    missing = tmp_path / "nope.db"
+    res = CliRunner().invoke(cli, ["triage", "--db", str(missing), "--agent", "ana"])
+    assert res.exit_code != 0
+    assert f"No conversation log at {missing}" in res.output
+    assert not missing.exists()  # nothing created on a mistyped path

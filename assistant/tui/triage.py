@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -56,13 +56,12 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from assistant.assist import N_PASSAGES, N_SUGGESTIONS, Assist, assist
 from assistant.errors import LogError, ModelError
 from assistant.log import ConversationLog
 from assistant.log.store import check_agent
-from assistant.placeholders import extract_slots, fill
 from assistant.priority import LABELS as PRIORITY_LABELS
 from assistant.priority import PriorityRules
-from assistant.reply import Citation
 from assistant.tickets import (
     ReviewGroup,
     ReviewItem,
@@ -75,24 +74,6 @@ from assistant.tui.safe import SafeApp, SafeInput, cell, plain
 from assistant.untrusted import clean, inert, one_line
 
 # -- what the console needs from the tickets API -----------------------------------------------
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A reply the agent may start from (the ranker over the whole bank)."""
-
-    text: str  # slots filled from the conversation
-    score: float  # ranker score, higher is better
-    agent_only: bool = False  # a reply only an agent may send (never sent by the bot)
-
-
-@dataclass(frozen=True)
-class Assist:
-    """What the Assist pane shows for one ticket."""
-
-    suggestions: list[Suggestion] = field(default_factory=list)
-    passages: list[Citation] = field(default_factory=list)
-    unavailable: str = ""  # why there are no suggestions (no models loaded), shown instead
 
 
 class Desk(Protocol):
@@ -185,8 +166,8 @@ class TicketDesk:
         engine: Any = None,
         info: dict[str, str] | None = None,
         *,
-        n_suggestions: int = 5,
-        n_passages: int = 3,
+        n_suggestions: int = N_SUGGESTIONS,
+        n_passages: int = N_PASSAGES,
     ) -> None:
         self.api = tickets
         self.agent = check_agent(agent)
@@ -228,31 +209,10 @@ class TicketDesk:
         return sorted({row[0] for row in rows})
 
     def assist(self, ticket_id: str) -> Assist:
-        """The best replies of the whole bank for the conversation so far (agent-only ones
-        included, slots filled from what the customer said) and the best KB passages for the
-        customer's last message."""
-        if self._engine is None:
-            return Assist(
-                unavailable="No models loaded: start the console with --models DIR (and --kb "
-                "DIR) for suggested replies and knowledge-base passages."
-            )
-        engine = self.engine
+        """Suggested replies (the whole bank, agent-only entries included) and KB passages
+        for the conversation so far (`assistant.assist`); waits while the models load."""
         history = self.api.show(ticket_id).history()
-        customer = [text for role, text in history if role == "customer"]
-        if not customer:
-            return Assist(unavailable="The customer has not written anything yet.")
-        ranker = engine.ranker
-        context = ranker.encode_contexts([ranker.context_text(history)])[0]
-        slots = extract_slots(customer)
-        suggestions = []
-        for index, score in engine.bank.top(context, self.n_suggestions):
-            entry = engine.bank.entries[index]
-            agent_only = bool(getattr(entry, "agent_only", False))
-            suggestions.append(Suggestion(fill(entry.text, slots), score, agent_only))
-        passages = []
-        if engine.kb is not None:
-            passages = engine.kb.search(customer[-1], k=self.n_passages)
-        return Assist(suggestions, passages)
+        return assist(self.engine, history, k=self.n_suggestions, kb_k=self.n_passages)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -858,7 +818,7 @@ class TriageApp(SafeApp[None]):
         try:
             assist = self.desk.assist(ticket_id)
         except Exception as exc:
-            assist = Assist(unavailable=f"No suggestions: {exc}")
+            assist = Assist(note=f"No suggestions: {exc}")
         if not get_current_worker().is_cancelled:
             self.post_message(self.AssistRead(ticket_id, assist))
 
@@ -1006,6 +966,15 @@ class TriageApp(SafeApp[None]):
             self.ticket_id = ticket_id
             self.mode = "reply"
             self._update_ticket_head()
+        if self._preview_timer is not None:  # the ticket chosen wins over a pending preview
+            self._preview_timer.stop()
+            self._preview_timer = None
+        table = self.query_one("#queue", DataTable)
+        if self._cursor_ticket() != ticket_id:
+            for index, row in enumerate(self.visible_rows()):
+                if row.id == ticket_id and index < table.row_count:
+                    table.move_cursor(row=index, animate=False)
+                    break
         self._read_ticket(ticket_id)
 
     # -- the conversation ----------------------------------------------------------------------
@@ -1140,8 +1109,8 @@ class TriageApp(SafeApp[None]):
             options.highlighted = 0
         passages = self.query_one("#passages", Static)
         lines: list[Content] = []
-        if message.assist.unavailable:
-            lines.append(Content.styled(one_line(message.assist.unavailable), "$text-warning"))
+        if message.assist.note:
+            lines.append(Content.styled(one_line(message.assist.note), "$text-warning"))
         for p in message.assist.passages:
             lines.append(
                 Content.assemble(
@@ -1651,10 +1620,8 @@ HELP_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
 
 
 __all__ = [
-    "Assist",
     "Desk",
     "QueueFilter",
-    "Suggestion",
     "TicketDesk",
     "TriageApp",
     "open_desk",
