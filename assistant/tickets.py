@@ -334,6 +334,16 @@ class Tickets:
         ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         return [ReviewGroup(intent, items) for intent, items in ordered]
 
+    def intents_seen(self) -> list[str]:
+        """Every intent label the log holds (predicted or given by an agent), sorted: what an
+        agent can pick from when no model is loaded to list its labels."""
+        rows = self._query(
+            "SELECT intent AS label FROM turns WHERE intent IS NOT NULL UNION "
+            "SELECT corrected_intent FROM corrections WHERE corrected_intent IS NOT NULL",
+            [],
+        )
+        return sorted(row["label"] for row in rows)
+
     # -- actions ------------------------------------------------------------------------------
 
     def claim(self, ticket_id: str, agent: str, *, force: bool = False) -> Ticket:
