@@ -200,13 +200,7 @@ class TicketDesk:
         """The intent model's labels; without models, every intent the log has seen."""
         if self._engine is not None:
             return sorted(self.engine.intent.labels)
-        log = self.api.log
-        with log.snapshot() as conn:
-            rows = conn.execute(
-                "SELECT intent FROM turns WHERE intent IS NOT NULL UNION "
-                "SELECT corrected_intent FROM corrections WHERE corrected_intent IS NOT NULL"
-            ).fetchall()
-        return sorted({row[0] for row in rows})
+        return self.api.intents_seen()
 
     def assist(self, ticket_id: str) -> Assist:
         """Suggested replies (the whole bank, agent-only entries included) and KB passages
