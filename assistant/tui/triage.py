@@ -689,6 +689,7 @@ class TriageApp(SafeApp[None]):
         self._shown_turns: set[str] = set()
         self._shown_notes: set[str] = set()
         self._preview_timer: Timer | None = None
+        self._console_screen: Screen | None = None  # the main screen (see `_main`)
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -717,19 +718,26 @@ class TriageApp(SafeApp[None]):
                 with assist:
                     yield OptionList(id="suggestions")
                     yield Static("", id="passages")
-                reply = SafeInput(placeholder="", id="reply", classes="pane")
+                reply = SafeInput(placeholder="", id="reply", classes="pane", select_on_focus=False)
                 yield reply
         yield Footer()
 
+    @property
+    def _main(self) -> Screen:
+        """The console's own screen: workers' results land on it while a dialog (help,
+        a picker, the palette) is in front, which `self.query_one` would search instead."""
+        return self._console_screen or self.screen
+
     def on_mount(self) -> None:
-        table = self.query_one("#queue", DataTable)
+        self._console_screen = self.screen
+        table = self._main.query_one("#queue", DataTable)
         table.add_column("Ticket", key="id")
         table.add_column("Pri", key="priority")
         table.add_column("Waiting", key="waiting")
         table.add_column("Intent", key="intent")
         table.add_column("Assignee", key="assignee")
         table.add_column("Last message", key="text")
-        self.query_one("#filter", Input).display = False
+        self._main.query_one("#filter", Input).display = False
         self.sub_title = f"agent {one_line(self.desk.agent, 40)}"
         self._show_assist_placeholder("Open a ticket to see suggested replies.")
         self._update_reply_box()
@@ -750,11 +758,11 @@ class TriageApp(SafeApp[None]):
         self._update_reply_box()
 
     def watch_queue_filter(self, value: QueueFilter) -> None:
-        self.query_one("#queue-pane").border_subtitle = value.describe()
+        self._main.query_one("#queue-pane").border_subtitle = value.describe()
         self._show_queue()
 
     def _update_reply_box(self) -> None:
-        box = self.query_one("#reply", Input)
+        box = self._main.query_one("#reply", Input)
         if not self.ticket_id:
             box.border_title = "Reply"
             box.placeholder = "Open a ticket first (Enter in the queue)"
@@ -878,7 +886,7 @@ class TriageApp(SafeApp[None]):
 
     def _show_queue(self) -> None:
         """Redraw the queue table, keeping the cursor on the same ticket."""
-        table = self.query_one("#queue", DataTable)
+        table = self._main.query_one("#queue", DataTable)
         keep = self._cursor_ticket()
         rows = self.visible_rows()
         elapsed = time.monotonic() - self._read_at
@@ -906,11 +914,11 @@ class TriageApp(SafeApp[None]):
                 cell(one_line(row.last_customer_text or "", 60)),
                 key=row.id,
             )
-        empty = self.query_one("#queue-empty", Static)
+        empty = self._main.query_one("#queue-empty", Static)
         empty.display = not rows
         if not rows:
             empty.update("No open tickets." if not self.rows else "No ticket matches the filter.")
-        pane = self.query_one("#queue-pane")
+        pane = self._main.query_one("#queue-pane")
         pane.border_title = f"1 Queue · {len(rows)} of {len(self.rows)} open"
         if keep is not None:
             for index, row in enumerate(rows):
@@ -919,7 +927,7 @@ class TriageApp(SafeApp[None]):
                     break
 
     def _cursor_ticket(self) -> str | None:
-        table = self.query_one("#queue", DataTable)
+        table = self._main.query_one("#queue", DataTable)
         if not table.row_count:
             return None
         try:
@@ -939,8 +947,10 @@ class TriageApp(SafeApp[None]):
         if self._preview_timer is not None:
             self._preview_timer.stop()
             self._preview_timer = None
-        if ticket_id != self.ticket_id and self.query_one("#queue", DataTable).has_focus:
-            self._preview_timer = self.set_timer(PREVIEW_AFTER_S, lambda: self._rested(ticket_id))
+        table = self._main.query_one("#queue", DataTable)
+        if ticket_id != self.ticket_id and table.has_focus:
+            # The table's timer: it stops with the table when the console closes.
+            self._preview_timer = table.set_timer(PREVIEW_AFTER_S, lambda: self._rested(ticket_id))
 
     def _rested(self, ticket_id: str) -> None:
         self._preview_timer = None
@@ -955,7 +965,7 @@ class TriageApp(SafeApp[None]):
             self._assist_for = ""
             self._shown_turns.clear()
             self._shown_notes.clear()
-            self.query_one("#conversation", ListView).clear()
+            self._main.query_one("#conversation", ListView).clear()
             self._show_assist_placeholder("Reading the conversation…")
             self.ticket_id = ticket_id
             self.mode = "reply"
@@ -963,7 +973,7 @@ class TriageApp(SafeApp[None]):
         if self._preview_timer is not None:  # the ticket chosen wins over a pending preview
             self._preview_timer.stop()
             self._preview_timer = None
-        table = self.query_one("#queue", DataTable)
+        table = self._main.query_one("#queue", DataTable)
         if self._cursor_ticket() != ticket_id:
             for index, row in enumerate(self.visible_rows()):
                 if row.id == ticket_id and index < table.row_count:
@@ -979,7 +989,7 @@ class TriageApp(SafeApp[None]):
             return  # another ticket was opened meanwhile
         self.detail = detail
         self._update_ticket_head()
-        view = self.query_one("#conversation", ListView)
+        view = self._main.query_one("#conversation", ListView)
         # Captions of turns already shown follow the corrections and ratings made since.
         by_id = {turn.turn_id: turn for turn in detail.transcript}
         for item in view.query(TurnItem):
@@ -1038,8 +1048,8 @@ class TriageApp(SafeApp[None]):
         return inert(caption, multiline=False)
 
     def _update_ticket_head(self) -> None:
-        head = self.query_one("#ticket-head", Static)
-        pane = self.query_one("#conversation-pane")
+        head = self._main.query_one("#ticket-head", Static)
+        pane = self._main.query_one("#conversation-pane")
         if self.detail is None:
             head.update(
                 Content.styled(
@@ -1069,7 +1079,7 @@ class TriageApp(SafeApp[None]):
 
     def _selected_turn(self, role: str) -> TranscriptTurn | None:
         """The highlighted turn of `role` in the conversation, else the newest one of it."""
-        view = self.query_one("#conversation", ListView)
+        view = self._main.query_one("#conversation", ListView)
         item = view.highlighted_child
         if isinstance(item, TurnItem) and item.turn is not None and item.turn.role == role:
             if view.has_focus:
@@ -1082,15 +1092,15 @@ class TriageApp(SafeApp[None]):
     # -- the assist pane -----------------------------------------------------------------------
 
     def _show_assist_placeholder(self, text: str) -> None:
-        options = self.query_one("#suggestions", OptionList)
+        options = self._main.query_one("#suggestions", OptionList)
         options.clear_options()
-        self.query_one("#passages", Static).update(Content.styled(text, "$text-muted"))
+        self._main.query_one("#passages", Static).update(Content.styled(text, "$text-muted"))
 
     def on_triage_app_assist_read(self, message: AssistRead) -> None:
         if message.ticket_id != self.ticket_id:
             return
         self.assist = message.assist
-        options = self.query_one("#suggestions", OptionList)
+        options = self._main.query_one("#suggestions", OptionList)
         options.clear_options()
         for n, s in enumerate(message.assist.suggestions):
             label = Text.assemble(
@@ -1101,7 +1111,7 @@ class TriageApp(SafeApp[None]):
             options.add_option(Option(label, id=str(n)))
         if message.assist.suggestions:
             options.highlighted = 0
-        passages = self.query_one("#passages", Static)
+        passages = self._main.query_one("#passages", Static)
         lines: list[Content] = []
         if message.assist.note:
             lines.append(Content.styled(one_line(message.assist.note), "$text-warning"))
@@ -1129,7 +1139,7 @@ class TriageApp(SafeApp[None]):
             self.notify("There is no suggestion to use.", severity="warning")
             return
         self.mode = "reply"
-        box = self.query_one("#reply", Input)
+        box = self._main.query_one("#reply", Input)
         box.value = self.assist.suggestions[index].text
         box.cursor_position = len(box.value)
         box.focus()
@@ -1143,7 +1153,7 @@ class TriageApp(SafeApp[None]):
 
     def _show_review(self) -> None:
         """Redraw the review inbox, keeping the cursor on the same item (or line)."""
-        tree = self.query_one("#review", ReviewTree)
+        tree = self._main.query_one("#review", ReviewTree)
         node = tree.cursor_node
         keep = node.data.turn_id if node is not None and node.data is not None else None
         line = max(0, tree.cursor_line)
@@ -1169,7 +1179,7 @@ class TriageApp(SafeApp[None]):
                 )
                 if item.turn_id == keep:
                     cursor = leaf
-        self.query_one("#review-pane").border_title = f"4 Review inbox · {total}"
+        self._main.query_one("#review-pane").border_title = f"4 Review inbox · {total}"
         if cursor is not None:
             tree.move_cursor(cursor)
         elif total:
@@ -1182,7 +1192,7 @@ class TriageApp(SafeApp[None]):
 
     def _show_review_item(self) -> None:
         """Under the inbox: the highlighted message, what the bot understood and answered."""
-        detail = self.query_one("#review-item", Static)
+        detail = self._main.query_one("#review-item", Static)
         item = self._review_target()
         if item is None:
             detail.update(Content.styled("Nothing to review.", "$text-muted"))
@@ -1206,7 +1216,7 @@ class TriageApp(SafeApp[None]):
         )
 
     def _review_target(self) -> ReviewItem | None:
-        tree = self.query_one("#review", ReviewTree)
+        tree = self._main.query_one("#review", ReviewTree)
         node = tree.cursor_node
         if node is None:
             return None
@@ -1314,11 +1324,11 @@ class TriageApp(SafeApp[None]):
 
     def action_pane(self, number: int) -> None:
         """Focus pane `number` (1 Queue, 2 Conversation, 3 Assist, 4 Review)."""
-        self.query_one(PANES[number]).focus()
+        self._main.query_one(PANES[number]).focus()
 
     def action_filter(self) -> None:
         """Open the `/` filter box above the queue."""
-        box = self.query_one("#filter", Input)
+        box = self._main.query_one("#filter", Input)
         box.display = True
         box.focus()
 
@@ -1329,12 +1339,12 @@ class TriageApp(SafeApp[None]):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.query_one("#queue", DataTable).focus()
+        self._main.query_one("#queue", DataTable).focus()
 
     def action_scope(self, scope: str) -> None:
         """Show my tickets, unassigned ones, or all (which also clears the other filters)."""
         if scope == "all":
-            box = self.query_one("#filter", Input)
+            box = self._main.query_one("#filter", Input)
             box.value = ""
             box.display = False
             self.queue_filter = QueueFilter()
@@ -1379,9 +1389,9 @@ class TriageApp(SafeApp[None]):
         if focused.id == "filter":
             focused.value = ""
             focused.display = False
-            self.query_one("#queue", DataTable).focus()
+            self._main.query_one("#queue", DataTable).focus()
         elif focused.id == "reply":
-            self.query_one("#conversation", ListView).focus()
+            self._main.query_one("#conversation", ListView).focus()
 
     def action_claim(self) -> None:
         """Take the open ticket; if another agent was first, say who has it."""
@@ -1390,16 +1400,16 @@ class TriageApp(SafeApp[None]):
     def action_reply(self) -> None:
         """Write a reply to the customer in the box under the conversation."""
         self.mode = "reply"
-        self.query_one("#reply", Input).focus()
+        self._main.query_one("#reply", Input).focus()
 
     def action_note(self) -> None:
         """Write an internal note (never shown to the customer)."""
         self.mode = "note"
-        self.query_one("#reply", Input).focus()
+        self._main.query_one("#reply", Input).focus()
 
     def action_suggest(self) -> None:
         """Put the highlighted (or best) suggestion into the reply box to edit."""
-        options = self.query_one("#suggestions", OptionList)
+        options = self._main.query_one("#suggestions", OptionList)
         self._use_suggestion(options.highlighted or 0)
 
     @on(Input.Submitted, "#reply")
