@@ -515,11 +515,13 @@ def test_two_consoles_race_for_a_claim_and_one_wins(shared_log):
             await pa.press("c")
             await pb.press("c")  # both claims are in flight at once
             await until(pa, lambda: len(said(ana) + said(bob)) >= 2)
-            await until(pb, lambda: any("claimed by" in text for text in said(ana) + said(bob)))
+            await until(
+                pb, lambda: any("has this ticket" in text for text in said(ana) + said(bob))
+            )
             holder = sqlite(db, "SELECT assignee FROM tickets WHERE id = ?", ticket_id)
             loser = bob if holder == "ana" else ana
             assert holder in ("ana", "bob")
-            assert any(f"claimed by {holder}" in text for text in said(loser))
+            assert any(f"{holder} has this ticket" in text for text in said(loser))
             assert loser.failures == 0  # told who has it, not an error
             # Both screens follow the log: the queue says who holds the ticket.
             await until(pa, lambda: ana.rows and ana.rows[0].assignee == holder)

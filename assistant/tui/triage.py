@@ -23,6 +23,7 @@ never triggers one; `escape` leaves the box. Customer text is shown as data (`pl
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -333,6 +334,21 @@ def priority_text(value: int, labels: dict[int, str]) -> str:
     return f"{value} {label}" if label else str(value)
 
 
+def why_short(why: Sequence[str]) -> str:
+    """A review item's reasons in a few characters, for its row in the inbox.
+
+    >>> why_short(["low confidence 0.31", "clarify"]), why_short(["out of scope", "rated bad"])
+    ('low 0.31 clarify', 'oos bad')
+    """
+    short = {"low confidence": "low", "out of scope": "oos", "rated bad": "bad"}
+    out = []
+    for reason in why:
+        for long, brief in short.items():
+            reason = reason.replace(long, brief)
+        out.append(reason)
+    return " ".join(out)
+
+
 def short_time(iso: str) -> str:
     """A log time as month, day and minute: "2024-05-01T12:00:07Z" -> "05-01 12:00"."""
     return iso[5:16].replace("T", " ")
@@ -564,6 +580,19 @@ class TriageHelp(ModalScreen[None]):
 
 
 # -- the app -----------------------------------------------------------------------------------
+
+
+def _while_running(handler: Callable[..., None]) -> Callable[..., None]:
+    """A handler that updates the console's widgets, skipped once the console is shutting
+    down: a worker's result or a timer can still arrive while the widgets are being removed."""
+
+    @functools.wraps(handler)
+    def run(self: TriageApp, *args: Any) -> None:
+        if self.is_running:
+            handler(self, *args)
+
+    return run
+
 
 WATCH_TIMEOUT_S = 0.25  # the log watcher re-checks for cancellation (quitting) this often
 REFRESH_EVERY_S = 5.0  # the queue is re-read this often even without changes (waiting times)
@@ -856,6 +885,7 @@ class TriageApp(SafeApp[None]):
                 changes = now
                 self.post_message(self.Changed())
 
+    @_while_running
     def on_triage_app_changed(self) -> None:
         self._read_queue()
         if self.ticket_id:
@@ -863,6 +893,7 @@ class TriageApp(SafeApp[None]):
         if time.monotonic() - self._review_at >= REVIEW_EVERY_S:
             self._read_review()
 
+    @_while_running
     def on_triage_app_failed(self, message: Failed) -> None:
         self._failed(message.text)
 
@@ -873,6 +904,7 @@ class TriageApp(SafeApp[None]):
 
     # -- the queue -----------------------------------------------------------------------------
 
+    @_while_running
     def on_triage_app_queue_read(self, message: QueueRead) -> None:
         self.rows = message.rows
         self._read_at = time.monotonic()
@@ -952,6 +984,7 @@ class TriageApp(SafeApp[None]):
             # The table's timer: it stops with the table when the console closes.
             self._preview_timer = table.set_timer(PREVIEW_AFTER_S, lambda: self._rested(ticket_id))
 
+    @_while_running
     def _rested(self, ticket_id: str) -> None:
         self._preview_timer = None
         if self._cursor_ticket() == ticket_id:
@@ -983,6 +1016,7 @@ class TriageApp(SafeApp[None]):
 
     # -- the conversation ----------------------------------------------------------------------
 
+    @_while_running
     def on_triage_app_ticket_read(self, message: TicketRead) -> None:
         detail = message.detail
         if str(detail.ticket.id) != self.ticket_id:
@@ -1096,6 +1130,7 @@ class TriageApp(SafeApp[None]):
         options.clear_options()
         self._main.query_one("#passages", Static).update(Content.styled(text, "$text-muted"))
 
+    @_while_running
     def on_triage_app_assist_read(self, message: AssistRead) -> None:
         if message.ticket_id != self.ticket_id:
             return
@@ -1146,6 +1181,7 @@ class TriageApp(SafeApp[None]):
 
     # -- the review inbox ----------------------------------------------------------------------
 
+    @_while_running
     def on_triage_app_review_read(self, message: ReviewRead) -> None:
         self._review_at = time.monotonic()
         self.review_groups = message.groups
@@ -1172,7 +1208,7 @@ class TriageApp(SafeApp[None]):
             for item in items:
                 leaf = branch.add_leaf(
                     Text.assemble(
-                        (f"{', '.join(item.why)[:24]:<24} ", "yellow"),
+                        (f"{why_short(item.why):<16} ", "yellow"),
                         inert(one_line(item.text, 70), multiline=False),
                     ),
                     data=item,
@@ -1292,17 +1328,21 @@ class TriageApp(SafeApp[None]):
         else:
             self.call_from_thread(self._write_done, done, then)
 
+    @_while_running
     def _write_done(self, done: str, then: Callable[[], None] | None) -> None:
         self.notify(inert(done), markup=False, timeout=4)
         if then is not None:
             then()
         self.refresh_all()
 
+    @_while_running
     def _write_failed(self, exc: Exception, failed: Callable[[Exception], None] | None) -> None:
         if failed is not None:
             failed(exc)
-        if getattr(exc, "holder", None):  # ClaimError: an answer, not a failure of the console
-            self.notify(inert(str(exc)), severity="warning", markup=False, timeout=8)
+        holder = getattr(exc, "holder", None)
+        if holder:  # ClaimError: an answer, not a failure of the console
+            said = f"Not done: {holder} has this ticket (claimed first). Pick another one."
+            self.notify(inert(said), severity="warning", markup=False, timeout=8)
         else:
             self._failed(str(exc))
         self.refresh_all()
