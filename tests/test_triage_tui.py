@@ -570,6 +570,7 @@ def test_corrections_and_confirmations_are_stored_with_agent_and_time(shared_log
     async def drive() -> None:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: app.reads > 0 and app.labels and app.review_groups)
+            assert {"order_status", "human_agent"} <= set(app.labels)  # seen in the log
             app.open_ticket(ticket_id)
             await until(pilot, lambda: app.detail is not None)
             await pilot.press("2", "i")  # the last customer turn

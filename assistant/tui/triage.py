@@ -70,6 +70,7 @@ from assistant.tickets import (
     TicketDetail,
     Tickets,
     TranscriptTurn,
+    model_labels,
 )
 from assistant.tui.safe import SafeApp, SafeInput, cell, plain
 from assistant.untrusted import clean, inert, one_line
@@ -167,12 +168,16 @@ class TicketDesk:
         engine: Any = None,
         info: dict[str, str] | None = None,
         *,
+        model_labels: Sequence[str] | None = None,
         n_suggestions: int = N_SUGGESTIONS,
         n_passages: int = N_PASSAGES,
     ) -> None:
         self.api = tickets
         self.agent = check_agent(agent)
         self._engine = engine
+        # The intent model's labels (read from its manifest at once, not from the loading
+        # engine): what a correction may be. None without models.
+        self.model_labels = None if model_labels is None else list(model_labels)
         self.info = {"agent": self.agent, **(info or {})}
         self.sla_s = tickets.rules.sla_s
         self.priorities = dict(PRIORITY_LABELS)
@@ -199,15 +204,22 @@ class TicketDesk:
 
     def labels(self) -> list[str]:
         """The intent model's labels; without models, every intent the log has seen."""
-        if self._engine is not None:
-            return sorted(self.engine.intent.labels)
+        if self.model_labels is not None:
+            return sorted(self.model_labels)
         return self.api.intents_seen()
 
     def assist(self, ticket_id: str) -> Assist:
-        """Suggested replies (the whole bank, agent-only entries included) and KB passages
-        for the conversation so far (`assistant.assist`); waits while the models load."""
-        history = self.api.show(ticket_id).history()
-        return assist(self.engine, history, k=self.n_suggestions, kb_k=self.n_passages)
+        """Suggested replies (the whole bank, agent-only entries included, the ticket number
+        filled in) and KB passages for the conversation so far (`assistant.assist`, as
+        `tickets show` asks it); waits while the models load."""
+        detail = self.api.show(ticket_id)
+        return assist(
+            self.engine,
+            detail.context(),
+            slots=detail.slots(),
+            k=self.n_suggestions,
+            kb_k=self.n_passages,
+        )
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -221,8 +233,7 @@ class TicketDesk:
         self.api.note(ticket_id, text, self.agent)
 
     def correct(self, turn_id: str, intent: str) -> None:
-        labels = self.engine.intent.labels if self._engine is not None else None
-        self.api.correct_intent(turn_id, intent, self.agent, labels=labels)
+        self.api.correct_intent(turn_id, intent, self.agent, labels=self.model_labels)
 
     def confirm(self, turn_id: str) -> None:
         self.api.confirm_intent(turn_id, self.agent)
@@ -290,7 +301,8 @@ def open_desk(
             "models": str(models_dir) if models_dir else "(none: no suggestions)",
             "kb": str(kb_dir) if kb_dir else "(none)",
         }
-        return TicketDesk(tickets, agent, engine, info)
+        labels = model_labels(models_dir) if models_dir is not None else None
+        return TicketDesk(tickets, agent, engine, info, model_labels=labels)
     except BaseException:
         log.close()
         raise
