@@ -275,11 +275,18 @@ def open_desk(
             f"No conversation log at {db}: start `assistant chat` (or `ask`) with it first, "
             "or pass --db with the log the chats write to."
         )
-    if models_dir is not None and not (Path(models_dir) / "intent" / "manifest.json").is_file():
-        raise ModelError(
-            f"No trained models in {models_dir}: pass --models DIR with `intent/` and "
-            "`ranker/` inside (`assistant demo --no-chat` trains the demo models)."
-        )
+    labels = None
+    if models_dir is not None:
+        from assistant.versions import has_models, resolve_models
+
+        if not has_models(models_dir):
+            raise ModelError(
+                f"No trained models in {models_dir}: pass --models DIR with `intent/` and "
+                "`ranker/` inside, or model versions (`assistant demo --no-chat` trains the "
+                "demo models)."
+            )
+        # The labels of the version that loads, read from its manifest: pickable at once.
+        labels = model_labels(resolve_models(models_dir).path)
     engine: Future | None = None
     if models_dir is not None:
         engine = Future()
@@ -301,7 +308,6 @@ def open_desk(
             "models": str(models_dir) if models_dir else "(none: no suggestions)",
             "kb": str(kb_dir) if kb_dir else "(none)",
         }
-        labels = model_labels(models_dir) if models_dir is not None else None
         return TicketDesk(tickets, agent, engine, info, model_labels=labels)
     except BaseException:
         log.close()
