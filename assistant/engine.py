@@ -23,6 +23,7 @@ import numpy as np
 
 from assistant.config import EngineConfig
 from assistant.grounding import Grounds, kb_grounds
+from assistant.kb_answer import kb_answer
 from assistant.placeholders import extract_slots
 from assistant.reply import Candidate, Citation, Decision
 
@@ -183,9 +184,10 @@ class DialogueEngine:
             )
         k_bar = cfg.kb_threshold_oos if oos else cfg.kb_threshold
         if cites and top_p >= k_bar:
-            base["citations"] = cites[: cfg.n_citations]
+            text, quoted = kb_answer(cites, message)  # the passage that answers, cited first
+            base["citations"] = [quoted, *(c for c in cites if c is not quoted)][: cfg.n_citations]
             return Decision(
-                _kb_answer(cites[0]),
+                text,
                 "kb",
                 f"best reply scores {top_c:.2f} < {r_bar:.2f}; KB passage scores "
                 f"{top_p:.2f} >= {k_bar:.2f}",
@@ -229,13 +231,6 @@ class DialogueEngine:
             low_confidence=True,
             **base,
         )
-
-
-def _kb_answer(c: Citation, limit: int = 700) -> str:
-    text = c.text.strip()
-    if len(text) > limit:
-        text = text[:limit].rsplit(" ", 1)[0] + " …"
-    return f"Here is what our help centre says (**{c.heading}**):\n\n{text}"
 
 
 def _check_bank_width(bank, ranker) -> None:

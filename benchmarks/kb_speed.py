@@ -138,7 +138,7 @@ def _percentile(values: list[float], q: float) -> float:
 def search_worker(index_dir: str, queries: int) -> dict:
     """Run in a fresh process: load time, RSS after load, latency of hybrid and dense."""
     start = time.perf_counter()
-    from kb import KnowledgeBase, SearchConfig
+    from kb import KnowledgeBase
 
     kb = KnowledgeBase.load(index_dir)
     load_seconds = time.perf_counter() - start
@@ -153,8 +153,8 @@ def search_worker(index_dir: str, queries: int) -> dict:
         "first_query_seconds": round(first_query, 2),
         "rss_mib_after_first_query": round(_rss_mib()),
     }
-    for mode, weight in (("hybrid", kb.config.keyword_weight), ("dense", 0.0)):
-        kb.config = SearchConfig(keyword_weight=weight)
+    for mode, weight in (("hybrid", kb.keyword_weight), ("dense", 0.0)):
+        kb.keyword_weight = weight
         for text in texts[:10]:  # warm-up
             kb.search(text, k=5)
         latencies = []

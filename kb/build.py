@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from kb.bm25 import KeywordIndex
-from kb.chunking import EMBED_TEMPLATE, Chunk, chunk_document
+from kb.chunking import EMBED_TEMPLATES, Chunk, chunk_document
 from kb.config import BuildConfig
 from kb.documents import Skipped, SourceFile, parse_file, scan_folder
 from kb.embedder import Embedder
@@ -201,13 +201,17 @@ def available_cores() -> int:
 
 
 def build_index(
-    docs_dir: str | os.PathLike, out_dir: str | os.PathLike, config: BuildConfig | None = None
+    docs_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    config: BuildConfig | None = None,
+    tuning: dict | None = None,
 ) -> BuildReport:
     """Build or update the index in `out_dir` from the documents under `docs_dir`.
 
     Only files that are new or changed since the previous build in `out_dir` are embedded;
-    files gone from `docs_dir` disappear from the index. Raises KBInputError when the docs
-    folder is missing or holds no readable document.
+    files gone from `docs_dir` disappear from the index. `tuning`, when given, is recorded
+    in the manifest (what `kb.tune` measured to choose `config`). Raises KBInputError when
+    the docs folder is missing or holds no readable document.
     """
     start = time.perf_counter()
     config = config or BuildConfig()
@@ -229,7 +233,7 @@ def build_index(
         if not chunks:
             raise _nothing_readable(docs_dir, skipped)
         with _new_build(out_dir) as (build_id, artifacts):
-            texts = _write_passages(out_dir, artifacts, chunks)
+            texts = _write_passages(out_dir, artifacts, chunks, config.embed_template)
             embeddings, encoder_info = _embeddings(files, texts, before, embedder, config, report)
             index = _faiss_index(embeddings, config, report)
             _write_vectors(out_dir, artifacts, embeddings, index)
@@ -244,6 +248,7 @@ def build_index(
                 files,
                 artifacts,
                 build_id,
+                tuning,
             )
             # checked by KnowledgeBase.load, so a damaged file is named instead of read
             manifest[CHECKSUMS] = file_checksums(out_dir, artifacts.values())
@@ -261,7 +266,7 @@ def _settings(config: BuildConfig) -> tuple[Path, dict]:
     return model_path, {
         "model_fingerprint": model_fingerprint(model_path),
         "chunking": config.chunking(),
-        "embed_template": EMBED_TEMPLATE,
+        "embed_template": EMBED_TEMPLATES[config.embed_template],
         "precision": precision,
     }
 
@@ -342,7 +347,7 @@ def _parse(
     return [
         (chunk, None)
         for doc in docs
-        for chunk in chunk_document(doc, config.max_words, config.overlap_words)
+        for chunk in chunk_document(doc, config.max_words, config.overlap_words, config.pack_blocks)
     ]
 
 
@@ -410,14 +415,17 @@ def _new_build(out_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
             path.unlink(missing_ok=True)
 
 
-def _write_passages(out_dir: Path, artifacts: dict[str, str], chunks: list[Chunk]) -> list[str]:
+def _write_passages(
+    out_dir: Path, artifacts: dict[str, str], chunks: list[Chunk], template: str
+) -> list[str]:
     """Step 2: write the passage store and the keyword index (BM25 statistics depend on every
     passage, so it is always rebuilt) while the model loads. Returns each passage's text as
-    keyword-indexed, which is also the text embedded."""
+    `template` makes it for embedding."""
     write_store(out_dir / artifacts["passages"], chunks)
-    texts = [chunk.embed_text() for chunk in chunks]
-    KeywordIndex.build(texts).save(out_dir / artifacts["keywords"])
-    return texts
+    KeywordIndex.build([chunk.keyword_text() for chunk in chunks]).save(
+        out_dir / artifacts["keywords"]
+    )
+    return [chunk.embed_text(template) for chunk in chunks]
 
 
 def _embeddings(
@@ -508,6 +516,7 @@ def _manifest(
     per_file: list,
     artifacts: dict,
     build_id: str,
+    tuning: dict | None = None,
 ) -> dict:
     if encoder_info is not None:
         max_seq_length = encoder_info["max_seq_length"]
@@ -545,8 +554,13 @@ def _manifest(
         "index": index,
         "chunking": settings["chunking"],
         "keywords": {"scoring": "bm25", "k1": 1.2, "b": 0.75, "text": "title, section, text"},
+        # how KnowledgeBase.load searches this index unless its SearchConfig says otherwise
+        "search": {"keyword_weight": config.keyword_weight},
+        # what `kb build --questions` measured to choose the settings (None: not tuned)
+        "tuning": tuning,
         "embedding": {
             "template": settings["embed_template"],
+            "template_name": config.embed_template,
             "precision": settings["precision"],
             "normalized": True,
             "batch_size": config.batch_size,

@@ -19,7 +19,14 @@ from dataclasses import dataclass
 
 from kb.documents import Block, Document
 
-EMBED_TEMPLATE = "title\\nsection\\ntext"  # recorded in the manifest: a change re-embeds all
+# What is embedded with a passage's text, by name (`BuildConfig.embed_template`). The
+# template string is recorded in the manifest: a change re-embeds every passage.
+EMBED_TEMPLATES = {
+    "title_section": "title\\nsection\\ntext",  # title and heading trail carry the topic
+    "title": "title\\ntext",  # the heading trail left out (it can drown a short passage)
+    "text": "text",  # the passage alone
+}
+EMBED_TEMPLATE = EMBED_TEMPLATES["title_section"]  # the template of builds before the choice
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
@@ -36,14 +43,30 @@ class Chunk:
     position: int  # 0-based order of the passage within its article
     text: str
 
-    def embed_text(self) -> str:
-        """The text that is embedded and keyword-indexed: title and section, then the text."""
+    def embed_text(self, template: str = "title_section") -> str:
+        """The text that is embedded: the passage with what `template` (a key of
+        `EMBED_TEMPLATES`) puts before it."""
+        return embedding_text(self.title, self.section, self.text, template)
+
+    def keyword_text(self) -> str:
+        """The text that is keyword-indexed: title, section and text, whatever the embedding
+        template (a word of the heading is as good a keyword as one of the text)."""
         return embedding_text(self.title, self.section, self.text)
 
 
-def embedding_text(title: str, section: str, text: str) -> str:
-    """Title and section heading prepended to a passage (they carry much of its topic)."""
-    return "\n".join(part for part in (title, section, text) if part)
+def embedding_text(title: str, section: str, text: str, template: str = "title_section") -> str:
+    """Title and section heading prepended to a passage (they carry much of its topic), as
+    `template` says.
+
+    >>> embedding_text("Fees", "Late", "5 EUR.", "title")
+    'Fees\\n5 EUR.'
+    """
+    if template not in EMBED_TEMPLATES:
+        raise ValueError(
+            f"unknown embedding template {template!r}: use one of {', '.join(EMBED_TEMPLATES)}"
+        )
+    parts = {"title_section": (title, section, text), "title": (title, text), "text": (text,)}
+    return "\n".join(part for part in parts[template] if part)
 
 
 @dataclass(frozen=True)
@@ -143,16 +166,34 @@ def _pack(units: list[_Unit], max_words: int, overlap_words: int) -> list[str]:
     return passages
 
 
-def chunk_document(doc: Document, max_words: int = 100, overlap_words: int = 20) -> list[Chunk]:
-    """The passages of one article, in reading order, numbered by `position`."""
+def chunk_document(
+    doc: Document, max_words: int = 100, overlap_words: int = 20, pack_blocks: bool = True
+) -> list[Chunk]:
+    """The passages of one article, in reading order, numbered by `position`.
+
+    With `pack_blocks` a passage takes consecutive blocks (paragraphs, lists, tables) of a
+    section while they fit; without it every block starts a passage of its own, so a
+    paragraph is never diluted by its neighbours.
+    """
     chunks: list[Chunk] = []
     for section in doc.sections:
         units = [u for i, block in enumerate(section.blocks) for u in _units(block, i, max_words)]
-        for text in _pack(units, max_words, overlap_words):
+        groups = [units] if pack_blocks else _by_block(units)
+        texts = [text for group in groups for text in _pack(group, max_words, overlap_words)]
+        for text in texts:
             chunks.append(
                 Chunk(doc.article_id, doc.title, section.heading, doc.source, len(chunks), text)
             )
     return chunks
 
 
-__all__ = ["Chunk", "chunk_document", "embedding_text", "EMBED_TEMPLATE"]
+def _by_block(units: list[_Unit]) -> list[list[_Unit]]:
+    groups: list[list[_Unit]] = []
+    for unit in units:
+        if not groups or groups[-1][-1].block != unit.block:
+            groups.append([])
+        groups[-1].append(unit)
+    return groups
+
+
+__all__ = ["Chunk", "chunk_document", "embedding_text", "EMBED_TEMPLATE", "EMBED_TEMPLATES"]

@@ -8,6 +8,9 @@ from kb.errors import KBInputError
 
 INDEX_TYPES = ("auto", "flat", "hnsw")
 PRECISIONS = ("auto", "fp32", "autocast", "bf16")
+EMBED_TEMPLATE_NAMES = ("title_section", "title", "text")  # keys of kb.chunking.EMBED_TEMPLATES
+# BM25 weight in hybrid scoring when neither the index nor the caller says otherwise
+DEFAULT_KEYWORD_WEIGHT = 0.3
 
 
 @dataclass
@@ -21,6 +24,15 @@ class BuildConfig:
     model_path: str | None = None  # sentence-transformers directory; None = the bundled MiniLM
     max_words: int = 100  # passage size limit in words (tables and code count their words too)
     overlap_words: int = 20  # whole trailing sentences (up to this many words) repeated in the next
+    # True: a passage packs consecutive blocks (paragraphs, lists, tables) of a section while
+    # they fit; False: every block starts its own passage
+    pack_blocks: bool = True
+    # what is embedded before a passage's text: "title_section", "title" or "text"
+    # (keywords always index title, section and text)
+    embed_template: str = "title_section"
+    # BM25 weight the index is searched with unless SearchConfig says otherwise (manifest
+    # "search"); `kb build --questions` replaces it with the weight it tuned
+    keyword_weight: float = DEFAULT_KEYWORD_WEIGHT
     index_type: str = "auto"  # "flat" (exact), "hnsw" (approximate) or "auto" (by hnsw_threshold)
     hnsw_threshold: int = 20_000  # with index_type="auto", HNSW from this many passages on
     hnsw_m: int = 32  # HNSW graph degree: more = better recall, bigger index
@@ -44,6 +56,12 @@ class BuildConfig:
                 f"overlap_words must be >= 0 and below half of max_words ({self.max_words}), "
                 f"got {self.overlap_words!r}"
             )
+        if self.embed_template not in EMBED_TEMPLATE_NAMES:
+            raise KBInputError(
+                f"embed_template must be one of {', '.join(EMBED_TEMPLATE_NAMES)}, "
+                f"got {self.embed_template!r}"
+            )
+        _check_keyword_weight(self.keyword_weight)
         if self.index_type not in INDEX_TYPES:
             raise KBInputError(
                 f"index_type must be one of {', '.join(INDEX_TYPES)}, got {self.index_type!r}"
@@ -64,7 +82,11 @@ class BuildConfig:
 
     def chunking(self) -> dict:
         """The settings that decide passage boundaries (a change re-embeds every file)."""
-        return {"max_words": self.max_words, "overlap_words": self.overlap_words}
+        return {
+            "max_words": self.max_words,
+            "overlap_words": self.overlap_words,
+            "pack_blocks": self.pack_blocks,
+        }
 
     def to_dict(self) -> dict:
         """All fields, for the manifest."""
@@ -79,7 +101,10 @@ class SearchConfig:
     50
     """
 
-    keyword_weight: float = 0.3  # BM25 weight (max-normalised) added to the cosine; 0 = dense
+    # BM25 weight (max-normalised) added to the cosine; 0 = dense only; None = the weight
+    # stored in the index's manifest (its build's, or the one `kb build --questions` tuned),
+    # DEFAULT_KEYWORD_WEIGHT for an index that stores none
+    keyword_weight: float | None = None
     candidates: int = 50  # passages taken from each retriever (dense, keyword) before fusion
     hnsw_ef_search: int | None = None  # override the HNSW beam width stored in the manifest
     query_threads: int | None = 1  # torch threads for one query (1 avoids spikes on a busy CPU)
@@ -96,10 +121,8 @@ class SearchConfig:
             raise KBInputError(
                 f"query_threads must be positive or None, got {self.query_threads!r}"
             )
-        if not 0.0 <= self.keyword_weight <= 10.0:
-            raise KBInputError(
-                f"keyword_weight must be between 0 and 10, got {self.keyword_weight!r}"
-            )
+        if self.keyword_weight is not None:
+            _check_keyword_weight(self.keyword_weight)
         if self.candidates < 1:
             raise KBInputError(f"candidates must be positive, got {self.candidates!r}")
         if self.hnsw_ef_search is not None and self.hnsw_ef_search < 1:
@@ -108,4 +131,16 @@ class SearchConfig:
             )
 
 
-__all__ = ["BuildConfig", "SearchConfig", "INDEX_TYPES", "PRECISIONS"]
+def _check_keyword_weight(weight: float) -> None:
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= 10:
+        raise KBInputError(f"keyword_weight must be between 0 and 10, got {weight!r}")
+
+
+__all__ = [
+    "BuildConfig",
+    "SearchConfig",
+    "DEFAULT_KEYWORD_WEIGHT",
+    "EMBED_TEMPLATE_NAMES",
+    "INDEX_TYPES",
+    "PRECISIONS",
+]

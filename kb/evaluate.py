@@ -58,13 +58,28 @@ def evaluate(kb: KnowledgeBase, questions_path: str | os.PathLike, k: int = 50) 
     article is not in the index is an error (a typo in the file, or a stale index).
     """
     questions = load_questions(questions_path)
+    check_articles(kb, questions, questions_path)
+    embeddings = kb.encode([q for q, _, _ in questions])
+    return evaluate_embedded(kb, questions, embeddings, k)
+
+
+def check_articles(
+    kb: KnowledgeBase, questions: list[tuple[str, str, int]], questions_path: str | os.PathLike
+) -> None:
+    """KBInputError naming the line of the first question whose article is not in `kb`."""
     known = kb.article_ids()
     for _, article, lineno in questions:
         if article not in known:
             raise KBInputError(
                 f"{questions_path}:{lineno}: article {article!r} is not in the index {kb.index_dir}"
             )
-    embeddings = kb.encode([q for q, _, _ in questions])
+
+
+def evaluate_embedded(
+    kb: KnowledgeBase, questions: list[tuple[str, str, int]], embeddings, k: int = 50
+) -> dict:
+    """Like `evaluate` for questions already loaded and encoded with the index's model
+    (`embeddings`: one row per question), so several settings can share one encoding."""
     hits_1 = hits_5 = 0
     reciprocal = 0.0
     for (question, article, _), embedding in zip(questions, embeddings, strict=True):
@@ -85,4 +100,4 @@ def evaluate(kb: KnowledgeBase, questions_path: str | os.PathLike, k: int = 50) 
     }
 
 
-__all__ = ["evaluate", "load_questions", "article_ranking"]
+__all__ = ["evaluate", "evaluate_embedded", "check_articles", "load_questions", "article_ranking"]

@@ -1,7 +1,8 @@
 """A loaded index: encode a question, find passages, cite their articles.
 
-Scores: dense retrieval gives the cosine similarity of the question and a passage. With
-`SearchConfig.keyword_weight` > 0 (hybrid), the BM25 score of the passage for the question's
+Scores: dense retrieval gives the cosine similarity of the question and a passage. With a
+keyword weight > 0 (hybrid: `SearchConfig.keyword_weight`, else the weight the manifest
+stores, else `DEFAULT_KEYWORD_WEIGHT`), the BM25 score of the passage for the question's
 words, divided by the best BM25 score in the collection for that question, is added with
 that weight. Candidates are the best `candidates` passages of each retriever.
 """
@@ -12,14 +13,14 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from kb.bm25 import KeywordIndex
-from kb.config import SearchConfig
+from kb.config import DEFAULT_KEYWORD_WEIGHT, SearchConfig
 from kb.encoder import TextEncoder, load_encoder
 from kb.errors import KBIndexError, KBInputError
 from kb.index import read_faiss_index, set_ef_search
@@ -62,6 +63,17 @@ class KnowledgeBase:
         self._loaded: TextEncoder | None = loaded
         self._load_lock = threading.Lock()
         self._article_ids: set[str] | None = None
+        stored = manifest.get("search") if isinstance(manifest.get("search"), dict) else {}
+        weight = config.keyword_weight
+        if weight is None:
+            weight = stored.get("keyword_weight", DEFAULT_KEYWORD_WEIGHT)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+            raise KBIndexError(
+                f"{index_dir / MANIFEST_FILE}: search.keyword_weight must be a number >= 0, "
+                f"got {weight!r}: rebuild the index"
+            )
+        # the BM25 weight this index is searched with (see the module docstring)
+        self.keyword_weight = float(weight)
 
     @classmethod
     def load(
@@ -224,7 +236,7 @@ class KnowledgeBase:
         query = query / norm
         k = min(k, len(self))
         with _threads(self.config.query_threads):
-            if self.config.keyword_weight > 0 and text and text.strip():
+            if self.keyword_weight > 0 and text and text.strip():
                 ids, scores = self._hybrid(query, k, text)
             else:
                 found_scores, found_ids = self._index.search(query, k)
@@ -238,22 +250,51 @@ class KnowledgeBase:
         return passages
 
     def _hybrid(self, query: np.ndarray, k: int, text: str) -> tuple[list[int], list[float]]:
-        """Fuse dense and BM25 candidates: cosine + keyword_weight * bm25 / max bm25."""
+        """Fuse dense and BM25 candidates: cosine + keyword weight * bm25 / max bm25."""
         n_candidates = min(max(k, self.config.candidates), len(self))
         _, dense_ids = self._index.search(query, n_candidates)
-        bm25 = self._keywords.scores(text)  # (n,) for every passage
-        top = float(bm25.max())
-        keyword_ids = np.zeros(0, dtype=np.int64)
-        if top > 0:
-            best = np.argpartition(-bm25, n_candidates - 1)[:n_candidates]
-            keyword_ids = best[bm25[best] > 0]
-        candidates = np.union1d(dense_ids[0][dense_ids[0] >= 0], keyword_ids)  # sorted ids
-        vectors = np.asarray(self._embeddings[candidates], dtype=np.float32)
-        fused = vectors @ query[0]  # exact cosine of every candidate, (c,)
-        if top > 0:
-            fused += self.config.keyword_weight * bm25[candidates] / top
-        order = np.argsort(-fused, kind="stable")[:k]
-        return candidates[order].tolist(), fused[order].tolist()
+
+        def cosine(ids: np.ndarray) -> np.ndarray:
+            return np.asarray(self._embeddings[ids], dtype=np.float32) @ query[0]
+
+        ids, scores = hybrid_ranking(
+            dense_ids[0], cosine, self._keywords.scores(text), self.keyword_weight, n_candidates, k
+        )
+        return ids.tolist(), scores.tolist()
+
+
+def hybrid_ranking(
+    dense_ids: np.ndarray,
+    cosine: Callable[[np.ndarray], np.ndarray],
+    bm25: np.ndarray,
+    weight: float,
+    n_candidates: int,
+    k: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The `k` best passage ids and their fused scores, best first.
+
+    Candidates are `dense_ids` (the dense retriever's best, -1 = none) and the
+    `n_candidates` passages of highest BM25 score above 0 (`bm25` holds every passage's);
+    each scores cosine + weight * bm25 / max bm25, its cosine computed exactly by `cosine`
+    (ids -> cosines). The benchmarks rank with this same function.
+
+    >>> cos = np.array([0.9, 0.5, 0.4])
+    >>> hybrid_ranking(np.array([0, 1]), lambda ids: cos[ids], np.array([0.0, 0.0, 2.0]),
+    ...                0.6, 2, 2)[0].tolist()
+    [2, 0]
+    """
+    top = float(bm25.max()) if len(bm25) else 0.0
+    keyword_ids = np.zeros(0, dtype=np.int64)
+    if top > 0:
+        n = min(n_candidates, len(bm25))
+        best = np.argpartition(-bm25, n - 1)[:n]
+        keyword_ids = best[bm25[best] > 0]
+    candidates = np.union1d(dense_ids[dense_ids >= 0], keyword_ids)  # sorted ids
+    fused = cosine(candidates).astype(np.float32)  # (c,)
+    if top > 0:
+        fused += weight * bm25[candidates] / top
+    order = np.argsort(-fused, kind="stable")[:k]
+    return candidates[order], fused[order]
 
 
 @contextmanager
@@ -363,4 +404,4 @@ def _rebuild(index_dir: Path) -> str:
     return f"`assistant kb build --docs DOCS --out {index_dir} --model MODEL`"
 
 
-__all__ = ["KnowledgeBase", "Passage"]
+__all__ = ["KnowledgeBase", "Passage", "hybrid_ranking"]

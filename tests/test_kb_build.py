@@ -42,7 +42,11 @@ def test_build_writes_a_self_describing_index(kb_docs, tiny_st_model, tmp_path):
     assert manifest["model"]["built_path"] == str(tiny_st_model.resolve())
     assert manifest["model"]["fingerprint"].startswith("sha256:")
     assert manifest["index"]["type"] == "flat"
-    assert manifest["chunking"] == {"max_words": 100, "overlap_words": 20}
+    config = build_config(tiny_st_model)
+    assert manifest["chunking"] == config.chunking()
+    assert manifest["search"] == {"keyword_weight": config.keyword_weight}
+    assert manifest["embedding"]["template_name"] == config.embed_template
+    assert manifest["tuning"] is None
     assert manifest["files"]["billing/refunds.md"]["articles"] == ["billing/refunds"]
     assert len(manifest["files"]["billing/refunds.md"]["sha256"]) == 64
     assert manifest["built_at"].endswith("+00:00")
@@ -222,3 +226,16 @@ def test_embedding_uses_every_available_core(monkeypatch):
     assert available_cores() == 3
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set())
     assert available_cores() == 1
+
+
+def test_a_new_embedding_template_or_packing_re_embeds_everything(kb_docs, tiny_st_model, tmp_path):
+    out = tmp_path / "index"
+    first = build_index(kb_docs, out, build_config(tiny_st_model, embed_template="title_section"))
+    again = build_index(kb_docs, out, build_config(tiny_st_model, embed_template="title"))
+    assert "embedding template changed" in again.full_rebuild_reason
+    assert again.embedded == first.count
+    blocks = build_index(
+        kb_docs, out, build_config(tiny_st_model, embed_template="title", pack_blocks=False)
+    )
+    assert "chunking settings changed" in blocks.full_rebuild_reason
+    assert blocks.count >= first.count

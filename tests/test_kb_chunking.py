@@ -67,3 +67,26 @@ def test_embedded_text_starts_with_title_and_section():
     assert chunk.text == "Five days."
     assert chunk.embed_text() == "Refunds\nTiming\nFive days."
     assert embedding_text("Title", "", "Body") == "Title\nBody"
+
+
+def test_without_packing_every_block_starts_a_passage():
+    doc = parse_markdown(
+        "# T\n\n## Steps\n\nBefore you start.\n\n1. Open it.\n2. Close it.\n\nDone.", "t", "t.md"
+    )
+    packed = chunk_document(doc, max_words=100, overlap_words=20)
+    assert [c.text for c in packed] == ["Before you start.\n\n1. Open it.\n2. Close it.\n\nDone."]
+    blocks = chunk_document(doc, max_words=100, overlap_words=20, pack_blocks=False)
+    assert [c.text for c in blocks] == ["Before you start.", "1. Open it.\n2. Close it.", "Done."]
+    assert [c.position for c in blocks] == [0, 1, 2]
+
+
+def test_embedding_templates_and_keyword_text():
+    doc = parse_markdown("# Refunds\n\n## Timing\n\nFive days.", "r", "r.md")
+    (chunk,) = chunk_document(doc)
+    assert chunk.embed_text("title") == "Refunds\nFive days."
+    assert chunk.embed_text("text") == "Five days."
+    assert chunk.keyword_text() == "Refunds\nTiming\nFive days."  # whatever the template
+    import pytest
+
+    with pytest.raises(ValueError, match="'header'"):
+        chunk.embed_text("header")

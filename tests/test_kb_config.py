@@ -17,6 +17,8 @@ from kb import BuildConfig, KBInputError, SearchConfig
         ("batch_size", 0),
         ("hnsw_threshold", 0),
         ("workers", 0),
+        ("embed_template", "heading"),
+        ("keyword_weight", -0.5),
     ],
 )
 def test_build_config_rejects_bad_values(field, value):
@@ -39,5 +41,11 @@ def test_search_config_rejects_bad_values():
 
 
 def test_defaults_are_valid():
-    assert BuildConfig().chunking() == {"max_words": 100, "overlap_words": 20}
+    config = BuildConfig()
+    assert config.chunking() == {
+        "max_words": config.max_words,
+        "overlap_words": config.overlap_words,
+        "pack_blocks": config.pack_blocks,
+    }
     assert SearchConfig().candidates == 50
+    assert SearchConfig().keyword_weight is None  # the index's own weight

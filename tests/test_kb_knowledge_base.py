@@ -260,3 +260,32 @@ def test_model_of_another_dimension_is_reported_on_load(index_copy, tmp_path, ti
     (index_copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(KBIndexError, match="dimension 32 but model .* produces 48"):
         KnowledgeBase.load(index_copy, model_path=other)
+
+
+def test_the_keyword_weight_comes_from_the_manifest_unless_the_caller_sets_one(
+    kb_docs, tiny_st_model, tmp_path
+):
+    out = tmp_path / "index"
+    build_index(kb_docs, out, build_config(tiny_st_model, keyword_weight=0.7))
+    stored = KnowledgeBase.load(out)
+    overridden = KnowledgeBase.load(out, config=SearchConfig(keyword_weight=0.0))
+    try:
+        assert stored.keyword_weight == 0.7
+        assert overridden.keyword_weight == 0.0
+    finally:
+        stored.close()
+        overridden.close()
+
+
+def test_an_index_without_a_stored_weight_uses_the_default(tiny_index, tmp_path):
+    from kb.config import DEFAULT_KEYWORD_WEIGHT
+
+    old = Path(shutil.copytree(tiny_index, tmp_path / "old"))
+    manifest = json.loads((old / "manifest.json").read_text())
+    del manifest["search"]  # an index built before the weight was stored
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    kb = KnowledgeBase.load(old)
+    try:
+        assert kb.keyword_weight == DEFAULT_KEYWORD_WEIGHT
+    finally:
+        kb.close()

@@ -61,14 +61,24 @@ def kb_group() -> None:
     help="With --index-type auto, passages from which HNSW is used.",
 )
 @click.option(
-    "--max-words", type=int, default=100, show_default=True, help="Passage size limit in words."
+    "--max-words",
+    type=int,
+    default=None,
+    help="Passage size limit in words (default: kb.BuildConfig's, see docs/benchmarks.md).",
 )
 @click.option(
     "--overlap-words",
     type=int,
-    default=20,
-    show_default=True,
-    help="Words of whole trailing sentences repeated in the next passage.",
+    default=None,
+    help="Words of whole trailing sentences repeated in the next passage (default: a fifth "
+    "of --max-words).",
+)
+@click.option(
+    "--questions",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help='Tune the index on these questions ({"question", "article"} JSONL): try a small '
+    "grid of passage sizes and keyword weights, build the best, record it in the manifest.",
 )
 @click.option(
     "--precision",
@@ -95,6 +105,7 @@ def build_cmd(
     overlap_words,
     precision,
     workers,
+    questions,
     as_json,
 ) -> None:
     """Ingest a docs folder into a searchable index.
@@ -104,29 +115,55 @@ def build_cmd(
     re-embeds only new and changed files; deleted files leave the index. Unreadable files
     are skipped and listed.
 
+    With --questions, the settings are chosen on your own labelled questions first (a few
+    builds; the manifest records what was measured).
+
     Example:
 
     \b
         assistant kb build --docs assistant/demo_data/kb --out kb-index
+        assistant kb build --docs help/ --out kb-index --questions questions.jsonl
     """
     from assistant.versions import resolve_model
     from kb import BuildConfig, build_index
 
+    sizes = {}
+    if max_words is not None:
+        sizes["max_words"] = max_words
+        sizes["overlap_words"] = max_words // 5
+    if overlap_words is not None:
+        sizes["overlap_words"] = overlap_words
     config = BuildConfig(
         # a models directory (versions or intent/ + ranker/): its current ranker's encoder
         model_path=str(resolve_model(model, "ranker")) if model else None,
         index_type=index_type,
         hnsw_threshold=hnsw_threshold,
-        max_words=max_words,
-        overlap_words=overlap_words,
         precision=precision,
         workers=workers,
+        **sizes,
     )
-    report = build_index(docs, out, config)
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2))
+    tuning = None
+    if questions is None:
+        report = build_index(docs, out, config)
     else:
-        echo(report.summary())  # names files from the docs folder
+        from kb.tune import tune_build
+
+        report, tuning = tune_build(docs, out, questions, config)
+    if as_json:
+        click.echo(json.dumps({**report.to_dict(), "tuning": tuning}, indent=2))
+        return
+    echo(report.summary())  # names files from the docs folder
+    if tuning is not None:
+        chosen = tuning["chosen"]
+        best = next(p for p in tuning["points"] if all(p[k] == v for k, v in chosen.items()))
+        echo(
+            f"tuned on {tuning['n']} questions ({len(tuning['points'])} settings tried): "
+            f"{chosen['max_words']}-word passages"
+            f"{'' if chosen['pack_blocks'] else ', one block each'}, "
+            f"template {chosen['embed_template']}, keyword weight {chosen['keyword_weight']:g}: "
+            f"Recall@1 {best['recall_at_1']:.3f}, Recall@5 {best['recall_at_5']:.3f}, "
+            f"MRR {best['mrr']:.3f}"
+        )
 
 
 @kb_group.command("search")
