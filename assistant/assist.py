@@ -2,8 +2,10 @@
 
 The same models the bot uses, asked differently: the ranker scores the **whole** response bank
 against the conversation so far (agent-only entries included: an agent may send what the bot
-may not), placeholders are filled from what the customer said, and the knowledge base is
-searched for the customer's latest message. Nothing is sent: the agent picks and edits.
+may not; entries a reviewer barred left out), placeholders are filled from what the customer
+said and from the ticket (unknown ones shown as "[order number]", for the agent to fill), and
+the knowledge base is searched for the customer's latest message. Nothing is sent: the agent
+picks and edits.
 
     engine = DialogueEngine.load("models", "kb")
     detail = tickets.show("T-12345")
@@ -20,7 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from assistant.placeholders import extract_slots, fill
+from assistant.placeholders import extract_slots, fill_for_agent
 from assistant.reply import Citation
 
 N_SUGGESTIONS = 5  # suggested replies shown to an agent
@@ -102,7 +104,8 @@ def assist(
         entry = engine.bank.entries[i]
         if getattr(entry, "status", "") == "barred":
             continue  # a reviewer barred it: never sent, never suggested
-        text = fill(entry.text, filled)
+        # Unknown slots stay visible ("[order number]"): the agent fills them in.
+        text = fill_for_agent(entry.text, filled)
         if _same_reply(text) in seen:
             continue
         seen.add(_same_reply(text))

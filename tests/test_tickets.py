@@ -632,3 +632,13 @@ def test_the_open_queue_follows_other_connections_incrementally(db, log, tickets
         with other.db.conn:
             other.db.execute("DELETE FROM conversations WHERE id = ?", [gone_cid])
     assert {t.id for t in tickets.list()} == {a}
+
+
+def test_barred_entries_are_not_suggested_and_unknown_slots_stay_visible():
+    engine = _Engine()
+    engine.bank.entries[0].status = "barred"
+    found = assist(engine, [("customer", "where is my parcel?")], k=2)
+    assert [s.text for s in found.suggestions] == [
+        "I have refunded [order number].",
+        "Anything else?",
+    ]
