@@ -49,6 +49,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from machine import machine  # noqa: E402
+
 from kb import BuildConfig, KnowledgeBase, build_index, evaluate, load_questions  # noqa: E402
 from kb.bm25 import KeywordIndex  # noqa: E402
 from kb.chunking import chunk_document  # noqa: E402
@@ -336,6 +338,7 @@ def main() -> None:
         "benchmark": "kb_carryover",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
+        "machine": machine(),
         "encoder": {"precision": encoder.precision, "class": type(encoder).__name__},
         "encoded_texts": encode.encoded,
         "encode_seconds": round(encode.seconds, 1),
@@ -353,6 +356,7 @@ def main() -> None:
 
 def report(out: dict, chosen: tuple | None) -> str:
     lines = [
+        f"machine: {out['machine']}",
         f"encoder {out['encoder']['class']} {out['encoder']['precision']}; "
         f"{out['encoded_texts']} texts embedded in {out['encode_seconds']}s; "
         f"tuned on {', '.join(out['tune'])}; chosen: {out['chosen']}",

@@ -9,8 +9,9 @@ from kb.errors import KBInputError
 INDEX_TYPES = ("auto", "flat", "hnsw")
 PRECISIONS = ("auto", "fp32", "autocast", "bf16")
 EMBED_TEMPLATE_NAMES = ("title_section", "title", "text")  # keys of kb.chunking.EMBED_TEMPLATES
-# BM25 weight in hybrid scoring when neither the index nor the caller says otherwise
-DEFAULT_KEYWORD_WEIGHT = 0.3
+# BM25 weight in hybrid scoring when neither the index nor the caller says otherwise; chosen
+# with the passage size across knowledge bases of three voices (docs/benchmarks.md)
+DEFAULT_KEYWORD_WEIGHT = 0.2
 
 
 @dataclass
@@ -18,12 +19,12 @@ class BuildConfig:
     """How `build_index` chunks, embeds and indexes a docs folder.
 
     >>> BuildConfig(max_words=80).overlap_words
-    20
+    12
     """
 
     model_path: str | None = None  # sentence-transformers directory; None = the bundled MiniLM
-    max_words: int = 100  # passage size limit in words (tables and code count their words too)
-    overlap_words: int = 20  # whole trailing sentences (up to this many words) repeated in the next
+    max_words: int = 60  # passage size limit in words (tables and code count their words too)
+    overlap_words: int = 12  # whole trailing sentences (up to this many words) repeated in the next
     # True: a passage packs consecutive blocks (paragraphs, lists, tables) of a section while
     # they fit; False: every block starts its own passage
     pack_blocks: bool = True

@@ -31,7 +31,11 @@ class TuneGrid:
     """The settings `tune_build` tries; each chunking is tried with every keyword weight."""
 
     # (max_words, pack_blocks, embed_template); the first is the default setting
-    chunkings: tuple[tuple[int, bool, str], ...] = ((60, False, "title"), (100, True, "title"))
+    chunkings: tuple[tuple[int, bool, str], ...] = (
+        (60, True, "title_section"),
+        (100, True, "title_section"),
+        (60, False, "title"),
+    )
     keyword_weights: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3)
 
     def __post_init__(self) -> None:
