@@ -184,8 +184,9 @@ class DialogueEngine:
             )
         k_bar = cfg.kb_threshold_oos if oos else cfg.kb_threshold
         if cites and top_p >= k_bar:
-            text, quoted = kb_answer(cites, message)  # the passage that answers, cited first
-            base["citations"] = [quoted, *(c for c in cites if c is not quoted)][: cfg.n_citations]
+            text, quoted = kb_answer(cites, message)  # the passage that answers
+            cited = cites[: cfg.n_citations]  # in search order, the quoted passage among them
+            base["citations"] = cited if quoted in cited else [*cited[:-1], quoted]
             return Decision(
                 text,
                 "kb",

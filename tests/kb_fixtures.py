@@ -28,10 +28,17 @@ SAMPLE_FILES = 6
 
 
 def build_config(model: Path, **overrides):
-    """A BuildConfig for tests: the tiny model, no progress bar, fp32."""
+    """A BuildConfig for tests: the tiny model, no progress bar, fp32, 100-word passages."""
     from kb import BuildConfig
 
-    options = {"model_path": str(model), "show_progress": False, "precision": "fp32"}
+    # 100-word passages: the sample articles' tables were written to fit one passage
+    options = {
+        "model_path": str(model),
+        "show_progress": False,
+        "precision": "fp32",
+        "max_words": 100,
+        "overlap_words": 20,
+    }
     options.update(overrides)
     return BuildConfig(**options)
 

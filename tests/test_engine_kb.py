@@ -39,7 +39,13 @@ def demo_layout(tmp_path_factory, intent_dir, ranker_dir) -> tuple[Path, Path]:
     build_index(
         str(DOCS),
         str(home / "kb"),
-        BuildConfig(model_path=str(models / "ranker"), show_progress=False, precision="fp32"),
+        BuildConfig(
+            model_path=str(models / "ranker"),
+            show_progress=False,
+            precision="fp32",
+            max_words=100,  # the sample articles' tables fit one passage at 100 words
+            overlap_words=20,
+        ),
     )
     return models, home / "kb"
 
