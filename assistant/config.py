@@ -6,16 +6,33 @@ from dataclasses import dataclass, field, fields
 
 from assistant.errors import ConfigError
 
+# The settings `assistant calibrate` chooses on validation dialogues (models/calibration/).
+CALIBRATED = (
+    "reply_threshold",
+    "reply_threshold_oos",
+    "kb_threshold",
+    "kb_threshold_oos",
+    "clarify_min_mass",
+)
+
 
 @dataclass
 class EngineConfig:
+    """The policy's settings. The thresholds below are the defaults: a models directory with a
+    calibration (`assistant calibrate`) replaces those in `CALIBRATED`, except the ones a config
+    file sets (`from_file` records them in `explicit`)."""
+
     reply_threshold: float = 0.55  # min ranker score to answer with the best bank reply
-    reply_threshold_oos: float = 0.75  # the same bar when the message looks out of scope
+    reply_threshold_oos: float = 0.75  # the same bar when the out-of-scope class wins
     kb_threshold: float = 0.45  # min KB passage score to answer from the knowledge base
-    kb_threshold_oos: float = 0.6  # the same bar when the message looks out of scope
+    kb_threshold_oos: float = 0.6  # the same bar when the out-of-scope class wins
     intent_confidence: float = 0.5  # below this an intent prediction counts as low confidence
     clarify_min_mass: float = 0.6  # top-2 intent probabilities must add up to this to clarify
-    handoff_after_low_turns: int = 3  # hand off after this many low-confidence turns in a row
+    # A reply agents gave for the predicted intent may answer at a lower score when the intent is
+    # this sure ("thx bye" is thanks_goodbye at 0.91 even when no goodbye scores 0.55).
+    intent_reply_confidence: float = 0.8
+    reply_threshold_intent: float = 0.35  # the lower bar for such a reply
+    handoff_after_low_turns: int = 3  # hand off after this many unhelpful turns in a row
     human_intent: str = "human_agent"  # intent meaning "I want a person"
     always_human_intents: tuple[str, ...] = ("delete_account",)  # always handed to a human
     n_candidates: int = 5  # ranked alternatives kept with each reply
@@ -35,13 +52,13 @@ class EngineConfig:
         "number or which device you mean?"
     )
     extra: dict = field(default_factory=dict)  # free-form settings kept with the config
+    explicit: tuple[str, ...] = ()  # settings a config file gave: calibration leaves them alone
 
     def __post_init__(self) -> None:
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name.endswith(("threshold", "threshold_oos", "confidence", "mass")) and not (
-                -1.0 <= float(v) <= 1.0
-            ):
+            bounded = ("threshold", "threshold_oos", "threshold_intent", "confidence", "mass")
+            if f.name.endswith(bounded) and not (-1.0 <= float(v) <= 1.0):
                 raise ConfigError(f"{f.name} must be between -1 and 1, got {v!r}")
         if self.handoff_after_low_turns < 1:
             raise ConfigError(
@@ -51,6 +68,23 @@ class EngineConfig:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         self.always_human_intents = tuple(self.always_human_intents)
+        self.explicit = tuple(self.explicit)
+
+    def calibrated(self, thresholds: dict[str, float]) -> EngineConfig:
+        """This config with calibrated `thresholds` (names from `CALIBRATED`), except the
+        settings a config file gave (`explicit`), which win.
+
+        >>> EngineConfig(explicit=("kb_threshold",)).calibrated(
+        ...     {"reply_threshold": 0.7, "kb_threshold": 0.2}).reply_threshold
+        0.7
+        """
+        from dataclasses import replace
+
+        unknown = sorted(set(thresholds) - set(CALIBRATED))
+        if unknown:
+            raise ConfigError(f"calibrated setting(s) {unknown} unknown; known: {CALIBRATED}.")
+        chosen = {k: float(v) for k, v in thresholds.items() if k not in self.explicit}
+        return replace(self, **chosen)
 
     @classmethod
     def from_file(cls, path) -> EngineConfig:
@@ -65,8 +99,10 @@ class EngineConfig:
             raise ConfigError(f"{p}: config file not found.") from None
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{p}:{exc.lineno}: invalid JSON ({exc.msg}).") from None
-        known = {f.name for f in fields(cls)}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{p}: expected a JSON object of settings, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)} - {"explicit"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"{p}: unknown setting(s) {unknown}; known: {sorted(known)}.")
-        return cls(**data)
+        return cls(**data, explicit=tuple(sorted(data)))

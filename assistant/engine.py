@@ -1,23 +1,37 @@
 """The dialogue engine: for each customer message, predict, retrieve, rank, and choose.
 
 No UI and no storage here: `decide` takes the conversation so far and returns a `Decision`.
-`assistant.service` adds the conversation log, tickets and timing around it.
+`assistant.service` adds the conversation log, tickets and timing around it. `decide` is two
+steps: `evidence` (the three models: intent, reply candidates, KB passages) and `choose` (the
+policy, pure and cheap), so calibration (training/calibrate.py) replays the policy under many
+thresholds on evidence computed once.
 
 The policy, in order (every reply records its reason):
-  1. handoff   the customer asks for a human, the intent is configured as always-human, or
-               this is the N-th low-confidence turn in a row
-  2. ranker    the best reply from the response bank scores >= reply_threshold
-               (a higher bar when the message looks out of scope)
-  3. kb        the best knowledge-base passage scores >= kb_threshold: answer with it, cited
-  4. clarify   two intents are plausible and close: ask which one
-  5. oos       out of scope: a graceful "that's outside what I can help with"
-  6. fallback  low confidence: ask to rephrase (counts towards the handoff streak)
+  1. handoff   the customer asks for a person or wants to make a complaint, the intent is
+               configured as always-human, the customer says this is not helping after an
+               unhelpful reply, or this would be the N-th unhelpful turn in a row
+  2. fallback  nothing to answer in the message ("hmm", "??", keyboard mash)
+  3. ranker    the best reply from the response bank scores >= reply_threshold (a higher bar
+               when the out-of-scope class wins); or, for a confidently predicted intent, a
+               reply agents gave for that intent scores >= reply_threshold_intent
+  4. kb        the best knowledge-base passage scores >= kb_threshold: answer with it, cited
+  5. clarify   two in-scope intents are plausible and close: ask which one
+  6. oos       the out-of-scope class wins: a graceful "that's outside what I can help with"
+  7. fallback  no intent is sure enough: ask to rephrase
+
+Unhelpful turns are fallback, clarify and oos replies, replies the customer rated bad, the
+same question again and frustration (`assistant.signals`); the count before each message is
+derived from the log (`assistant.log.state.unhelpful_streak`), live and after a reload alike.
+A message the intent model rejects only for low confidence (its best in-scope intent is below
+the model's threshold, the out-of-scope class did not win) is uncertain, not out of scope: it
+keeps that intent and its confidence, is held to the normal bars, and is clarified or asked
+again rather than told it is outside what the assistant does.
 """
 
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,13 +40,33 @@ from assistant.grounding import Grounds, kb_grounds
 from assistant.kb_answer import kb_answer
 from assistant.placeholders import extract_slots
 from assistant.reply import Candidate, Citation, Decision
-
-_HUMAN_REQUEST = re.compile(
-    r"\b(human|real person|live (agent|person|chat)|speak to (someone|somebody|an? (agent|person|"
-    r"representative|rep))|talk to (someone|somebody|an? (agent|person|representative|rep))|"
-    r"customer service rep|operator)\b",
-    re.I,
+from assistant.signals import (
+    asks_for_human,
+    customer_signal,
+    is_complaint,
+    is_frustrated,
+    is_noise,
 )
+
+UNHELPFUL_SOURCES = ("clarify", "fallback", "oos")  # replies that count towards a handoff
+
+
+@dataclass
+class Evidence:
+    """What the three models say about one message (the policy's input)."""
+
+    history: list[tuple[str, str]]  # the conversation before the message, (role, text) oldest first
+    message: str
+    prediction: object  # assistant.intent.IntentPrediction
+    candidates: list[Candidate] = field(default_factory=list)  # best first
+    passages: list[Citation] = field(default_factory=list)  # best first
+    oos_label: str = "oos"
+
+
+def is_oos_class(prediction, oos_label: str) -> bool:
+    """The out-of-scope class itself won (not a low-confidence rejection of an intent)."""
+    top = prediction.top
+    return bool(prediction.out_of_scope and top and top[0][0] == oos_label)
 
 
 def humanize(label: str) -> str:
@@ -58,12 +92,24 @@ class DialogueEngine:
         self._kb_shares_ranker = kb is not None and _same_model(kb, ranker)
         # The intent model runs beside the ranker: two small forward passes on two cores.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intent")
+        self.calibration: dict | None = None  # the calibration applied to `config`, if any
+        self.calibration_note = "no calibration: config defaults"  # what `load` did about it
 
     @classmethod
-    def load(cls, models_dir, kb_dir=None, config: EngineConfig | None = None) -> DialogueEngine:
+    def load(
+        cls,
+        models_dir,
+        kb_dir=None,
+        config: EngineConfig | None = None,
+        *,
+        calibration: bool = True,
+    ) -> DialogueEngine:
         """Load `models_dir/intent`, `models_dir/ranker` and optionally a KB index.
 
         `models_dir` may hold versions: then the current one is loaded (`assistant.versions`).
+        With `calibration` (the default), thresholds chosen by `assistant calibrate` for these
+        models (`calibration/` beside `intent/` and `ranker/`) replace the config defaults
+        (see `assistant.calibration`); `calibration=False` answers with `config` as given.
         """
         from pathlib import Path
 
@@ -94,7 +140,30 @@ class DialogueEngine:
             kb = KnowledgeBase.load(kb_dir, model_path=_kb_model(kb_dir, ranker))
         engine = cls(intent, ranker, bank, kb, config)
         engine.model_version = resolved.version
+        engine.models_dir = models  # where intent/ and ranker/ (and calibration/) were found
+        if calibration:
+            engine.apply_calibration(models)
         return engine
+
+    def apply_calibration(self, models_dir) -> None:
+        """Use the thresholds calibrated for these models in `models_dir`, if there are any."""
+        from assistant.calibration import calibration_dir, load_calibration, stale_reason
+
+        found = load_calibration(models_dir)
+        if found is None:
+            return
+        stale = stale_reason(found, self.versions)
+        if stale:
+            self.calibration_note = (
+                f"calibration in {calibration_dir(models_dir)} not applied ({stale}): "
+                "config defaults; recalibrate with `assistant calibrate`"
+            )
+            return
+        self.config = self.config.calibrated(found["thresholds"])
+        self.calibration = found
+        self.calibration_note = (
+            f"calibrated for answer precision {found.get('target')} ({found.get('created', '?')})"
+        )
 
     @property
     def versions(self) -> dict[str, str]:
@@ -110,15 +179,18 @@ class DialogueEngine:
         """Context embedding for the ranker and KB passages for the message."""
         ctx_text = self.ranker.context_text([*history, ("customer", message)])
         ctx_emb = self.ranker.encode_contexts([ctx_text])[0]
+        return ctx_emb, self._passages(ctx_emb, message)
+
+    def _passages(self, ctx_emb: np.ndarray, message: str) -> list[Citation]:
         if self.kb is None:
-            return ctx_emb, []
+            return []
         if self._kb_shares_ranker:
             # The context (newest turn first) is the dense query too, so a follow-up such as
             # "and how long does that take?" is searched with what it refers to; the keyword
             # part of the search uses the message alone.
             query = self.ranker.dense_part(ctx_emb)
-            return ctx_emb, self.kb.search_embedding(query, k=self.config.kb_k, text=message)
-        return ctx_emb, self.kb.search(message, k=self.config.kb_k)
+            return self.kb.search_embedding(query, k=self.config.kb_k, text=message)
+        return self.kb.search(message, k=self.config.kb_k)
 
     def _candidates(
         self,
@@ -139,52 +211,140 @@ class DialogueEngine:
                 grounds.add(f"{p.title}. {p.section}. {p.text}" for p in passages or [])
         return self.bank.candidates(ctx_emb, slots, grounds, self.config.n_candidates)
 
-    # -- the policy ---------------------------------------------------------------------------
-    def decide(self, history: list[tuple[str, str]], message: str, low_streak: int = 0) -> Decision:
-        """Choose the reply to `message` given earlier (role, text) turns, oldest first."""
-        cfg = self.config
+    def evidence(self, history: list[tuple[str, str]], message: str) -> Evidence:
+        """What the intent model, the ranker (with the bank) and the KB say about `message`."""
         intent = self._pool.submit(self.intent.predict, [message], 3)
         ctx_emb, passages = self._retrieve(history, message)
         pred = intent.result()[0]
         customer = [t for r, t in history if r == "customer"] + [message]
-        slots = extract_slots(customer)
-        cands = self._candidates(ctx_emb, slots, customer, passages)
-        cites: list[Citation] = passages  # the KB's passage record is what a reply cites
-        # only a reply the bot may send answers; the others are suggestions for an agent
-        top_c = cands[0].score if cands and cands[0].sendable else -1.0
-        top_p = cites[0].score if cites else -1.0
+        return Evidence(
+            history,
+            message,
+            pred,
+            self._candidates(ctx_emb, extract_slots(customer), customer, passages),
+            passages,
+            self.intent.oos_label,
+        )
+
+    def evidence_many(
+        self, items: list[tuple[list[tuple[str, str]], str]], batch_size: int = 64
+    ) -> list[Evidence]:
+        """`evidence` for many (history, message) items, the encoders run in batches (replays
+        and calibration: the same results as one at a time, several times faster)."""
+        out: list[Evidence] = []
+        for s in range(0, len(items), batch_size):
+            chunk = items[s : s + batch_size]
+            messages = [m for _, m in chunk]
+            preds = self.intent.predict(messages, 3)
+            contexts = [self.ranker.context_text([*h, ("customer", m)]) for h, m in chunk]
+            ctx = self.ranker.encode_contexts(contexts)
+            for (history, message), pred, ctx_emb in zip(chunk, preds, ctx):
+                customer = [t for r, t in history if r == "customer"] + [message]
+                passages = self._passages(ctx_emb, message)
+                cands = self._candidates(ctx_emb, extract_slots(customer), customer, passages)
+                out.append(
+                    Evidence(history, message, pred, cands, passages, self.intent.oos_label)
+                )
+        return out
+
+    # -- the policy ---------------------------------------------------------------------------
+    def decide(self, history: list[tuple[str, str]], message: str, low_streak: int = 0) -> Decision:
+        """Choose the reply to `message` given earlier (role, text) turns, oldest first, and
+        the number of unhelpful turns in a row before it (`low_streak`)."""
+        return self.choose(self.evidence(history, message), low_streak)
+
+    def choose(
+        self, ev: Evidence, low_streak: int = 0, config: EngineConfig | None = None
+    ) -> Decision:
+        """The policy over `ev` (module docstring), with `config` instead of the engine's."""
+        cfg = config or self.config
+        pred, message = ev.prediction, ev.message
+        oos_class = is_oos_class(pred, ev.oos_label)
+        if pred.out_of_scope and not oos_class and pred.top:
+            # Rejected for low confidence only: keep the intent it is unsure about.
+            intent, confidence = pred.top[0]
+        else:
+            intent, confidence = pred.label, pred.confidence
         base = dict(
-            intent=pred.label,
-            confidence=pred.confidence,
+            intent=intent,
+            confidence=confidence,
             top_intents=list(pred.top),
-            candidates=cands,
+            candidates=ev.candidates,
             citations=[],
         )
 
-        if _HUMAN_REQUEST.search(message) or (
-            pred.label == cfg.human_intent and pred.confidence >= cfg.intent_confidence
+        def handoff(reason: str, **flags) -> Decision:
+            return Decision(cfg.handoff_message, "handoff", reason, handoff=True, **flags, **base)
+
+        if asks_for_human(message) or (
+            intent == cfg.human_intent and confidence >= cfg.intent_confidence
         ):
-            return Decision(
-                cfg.handoff_message, "handoff", "customer asked for a human", handoff=True, **base
+            return handoff("customer asked for a human")
+        if is_complaint(message):
+            return handoff("customer wants to make a complaint")
+        if intent in cfg.always_human_intents and confidence >= cfg.intent_confidence:
+            return handoff(f"intent {intent!r} is configured as always-human")
+        previous = next((t for r, t in reversed(ev.history) if r == "customer"), None)
+        signal = customer_signal(message, previous, low_streak)
+        if low_streak and is_frustrated(message):
+            return handoff(
+                f"customer says this is not helping after {low_streak} unhelpful "
+                f"repl{'y' if low_streak == 1 else 'ies'}",
+                low_confidence=True,
             )
-        if pred.label in cfg.always_human_intents and pred.confidence >= cfg.intent_confidence:
+        d = self._answer(ev, cfg, base, intent, confidence, oos_class)
+        unhelpful = d.source in UNHELPFUL_SOURCES or signal is not None
+        if unhelpful and low_streak + 1 >= cfg.handoff_after_low_turns:
+            why = signal or f"{d.source} reply"
+            return handoff(
+                f"{low_streak + 1} unhelpful turns in a row (this one: {why})", low_confidence=True
+            )
+        if unhelpful:
+            d.low_confidence = True  # the log counts it too (`unhelpful_streak`)
+        if signal is not None:
+            d.reason += f"; counts as unhelpful ({signal})"
+        return d
+
+    def _answer(
+        self,
+        ev: Evidence,
+        cfg: EngineConfig,
+        base: dict,
+        intent: str,
+        confidence: float,
+        oos_class: bool,
+    ) -> Decision:
+        """The reply when no handoff is due: ranker, kb, clarify, oos or fallback."""
+        cands, cites, pred = ev.candidates, ev.passages, ev.prediction
+        if is_noise(ev.message):
             return Decision(
-                cfg.handoff_message,
-                "handoff",
-                f"intent {pred.label!r} is configured as always-human",
-                handoff=True,
+                cfg.fallback_message,
+                "fallback",
+                "nothing to answer in the message (no words, fillers or keyboard mash)",
+                low_confidence=True,
                 **base,
             )
-
-        oos = pred.out_of_scope
-        r_bar = cfg.reply_threshold_oos if oos else cfg.reply_threshold
+        # only a reply the bot may send answers; the others are suggestions for an agent
+        top_c = cands[0].score if cands and cands[0].sendable else -1.0
+        top_p = cites[0].score if cites else -1.0
+        r_bar = cfg.reply_threshold_oos if oos_class else cfg.reply_threshold
         if cands and cands[0].sendable and top_c >= r_bar:
             return Decision(
                 cands[0].text, "ranker", f"best reply scores {top_c:.2f} >= {r_bar:.2f}", **base
             )
-        k_bar = cfg.kb_threshold_oos if oos else cfg.kb_threshold
+        if not oos_class and confidence >= cfg.intent_reply_confidence:
+            for c in cands:
+                if c.sendable and intent in c.intents and c.score >= cfg.reply_threshold_intent:
+                    return Decision(
+                        c.text,
+                        "ranker",
+                        f"intent {intent} is sure ({confidence:.2f}); the best reply agents "
+                        f"gave for it scores {c.score:.2f} >= {cfg.reply_threshold_intent:.2f}",
+                        **base,
+                    )
+        k_bar = cfg.kb_threshold_oos if oos_class else cfg.kb_threshold
         if cites and top_p >= k_bar:
-            text, quoted = kb_answer(cites, message)  # the passage that answers
+            text, quoted = kb_answer(cites, ev.message)  # the passage that answers
             cited = cites[: cfg.n_citations]  # in search order, the quoted passage among them
             base["citations"] = cited if quoted in cited else [*cited[:-1], quoted]
             return Decision(
@@ -194,19 +354,9 @@ class DialogueEngine:
                 f"{top_p:.2f} >= {k_bar:.2f}",
                 **base,
             )
-        low = pred.confidence < cfg.intent_confidence
-        if low and low_streak + 1 >= cfg.handoff_after_low_turns:
-            return Decision(
-                cfg.handoff_message,
-                "handoff",
-                f"{low_streak + 1} low-confidence turns in a row",
-                handoff=True,
-                low_confidence=True,
-                **base,
-            )
         if len(pred.top) >= 2:
             (l1, p1), (l2, p2) = pred.top[0], pred.top[1]
-            in_scope = self.intent.oos_label not in (l1, l2)
+            in_scope = ev.oos_label not in (l1, l2)
             if in_scope and p1 < cfg.intent_confidence and p1 + p2 >= cfg.clarify_min_mass:
                 return Decision(
                     f"Just to make sure I help with the right thing: is this about "
@@ -216,18 +366,18 @@ class DialogueEngine:
                     low_confidence=True,
                     **base,
                 )
-        if oos:
+        if oos_class:
             return Decision(
                 cfg.oos_message,
                 "oos",
-                f"out of scope (confidence {pred.confidence:.2f}); best reply "
+                f"out of scope (confidence {confidence:.2f}); best reply "
                 f"{top_c:.2f} < {r_bar:.2f}, KB {top_p:.2f} < {k_bar:.2f}",
                 **base,
             )
         return Decision(
             cfg.fallback_message,
-            "clarify",
-            f"low confidence: intent {pred.label} {pred.confidence:.2f}, best reply "
+            "fallback",
+            f"low confidence: intent {intent} {confidence:.2f}, best reply "
             f"{top_c:.2f}, KB {top_p:.2f}",
             low_confidence=True,
             **base,

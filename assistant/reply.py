@@ -15,7 +15,7 @@ from typing import Any
 from kb.passage import Passage
 
 # Where a reply came from; recorded with every assistant turn.
-SOURCES = ("ranker", "kb", "clarify", "handoff", "oos", "muted")
+SOURCES = ("ranker", "kb", "clarify", "fallback", "handoff", "oos", "muted")
 
 # A knowledge-base passage the reply was drawn from: the record `KnowledgeBase.search` returns.
 Citation = Passage
@@ -48,7 +48,7 @@ class Decision:
     candidates: list[Candidate] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
     handoff: bool = False  # open a ticket and mute the bot
-    low_confidence: bool = False  # counts towards the handoff streak
+    low_confidence: bool = False  # an unhelpful turn: counts towards the handoff streak
 
 
 @dataclass

@@ -91,6 +91,13 @@ KINDS: dict[str, Kind] = {
         ModelError,
         ("id",),
     ),
+    "calibration": Kind(
+        "policy calibration",
+        "recalibrate: `assistant calibrate --models MODELS --data VALIDATION.jsonl` (or delete "
+        "{dir} to answer with the config defaults)",
+        ModelError,
+        ("thresholds",),
+    ),
     "kb-index": Kind(
         "knowledge-base index",
         "rebuild it with `assistant kb build --docs DOCS --out {dir}`",

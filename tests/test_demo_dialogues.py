@@ -20,6 +20,7 @@ CONTENT = load_content()
 LABELS = CONTENT.labels
 TRAIN_FILE = ROOT / "assistant" / "demo_data" / "dialogues.jsonl"
 TEST_FILE = ROOT / "assistant" / "demo_data" / "dialogues_test.jsonl"
+VAL_FILE = ROOT / "assistant" / "demo_data" / "dialogues_val.jsonl"
 
 
 def _read(path: Path) -> list[dict]:
@@ -113,6 +114,19 @@ def test_shipped_files_match_the_generator(tmp_path: Path) -> None:
         "assistant/demo_data/dialogues.jsonl is stale: run `python -m assistant.demo.dialogues`"
     )
     assert (tmp_path / "test.jsonl").read_bytes() == TEST_FILE.read_bytes()
+    val = dg.held_out(dg.VAL_SIZE, dg.VAL_SEED, train + test, id_prefix="val")
+    dg.write_jsonl(val, tmp_path / "val.jsonl")
+    assert (tmp_path / "val.jsonl").read_bytes() == VAL_FILE.read_bytes()
+
+
+def test_validation_file_shares_no_opening_with_training_or_test(
+    train: list[dict], test_set: list[dict]
+) -> None:
+    val = _read(VAL_FILE)
+    _check_format(val, "val")
+    seen = {d["turns"][0]["text"].lower() for d in train + test_set}
+    assert len(val) == dg.VAL_SIZE
+    assert not [d["id"] for d in val if d["turns"][0]["text"].lower() in seen]
 
 
 def test_rejects_an_empty_request() -> None:

@@ -149,7 +149,7 @@ def test_handoff_on_request_always_human_and_streak():
     e3 = engine({"a": 0.4, "b": 0.35, "oos": 0.25}, reply_score=0.1, handoff_after_low_turns=3)
     assert not e3.decide([], "hmm", low_streak=1).handoff
     d = e3.decide([], "hmm", low_streak=2)
-    assert d.handoff and "3 low-confidence turns" in d.reason
+    assert d.handoff and "3 unhelpful turns in a row" in d.reason
 
 
 def test_config_validation_quotes_value(tmp_path):

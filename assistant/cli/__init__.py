@@ -104,6 +104,7 @@ def _register() -> None:
         "report",
         "bank",
         "triage",
+        "eval",
     ):
         try:
             __import__(f"assistant.cli.{name}")

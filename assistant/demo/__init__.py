@@ -8,7 +8,7 @@ Part of the command-line shell (with `assistant.cli`): `prepare` trains the demo
 - `content`: reads the TOML files in `assistant/demo_data/content/` into the schema and checks
   them on load (`load_content`);
 - `dialogues`: the seeded generator of the demo dialogues (`python -m assistant.demo.dialogues`
-  rewrites `assistant/demo_data/dialogues.jsonl` and `dialogues_test.jsonl`);
-- `prepare`: trains the demo intent classifier and response ranker and builds the demo KB index
-  for `assistant demo`.
+  rewrites `assistant/demo_data/dialogues.jsonl`, `dialogues_test.jsonl` and `dialogues_val.jsonl`);
+- `prepare`: trains the demo intent classifier and response ranker, builds the demo KB index and
+  calibrates the policy on the validation dialogues, for `assistant demo`.
 """

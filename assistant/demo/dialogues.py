@@ -57,6 +57,7 @@ NOISE_RATE = 0.15  # share of chat customer messages written in sloppy chat styl
 EMAIL_RATE = 0.15  # share of dialogues that happen by email
 TRAIN_SIZE, TRAIN_SEED = 2000, 13  # assistant/demo_data/dialogues.jsonl
 TEST_SIZE, TEST_SEED = 300, 2026  # assistant/demo_data/dialogues_test.jsonl
+VAL_SIZE, VAL_SEED = 300, 4099  # assistant/demo_data/dialogues_val.jsonl (policy calibration)
 DEMO_DATA = Path(__file__).resolve().parents[1] / "demo_data"
 
 # Order and ticket numbers and emails: chat noise leaves them intact.
@@ -760,7 +761,12 @@ def _opening_text(dialogue: dict) -> str:
 
 
 def held_out(
-    n: int, seed: int, exclude: Sequence[dict], *, content: Content | None = None
+    n: int,
+    seed: int,
+    exclude: Sequence[dict],
+    *,
+    content: Content | None = None,
+    id_prefix: str = "test",
 ) -> list[dict]:
     """`n` dialogues from `seed`, none opening with a message that appears in `exclude`.
 
@@ -785,13 +791,13 @@ def held_out(
             spare.append(d)
     kept += spare[: n - len(kept)]
     kept.sort(key=lambda d: d["created"])
-    return [{**d, "id": f"test-{i:05d}"} for i, d in enumerate(kept, 1)]
+    return [{**d, "id": f"{id_prefix}-{i:05d}"} for i, d in enumerate(kept, 1)]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Write the training and held-out dialogue files from the demo content.
+    """Write the training, held-out and validation dialogue files from the demo content.
 
-    Example: python -m assistant.demo.dialogues --train 2000 --test 300
+    Example: python -m assistant.demo.dialogues --train 2000 --test 300 --val 300
     """
     parser = argparse.ArgumentParser(description=(main.__doc__ or "").splitlines()[0])
     parser.add_argument(
@@ -809,6 +815,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--test-seed", type=int, default=TEST_SEED, help="seed of the held-out file"
     )
+    parser.add_argument(
+        "--val", type=int, default=VAL_SIZE, help="validation dialogues (policy calibration)"
+    )
+    parser.add_argument(
+        "--val-seed", type=int, default=VAL_SEED, help="seed of the validation file"
+    )
     args = parser.parse_args(argv)
     try:
         content = load_content(args.content)
@@ -816,7 +828,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(str(e)) from None
     train = generate_dialogues(args.train, args.seed, content=content)
     test = held_out(args.test, args.test_seed, train, content=content)
-    for name, dialogues in (("dialogues.jsonl", train), ("dialogues_test.jsonl", test)):
+    # Validation (calibrating the policy) shares no opening with training or the test file.
+    val = held_out(args.val, args.val_seed, train + test, content=content, id_prefix="val")
+    for name, dialogues in (
+        ("dialogues.jsonl", train),
+        ("dialogues_test.jsonl", test),
+        ("dialogues_val.jsonl", val),
+    ):
         path = args.out / name
         write_jsonl(dialogues, path)
         turns = sum(len(d["turns"]) for d in dialogues)

@@ -1,10 +1,14 @@
 """Preparing the demo: train the demo intent model and ranker, build the demo KB index.
 
 The models are trained on the shipped dialogues (`assistant/demo_data/dialogues.jsonl`, written by
-`assistant.demo.dialogues`) and the index is built from the articles in `assistant/demo_data/kb/`.
-Everything lands in the user data directory (`assistant.paths.user_home()`):
+`assistant.demo.dialogues`), the index is built from the articles in `assistant/demo_data/kb/`,
+and the policy's thresholds are calibrated on the validation dialogues
+(`assistant/demo_data/dialogues_val.jsonl`; `dialogues_test.jsonl` stays held out for
+`assistant eval dialogues`). Everything lands in the user data directory
+(`assistant.paths.user_home()`):
 
-    <home>/models/intent    <home>/models/ranker    <home>/kb    <home>/conversations.db
+    <home>/models/intent    <home>/models/ranker    <home>/models/calibration
+    <home>/kb               <home>/conversations.db
 
 Steps already done are skipped, so later runs only open the chat.
 """
@@ -25,14 +29,18 @@ def demo_paths(home: Path) -> dict[str, Path]:
         "intent": home / "models" / "intent",
         "ranker": home / "models" / "ranker",
         "kb": home / "kb",
+        "calibration": home / "models" / "calibration",
         "db": home / "conversations.db",
     }
 
 
 def is_prepared(home: Path) -> bool:
-    """Whether both models and the KB index under `home` are complete (have a manifest)."""
+    """Whether the models, the KB index and the calibration under `home` are complete (have a
+    manifest)."""
     p = demo_paths(home)
-    return all((p[k] / "manifest.json").is_file() for k in ("intent", "ranker", "kb"))
+    return all(
+        (p[k] / "manifest.json").is_file() for k in ("intent", "ranker", "kb", "calibration")
+    )
 
 
 def prepare_demo(
@@ -44,7 +52,7 @@ def prepare_demo(
 
     p = demo_paths(home)
     dialogues = str(DEMO_DATA / "dialogues.jsonl")
-    steps = 3
+    steps = 4
     t_all = time.time()
     if force or not (p["intent"] / "manifest.json").is_file():
         log(f"[1/{steps}] training the demo intent classifier -> {p['intent']}")
@@ -68,5 +76,24 @@ def prepare_demo(
         build_index(str(DEMO_DATA / "kb"), str(p["kb"]), BuildConfig(model_path=str(p["ranker"])))
     else:
         log(f"[3/{steps}] knowledge base already built ({p['kb']})")
+    if force or not (p["calibration"] / "manifest.json").is_file():
+        from training.calibrate import CalibrateConfig, calibrate
+
+        log(f"[4/{steps}] calibrating the policy on validation dialogues -> {p['calibration']}")
+        fields = calibrate(
+            CalibrateConfig(
+                models=str(home / "models"),
+                data=str(DEMO_DATA / "dialogues_val.jsonl"),
+                kb=str(p["kb"]),
+            ),
+            log=lambda m: log(f"      {m}"),
+        )
+        row = fields["metrics"]["calibrated"]
+        log(
+            f"      answers {row['coverage']:.0%} of validation turns at precision "
+            f"{row['precision'] or 0:.0%} (target {fields['target']:.0%})"
+        )
+    else:
+        log(f"[4/{steps}] policy already calibrated ({p['calibration']})")
     log(f"demo ready in {time.time() - t_all:.0f}s")
     return p

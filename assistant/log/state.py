@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assistant.reply import TurnRecord
+from assistant.signals import customer_signal
 
 HISTORY_TURNS = 100  # the engine sees at most this many stored turns (one bounded read a message)
 
@@ -33,28 +34,50 @@ def history_of(turns: Sequence[TurnRecord]) -> list[tuple[str, str]]:
     return [(t.role, t.text) for t in turns if t.text and t.source != "muted"]
 
 
-def low_confidence_streak(turns: Sequence[TurnRecord]) -> int:
-    """Clarifying replies in a row at the end of `turns` (the engine's handoff counter).
+# Replies that count as unhelpful (as `assistant.engine.UNHELPFUL_SOURCES`).
+UNHELPFUL_SOURCES = ("clarify", "fallback", "oos")
 
-    Customer turns do not break the run; any other reply does (the bot's with another source, a
-    handoff, an agent's), so a hand-back starts from zero.
 
-    >>> def t(role, source=None):
-    ...     return TurnRecord("", role, "...", "", source=source)
-    >>> low_confidence_streak([t("assistant", "ranker"), t("customer"), t("assistant", "clarify"),
-    ...                        t("customer"), t("assistant", "clarify"), t("customer")])
+def unhelpful_streak(turns: Sequence[TurnRecord]) -> int:
+    """Unhelpful exchanges in a row at the end of `turns` (the engine's handoff counter).
+
+    An exchange (a customer message and the bot's reply) is unhelpful when the reply asked to
+    clarify, fell back or said out of scope, when the customer rated it bad, or when the
+    customer's message was the same question again or frustration
+    (`assistant.signals.customer_signal`, the test the engine applies live). Any other reply
+    ends the run, and so do a handoff and an agent's turn, so a hand-back starts from zero.
+    Muted turns (never shown) do not count.
+
+    >>> def t(role, source=None, text="...", rating=None):
+    ...     return TurnRecord("", role, text, "", source=source, rating=rating)
+    >>> unhelpful_streak([t("assistant", "ranker"), t("customer"), t("assistant", "clarify"),
+    ...                   t("customer"), t("assistant", "oos"), t("customer")])
     2
-    >>> low_confidence_streak([t("assistant", "clarify"), t("agent"), t("customer")])
+    >>> unhelpful_streak([t("assistant", "clarify"), t("agent"), t("customer")])
     0
+    >>> unhelpful_streak([t("customer", text="where is my order"), t("assistant", "ranker"),
+    ...                   t("customer", text="where is my order?"), t("assistant", "ranker"),
+    ...                   t("customer", text="hi"), t("assistant", "kb", rating=-1)])
+    2
     """
     streak = 0
-    for turn in reversed(turns):
+    previous: str | None = None  # the customer's message before the current one
+    signal: str | None = None  # what the current customer message says
+    for turn in turns:
         if turn.role == "customer":
-            continue
-        if turn.role != "assistant" or turn.source != "clarify":
-            break
-        streak += 1
+            signal = customer_signal(turn.text, previous, streak)
+            previous = turn.text
+        elif turn.role != "assistant" or turn.source == "handoff":
+            streak, signal = 0, None  # a person answered, or the bot handed over
+        elif turn.source != "muted":
+            unhelpful = turn.source in UNHELPFUL_SOURCES or turn.rating == -1 or signal
+            streak = streak + 1 if unhelpful else 0
+            signal = None
     return streak
+
+
+# The name this counter had when it counted clarifying replies only.
+low_confidence_streak = unhelpful_streak
 
 
 @dataclass(frozen=True)
@@ -63,7 +86,7 @@ class ConversationState:
 
     status: str | None  # "bot" | "human" | "closed"; None when the log has no such conversation
     history: list[tuple[str, str]] = field(default_factory=list)  # what the engine sees
-    low_streak: int = 0  # clarifying replies in a row at the end
+    low_streak: int = 0  # unhelpful exchanges in a row at the end (`unhelpful_streak`)
     last_seq: int = 0  # seq of the newest stored turn (0 without turns)
 
     @classmethod
@@ -72,6 +95,6 @@ class ConversationState:
         return cls(
             status=status,
             history=history_of(turns),
-            low_streak=low_confidence_streak(turns),
+            low_streak=unhelpful_streak(turns),
             last_seq=turns[-1].seq if turns else 0,
         )

@@ -114,6 +114,7 @@ def reply_caption(
     captions = {
         "ranker": "suggested reply",
         "clarify": "asking you to clarify",
+        "fallback": "asking you to rephrase",
         "oos": "outside what I can help with",
         "muted": "bot paused · a human agent will reply",
     }

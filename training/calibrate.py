@@ -1,0 +1,458 @@
+"""Calibrating the policy: thresholds chosen on validation dialogues for a target precision.
+
+`assistant calibrate --models DIR --data VALIDATION.jsonl [--kb DIR] [--target 0.9]`, in
+numbered steps:
+
+  1. models    load the engine with the config defaults (no calibration)
+  2. data      every customer turn of the validation dialogues that an agent answered next,
+               with the true conversation before it as history (teacher forcing: each turn is
+               judged on its own, whatever the bot said before)
+  3. evidence  the intent model, the ranker with its bank and the KB on every turn, once
+               (`DialogueEngine.evidence_many`, batched)
+  4. judge     does each candidate reply, and the best KB passage, match the true agent reply
+               (`training.replay.ReplyJudge`: same template, or all-MiniLM cosine >= 0.70)
+  5. sweep     the reply and KB thresholds on a grid: the pair that answers the most turns at
+               answer precision >= target (turns where the out-of-scope class wins get their own
+               pair, never lower than the in-scope one); then the clarify mass: the lowest at
+               which the two intents offered hold the true one at >= target
+  6. check     the policy itself (`DialogueEngine.choose`) at the chosen thresholds must give
+               the coverage and precision the sweep computed
+  7. save      `<models>/calibration/manifest.json`: thresholds, the coverage/precision table
+               (what each target precision buys), the data fingerprint, the model versions
+
+The engine applies the thresholds at load (`assistant.calibration`). When no pair reaches the
+target, the most precise pair is kept for in-scope turns, out-of-scope turns are not answered,
+and the manifest says `"reached": false`.
+
+Example (the sweep on synthetic scores: three turns answered right above 0.6, one wrong at 0.5):
+
+    >>> s = SubsetScores(np.array([0.9, 0.8, 0.7, 0.5]), np.array([1, 1, 1, 0], bool),
+    ...     np.zeros(4, bool), np.zeros(4, bool), np.full(4, -1.0), np.zeros(4, bool))
+    >>> best_pair(s, target=0.9, grid=np.array([0.4, 0.6]), min_answers=1)[0]
+    0.6
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from assistant.errors import ConfigError
+from training.data import Dialogue, fingerprint, load_dialogues
+from training.replay import MATCH_THRESHOLD, ReplyJudge
+
+TARGETS = (0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)  # rows of the coverage/precision table
+
+
+@dataclass
+class CalibrateConfig:
+    """Settings of one calibration (`assistant calibrate`)."""
+
+    models: str  # models directory (intent/, ranker/); the calibration is written into it
+    data: str  # validation dialogues (JSONL, the training format), not used to train the models
+    kb: str | None = None  # KB index the assistant answers with; None: KB thresholds not set
+    target: float = 0.9  # answer precision the thresholds must reach on the validation turns
+    match_threshold: float = MATCH_THRESHOLD  # judge cosine at which a reply is the true one
+    grid_min: float = 0.2  # lowest threshold tried
+    grid_max: float = 0.95  # highest threshold tried
+    grid_step: float = 0.025  # threshold grid step
+    min_answers: int = 20  # a threshold pair answering fewer turns is too noisy to trust
+    min_clarify: int = 10  # fewer labelled clarify turns than this: the clarify mass is kept
+
+    def __post_init__(self) -> None:
+        if not 0 < self.target <= 1:
+            raise ConfigError(f"target must be in (0, 1], got {self.target!r}")
+        if not 0 < self.match_threshold <= 1:
+            raise ConfigError(f"match_threshold must be in (0, 1], got {self.match_threshold!r}")
+        if not -1 <= self.grid_min < self.grid_max <= 1 or self.grid_step <= 0:
+            raise ConfigError(
+                f"grid {self.grid_min!r}..{self.grid_max!r} step {self.grid_step!r}: give "
+                "-1 <= grid_min < grid_max <= 1 and a positive step"
+            )
+        if self.min_answers < 1 or self.min_clarify < 1:
+            raise ConfigError("min_answers and min_clarify must be >= 1")
+
+    def grid(self) -> np.ndarray:
+        n = int(round((self.grid_max - self.grid_min) / self.grid_step)) + 1
+        return np.round(np.linspace(self.grid_min, self.grid_max, n), 4)
+
+
+@dataclass
+class Turn:
+    """One validation turn: the history, the message, the true reply and its labelled intent."""
+
+    history: list[tuple[str, str]]
+    message: str
+    true_reply: str
+    gold_intent: str | None
+
+
+def validation_turns(dialogues: list[Dialogue]) -> list[Turn]:
+    """Every customer turn answered directly by an agent, with the true turns before it.
+
+    >>> from training.data import Turn as T
+    >>> d = Dialogue("d1", [T("customer", "hi", "greeting"), T("agent", "Hello!"),
+    ...                     T("customer", "bye")])
+    >>> [(t.message, t.true_reply, len(t.history)) for t in validation_turns([d])]
+    [('hi', 'Hello!', 0)]
+    """
+    out = []
+    for d in dialogues:
+        for i, t in enumerate(d.turns[:-1]):
+            nxt = d.turns[i + 1]
+            if t.role == "customer" and nxt.role == "agent":
+                history = [(u.role, u.text) for u in d.turns[:i]]
+                out.append(Turn(history, t.text, nxt.text, t.intent))
+    return out
+
+
+@dataclass
+class SubsetScores:
+    """Per-turn arrays of one subset of turns (in scope, or out-of-scope class), for the sweep."""
+
+    reply: np.ndarray  # best candidate's score (-1: none)
+    reply_ok: np.ndarray  # the best candidate matches the true reply
+    by_intent: np.ndarray  # the intent rule answers when the best score is under the bar
+    by_intent_ok: np.ndarray  # ... and its reply matches
+    passage: np.ndarray  # best KB passage's score (-1: none)
+    passage_ok: np.ndarray  # the passage matches
+
+    def take(self, mask: np.ndarray) -> SubsetScores:
+        return SubsetScores(*(getattr(self, f)[mask] for f in self.__dataclass_fields__))
+
+
+def outcome(s: SubsetScores, r: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(answered, correct) counts for every threshold pair: r, k of shape (P,) -> (P,), (P,).
+
+    The answer step of the policy (`DialogueEngine._answer`): the best reply at >= r, else the
+    intent rule, else the best passage at >= k.
+    """
+    by_reply = s.reply[None, :] >= r[:, None]  # (P, N)
+    by_intent = ~by_reply & s.by_intent[None, :]
+    by_kb = ~by_reply & ~by_intent & (s.passage[None, :] >= k[:, None])
+    answered = (by_reply | by_intent | by_kb).sum(1)
+    correct = ((by_reply & s.reply_ok) | (by_intent & s.by_intent_ok) | (by_kb & s.passage_ok)).sum(
+        1
+    )
+    return answered, correct
+
+
+def best_pair(
+    s: SubsetScores,
+    target: float,
+    grid: np.ndarray,
+    min_answers: int,
+    floor: tuple[float, float] = (-1.0, -1.0),
+) -> tuple[float, float, int, int, bool]:
+    """(r, k, answered, correct, reached): the pair of `grid` values (each >= `floor`) that
+    answers the most turns at precision >= `target`; ties go to the more precise, then the
+    higher pair. Not reached: the most precise pair answering >= `min_answers` turns, or
+    (1.0, 1.0), answering nothing, when there is none."""
+    rs, ks = np.meshgrid(grid[grid >= floor[0]], grid[grid >= floor[1]], indexing="ij")
+    r, k = rs.ravel(), ks.ravel()
+    if len(r) == 0 or len(s.reply) == 0:
+        return 1.0, 1.0, 0, 0, True
+    answered, correct = outcome(s, r, k)
+    precision = np.where(answered > 0, correct / np.maximum(answered, 1), 1.0)
+    ok = (precision >= target - 1e-12) & ((answered >= min_answers) | (answered == 0))
+    reached = bool(ok.any())
+    if not reached:
+        ok = answered >= min_answers
+        if not ok.any():
+            return 1.0, 1.0, 0, 0, False
+        order = np.lexsort((-r, -k, -answered, -precision))  # most precise first
+    else:
+        order = np.lexsort((r + k, precision, answered))[::-1]  # most answers first
+        order = [i for i in order if ok[i]]
+    i = next(i for i in order if ok[i])
+    return float(r[i]), float(k[i]), int(answered[i]), int(correct[i]), reached
+
+
+def calibrate(
+    cfg: CalibrateConfig,
+    log: Callable[[str], None] = print,
+    save: bool = True,
+    engine=None,
+    judge: ReplyJudge | None = None,
+) -> dict:
+    """Choose the thresholds (module docstring) and, with `save`, write them into the models
+    directory; returns the calibration manifest's fields. `engine`: one already loaded from
+    `cfg.models` and `cfg.kb` with `calibration=False` (its config is the starting point)."""
+    from assistant.calibration import save_calibration
+    from assistant.engine import DialogueEngine
+    from kb.manifest import library_versions
+
+    t0 = time.time()
+    # 1. models
+    if engine is None:
+        engine = DialogueEngine.load(cfg.models, cfg.kb, calibration=False)
+    defaults = engine.config
+    judge = judge or ReplyJudge(threshold=cfg.match_threshold)
+    # 2. data
+    dialogues = load_dialogues(cfg.data)
+    turns = validation_turns(dialogues)
+    if not turns:
+        raise ConfigError(
+            f"{cfg.data}: no customer turn followed by an agent reply: calibration needs "
+            "validation dialogues in the training format."
+        )
+    log(f"[1/4] {len(turns)} validation turns from {len(dialogues)} dialogues ({cfg.data})")
+    # 3. evidence
+    evidence = engine.evidence_many([(t.history, t.message) for t in turns])
+    log(f"[2/4] models ran on every turn ({time.time() - t0:.0f}s)")
+    # 4. judge
+    scores, pre_empted, oos_class = _scores(engine, evidence, turns, judge)
+    log(f"[3/4] replies judged against the agents' ({time.time() - t0:.0f}s)")
+    # 5. sweep
+    chosen, table, reached = _sweep(cfg, scores, pre_empted, oos_class, engine.kb is not None)
+    chosen["clarify_min_mass"], clarify = _clarify_mass(cfg, engine, evidence, turns, chosen)
+    # 6. check
+    calibrated = engine.config.calibrated(chosen)
+    check = policy_metrics(engine, evidence, turns, calibrated, judge)
+    expected = _row_metrics(scores, pre_empted, oos_class, chosen)
+    if check["answered"] != expected["answered"] or check["correct"] != expected["correct"]:
+        raise RuntimeError(
+            f"calibration check failed: the sweep predicted {expected}, the policy gave "
+            f"{check}; the sweep no longer models DialogueEngine._answer."
+        )
+    before = policy_metrics(engine, evidence, turns, defaults, judge)
+    log(f"[4/4] thresholds chosen ({time.time() - t0:.0f}s)")
+    fields = {
+        "thresholds": chosen,
+        "target": cfg.target,
+        "reached": reached,
+        "metrics": {"calibrated": check, "defaults": before, "clarify": clarify},
+        "table": table,
+        "match_threshold": judge.threshold,
+        "judge": "all-MiniLM-L6-v2 cosine, or the same template (training/replay.py)",
+        "data": {
+            "path": str(cfg.data),
+            "sha256": fingerprint(cfg.data),
+            "dialogues": len(dialogues),
+            "turns": len(turns),
+        },
+        "models": {k: v for k, v in engine.versions.items() if k in ("intent", "ranker")},
+        "kb": engine.versions.get("kb"),
+        "config": {
+            k: getattr(cfg, k)
+            for k in ("grid_min", "grid_max", "grid_step", "min_answers", "min_clarify")
+        },
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "library_versions": library_versions(),
+    }
+    if save:
+        save_calibration(cfg.models, **fields)
+    return fields
+
+
+def _scores(engine, evidence, turns, judge: ReplyJudge):
+    """SubsetScores for all turns, which turns the policy answers without thresholds (handoff,
+    nothing to answer), and which the out-of-scope class wins."""
+    from assistant.engine import is_oos_class
+
+    # Bars no score reaches: what the policy does then (a handoff, nothing to answer, the
+    # intent rule) does not depend on the thresholds being swept.
+    never = replace(
+        engine.config,
+        reply_threshold=1.0,
+        reply_threshold_oos=1.0,
+        kb_threshold=1.0,
+        kb_threshold_oos=1.0,
+        handoff_after_low_turns=10**6,
+    )
+    n = len(turns)
+    reply = np.full(n, -1.0)
+    passage = np.full(n, -1.0)
+    by_intent = np.zeros(n, bool)
+    pre_empted = np.zeros(n, bool)
+    oos_class = np.zeros(n, bool)
+    pairs: list[tuple[str, str]] = []
+    where: dict[tuple[str, int], int] = {}  # ("reply"|"intent"|"passage", turn) -> pair index
+
+    def pair(kind: str, i: int, text: str) -> None:
+        where[(kind, i)] = len(pairs)
+        pairs.append((text, turns[i].true_reply))
+
+    for i, ev in enumerate(evidence):
+        oos_class[i] = is_oos_class(ev.prediction, ev.oos_label)
+        d = engine.choose(ev, 0, never)
+        pre_empted[i] = d.source == "handoff" or d.reason.startswith("nothing to answer")
+        if ev.candidates:
+            reply[i] = ev.candidates[0].score
+            pair("reply", i, ev.candidates[0].text)
+        if d.source == "ranker":  # the intent rule answered under bars no reply reaches
+            by_intent[i] = True
+            pair("intent", i, d.reply)
+        if ev.passages:
+            passage[i] = ev.passages[0].score
+            pair("passage", i, ev.passages[0].text)
+    ok = judge.matches(pairs)
+
+    def flags(kind: str) -> np.ndarray:
+        return np.array(
+            [bool(ok[where[(kind, i)]]) if (kind, i) in where else False for i in range(n)]
+        )
+
+    scores = SubsetScores(
+        reply, flags("reply"), by_intent, flags("intent"), passage, flags("passage")
+    )
+    return scores, pre_empted, oos_class
+
+
+def _sweep(cfg, scores, pre_empted, oos_class, has_kb):
+    """The chosen thresholds, the coverage/precision table and whether the target was met."""
+    grid = cfg.grid()
+    ins = scores.take(~pre_empted & ~oos_class)
+    oos = scores.take(~pre_empted & oos_class)
+    oos.by_intent = np.zeros_like(oos.by_intent)  # the intent rule never answers these
+    n = len(pre_empted)
+    table, chosen, reached = [], {}, True
+    for target in sorted({*TARGETS, cfg.target}):
+        # Without a KB every passage scores -1: the KB bar changes nothing and is not kept.
+        r, k, a1, c1, ok1 = best_pair(ins, target, grid, cfg.min_answers)
+        ro, ko, a2, c2, ok2 = best_pair(oos, target, grid, cfg.min_answers, (r, k))
+        answered, correct = a1 + a2, c1 + c2
+        row = {
+            "target": target,
+            "reply_threshold": r,
+            "kb_threshold": k,
+            "reply_threshold_oos": ro,
+            "kb_threshold_oos": ko,
+            "coverage": round(answered / n, 4),
+            "precision": round(correct / answered, 4) if answered else None,
+            "answered": answered,
+            "reached": ok1 and ok2,
+        }
+        table.append(row)
+        if target == cfg.target:
+            chosen = {
+                "reply_threshold": r,
+                "reply_threshold_oos": ro,
+                "kb_threshold": k,
+                "kb_threshold_oos": ko,
+            }
+            if not has_kb:  # no KB to calibrate on: keep the defaults for it
+                chosen.pop("kb_threshold")
+                chosen.pop("kb_threshold_oos")
+            reached = ok1 and ok2
+    return chosen, table, reached
+
+
+def _row_metrics(scores, pre_empted, oos_class, chosen) -> dict:
+    """Answered and correct turns at `chosen`, as the sweep computes them."""
+    out = {"answered": 0, "correct": 0}
+    for mask, r, k in (
+        (~pre_empted & ~oos_class, "reply_threshold", "kb_threshold"),
+        (~pre_empted & oos_class, "reply_threshold_oos", "kb_threshold_oos"),
+    ):
+        s = scores.take(mask)
+        if mask is not None and r.endswith("oos"):
+            s.by_intent = np.zeros_like(s.by_intent)
+        a, c = outcome(s, np.array([chosen[r]]), np.array([chosen.get(k, 1.0)]))
+        out["answered"] += int(a[0])
+        out["correct"] += int(c[0])
+    return out
+
+
+def _clarify_mass(cfg, engine, evidence, turns, chosen) -> tuple[float, dict]:
+    """The lowest top-2 mass at which a clarifying question holds the true intent at the
+    target precision, on the labelled turns the chosen thresholds leave unanswered."""
+    cal = engine.config.calibrated(chosen)
+    hits, masses = [], []
+    for ev, t in zip(evidence, turns):
+        if t.gold_intent is None:
+            continue
+        top = ev.prediction.top
+        if len(top) < 2 or ev.oos_label in (top[0][0], top[1][0]):
+            continue
+        if top[0][1] >= cal.intent_confidence:
+            continue
+        d = engine.choose(ev, 0, replace(cal, clarify_min_mass=0.0))
+        if d.source != "clarify":
+            continue  # answered, handed off, or nothing to answer: clarify never comes up
+        masses.append(top[0][1] + top[1][1])
+        hits.append(t.gold_intent in (top[0][0], top[1][0]))
+    m, h = np.array(masses), np.array(hits, bool)
+    info = {"labelled_candidates": len(m)}
+    if len(m) < cfg.min_clarify:
+        info["note"] = f"fewer than {cfg.min_clarify} labelled turns: the default is kept"
+        return engine.config.clarify_min_mass, info
+    for mass in cfg.grid():
+        sel = m >= mass
+        if sel.sum() >= cfg.min_clarify and h[sel].mean() >= cfg.target:
+            info.update(asked=int(sel.sum()), precision=round(float(h[sel].mean()), 4))
+            return float(mass), info
+    info["note"] = "no mass reaches the target: clarifying questions are not asked"
+    return 1.0, info
+
+
+def policy_metrics(engine, evidence, turns, config, judge: ReplyJudge) -> dict:
+    """Coverage, precision and clarify share of the policy itself (`choose`) under `config`
+    on teacher-forced turns."""
+    decisions = [engine.choose(ev, 0, config) for ev in evidence]
+    pairs = []
+    for d, t in zip(decisions, turns):
+        if d.source in ("ranker", "kb"):
+            text = d.citations[0].text if d.source == "kb" and d.citations else d.reply
+            pairs.append((text, t.true_reply))
+    ok = judge.matches(pairs) if pairs else np.zeros(0, bool)
+    n = len(turns)
+    answered, correct = len(pairs), int(ok.sum())
+    sources: dict[str, int] = {}
+    for d in decisions:
+        sources[d.source] = sources.get(d.source, 0) + 1
+    return {
+        "turns": n,
+        "answered": answered,
+        "correct": correct,
+        "coverage": round(answered / n, 4) if n else None,
+        "precision": round(correct / answered, 4) if answered else None,
+        "sources": sources,
+    }
+
+
+def format_report(fields: dict) -> str:
+    """The calibration as text: chosen thresholds, before/after, the coverage/precision table."""
+    th = fields["thresholds"]
+    m = fields["metrics"]
+    lines = [
+        f"target answer precision {fields['target']} "
+        f"({'reached' if fields['reached'] else 'NOT reached: the most precise pair is used'})",
+        "thresholds: " + ", ".join(f"{k} {v:.3f}" for k, v in th.items()),
+        "",
+        f"{'validation turns':<24}{'coverage':>10}{'precision':>11}",
+    ]
+    for name in ("defaults", "calibrated"):
+        row = m[name]
+        prec = "-" if row["precision"] is None else f"{row['precision']:.3f}"
+        lines.append(f"{name:<24}{row['coverage']:>10.3f}{prec:>11}")
+    lines += [
+        "",
+        "what each target precision buys (validation turns):",
+        f"{'target':>7}{'reply':>8}{'kb':>7}{'reply_oos':>10}{'kb_oos':>8}"
+        f"{'coverage':>10}{'precision':>11}",
+    ]
+    for row in fields["table"]:
+        prec = "-" if row["precision"] is None else f"{row['precision']:.3f}"
+        mark = "" if row["reached"] else "  (not reached)"
+        lines.append(
+            f"{row['target']:>7.2f}{row['reply_threshold']:>8.3f}{row['kb_threshold']:>7.3f}"
+            f"{row['reply_threshold_oos']:>10.3f}{row['kb_threshold_oos']:>8.3f}"
+            f"{row['coverage']:>10.3f}{prec:>11}{mark}"
+        )
+    return "\n".join(lines)
+
+
+__all__ = [
+    "CalibrateConfig",
+    "SubsetScores",
+    "best_pair",
+    "calibrate",
+    "format_report",
+    "outcome",
+    "policy_metrics",
+    "validation_turns",
+]

@@ -1,0 +1,366 @@
+"""Replaying held-out dialogues through the real assistant (`assistant eval dialogues`).
+
+Each dialogue's customer turns are sent, in order, to an `AssistantService` (the real engine,
+policy and log; a temporary log unless one is given): the bot sees its own replies as history,
+its unhelpful-turn count comes from the log, a handoff mutes it for the rest of the dialogue,
+exactly as in a chat. Each reply is compared with the reply the human agent actually gave next.
+
+What is measured (`dialogue_metrics`; shares of customer turns unless said otherwise):
+
+    coverage      share of turns per reply source (ranker, kb, clarify, fallback, oos,
+                  handoff, muted) and `answered`, the share the bot answered itself (ranker + kb)
+    precision     answers that match the true next agent reply / answers that have one
+    claims        sent answers claiming an action the bot cannot have done / answers sent
+    ungrounded    sent answers stating a specific (number, address, e-mail, date, name) that
+                  neither this customer wrote nor the KB passages retrieved for the turn hold
+    unfit         sent answers that do not read as chat (a letter's salutation or sign-off,
+                  an unfilled placeholder, "ticket your ticket")
+    clarify, fallback     their share of turns
+    handoff       dialogues the bot handed to a person / dialogues
+    loop          dialogues where the bot sent the same reply twice in a row, or
+                  `handoff_after_low_turns` unhelpful replies in a row without a handoff
+
+**The match** (documented in docs/evaluation.md): a reply matches the true agent reply when,
+after names, order and ticket numbers, e-mails, phones and dates become placeholders
+(`templatize`), both are the same text, or when the bundled all-MiniLM-L6-v2 (not a model the
+assistant was trained into, so the system does not grade itself) gives them a cosine of at least
+`MATCH_THRESHOLD`. A KB answer is judged by the passage it quotes (the frame "Here is what our
+help centre says" is the same for every answer). Examples from the demo, at 0.70: "Could you
+share the order number (it starts with NH-)?" matches "Sure! What's your order number? It
+starts with NH-." (0.79); "Please restart the doorbell" does not match "Refunds take 5-10
+business days" (0.08).
+
+The claim, grounding and chat-fitness detectors are `action_claims`, `ungrounded_specifics` and
+`chat_unfit` below: small stand-ins until the bank's curation rules (`assistant.curation`,
+`assistant.grounding`) are on main, then those.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from assistant.config import CALIBRATED
+from training.data import Dialogue
+
+MATCH_THRESHOLD = 0.70  # judge cosine at which a reply counts as the true agent reply
+ANSWER_SOURCES = ("ranker", "kb")  # the bot answered the customer itself
+UNHELPFUL_SOURCES = ("clarify", "fallback", "oos")
+SOURCE_ORDER = ("ranker", "kb", "clarify", "fallback", "oos", "handoff", "muted")
+
+
+# -- detectors ------------------------------------------------------------------------------------
+
+_CLAIMS = re.compile(
+    r"\b(?:I'?ve|I have|we'?ve|we have|I just|I'?ll|I will)\s+(?:just\s+|now\s+|already\s+)?"
+    r"(?:checked|updated|changed|cancell?ed|refunded|sent|resent|re-sent|triggered|issued|"
+    r"processed|arranged|created|opened|escalated|forwarded|applied|credited|reset|booked|"
+    r"scheduled|shipped|emailed|e-mailed|added|removed|confirmed|submitted|logged|filed|"
+    r"flagged|reviewed|looked (?:up|into)|passed|handed|ordered|replaced|reactivated)\b"
+    r"|\bDone\s*[—–-]"
+    r"|\b(?:is|are|has been|have been) (?:now )?(?:on (?:its|their) way|updated|cancell?ed|"
+    r"refunded|processed|issued|sent|resent|credited|reset)\b",
+    re.I,
+)
+_SALUTATION = re.compile(
+    r"\A\s*(?:hi|hello|dear|hey|good (?:morning|afternoon|evening))\b[^\n]{0,40},?\s*\n", re.I
+)
+_SIGNOFF = re.compile(
+    r"\n\s*(?:best|kind|warm)?\s*(?:regards|wishes|cheers|thanks|sincerely)\b[^\n]{0,20},?\s*\n",
+    re.I,
+)
+_FALLBACK_SLOTS = re.compile(
+    r"\b(?:ticket your ticket|order your order)\b|\{[a-z_]+\}"
+    r"|(the date shown in your confirmation email).*\1",
+    re.I | re.S,
+)
+_SPECIFIC = re.compile(
+    r"\b\d+\s+[A-Z][a-z]+\s+(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Way|Court|Ct)\b"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail
+    r"|\$?\d[\w.,:/-]*"  # numbers, amounts, order numbers, times
+)
+
+
+def action_claims(text: str) -> list[str]:
+    """The actions `text` claims were done ("I've triggered a new reset email"), [] if none.
+
+    >>> action_claims("I've triggered a new reset email."), action_claims("Could you check?")
+    (["I've triggered"], [])
+    """
+    return [m.group(0) for m in _CLAIMS.finditer(text)]
+
+
+def chat_unfit(text: str) -> str | None:
+    """Why `text` does not read as a chat message, or None.
+
+    >>> chat_unfit("Hi,\\n\\nDone.\\n\\nBest regards,\\nNimbus Home Support"), chat_unfit("Sure!")
+    ('salutation line', None)
+    """
+    if _SALUTATION.search(text):
+        return "salutation line"
+    if _SIGNOFF.search(text):
+        return "sign-off"
+    m = _FALLBACK_SLOTS.search(text)
+    if m:
+        return f"unfilled or doubled slot: {m.group(0)[:40]!r}"
+    return None
+
+
+def _specific_keys(text: str) -> set[str]:
+    return {
+        re.sub(r"[^\w@. ]", "", m.group(0).lower()).strip(".,") for m in _SPECIFIC.finditer(text)
+    }
+
+
+def ungrounded_specifics(text: str, grounds: Iterable[str]) -> list[str]:
+    """Numbers, e-mails and street addresses in `text` that no text of `grounds` holds.
+
+    >>> ungrounded_specifics("Order NH-55555 ships to 298 Maple Street.", ["my order NH-55555"])
+    ['298 maple street']
+    """
+    held: set[str] = set()
+    joined = " ".join(grounds).lower()
+    for g in grounds:
+        held |= _specific_keys(g)
+    return sorted(k for k in _specific_keys(text) if k and k not in held and k not in joined)
+
+
+# -- the judge --------------------------------------------------------------------------------
+
+
+class ReplyJudge:
+    """Does a sent reply say what the true agent reply said? (the module docstring's match)"""
+
+    def __init__(self, encoder=None, threshold: float = MATCH_THRESHOLD) -> None:
+        if encoder is None:
+            from kb.encoder import load_encoder
+
+            encoder = load_encoder(None)  # the bundled all-MiniLM-L6-v2
+        self.encoder = encoder
+        self.threshold = threshold
+
+    def similarities(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        """Cosine of each (sent, true) pair; 1.0 where both are the same template."""
+        from assistant.placeholders import templatize
+
+        if not pairs:
+            return np.zeros(0, dtype=np.float32)
+        texts = sorted({t for pair in pairs for t in pair})
+        index = {t: i for i, t in enumerate(texts)}
+        emb = self.encoder.encode(texts, max_length=128)
+        sims = np.array([float(emb[index[a]] @ emb[index[b]]) for a, b in pairs], dtype=np.float32)
+        same = [_norm(templatize(a)) == _norm(templatize(b)) for a, b in pairs]
+        return np.where(same, 1.0, sims).astype(np.float32)
+
+    def matches(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        """Whether each (sent, true) pair matches."""
+        return self.similarities(pairs) >= self.threshold
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w{}]+", " ", text.lower()).split())
+
+
+def judged_text(source: str, reply: str, citations: list) -> str:
+    """The text a reply is judged by: a KB answer's quoted passage, else the reply itself."""
+    if source == "kb" and citations:
+        c = citations[0]
+        return c.text if hasattr(c, "text") else str(c.get("text", reply))
+    return reply
+
+
+# -- the replay -------------------------------------------------------------------------------
+
+
+@dataclass
+class TurnResult:
+    """One customer turn of a replayed dialogue and what the bot did with it."""
+
+    dialogue_id: str
+    turn: int  # index of the customer turn within the dialogue's turns
+    text: str  # the customer's message
+    source: str  # the reply's source
+    reply: str  # what the bot sent ("" when muted)
+    reason: str
+    intent: str | None
+    confidence: float
+    latency_ms: float
+    gold_intent: str | None  # the intent the dialogue labels this turn with, if any
+    true_reply: str | None  # the agent's next turn in the dialogue, if it follows directly
+    judged: str = ""  # the text compared with the true reply
+    similarity: float | None = None  # judge score (answers with a true reply only)
+    matched: bool | None = None
+    claims: list[str] = field(default_factory=list)
+    ungrounded: list[str] = field(default_factory=list)
+    unfit: str | None = None
+
+
+def replay(
+    service,
+    dialogues: list[Dialogue],
+    kb_text: str = "",
+    progress: Callable[[int, int], None] | None = None,
+) -> list[TurnResult]:
+    """Send every dialogue's customer turns, in order, through `service`; one result a turn.
+
+    Each dialogue is a new conversation ("eval" channel) in the service's log. `kb_text` (the
+    KB's passages) grounds the specifics an answer may state, beside what its customer wrote.
+    """
+    results: list[TurnResult] = []
+    for n, d in enumerate(dialogues, 1):
+        cid = service.new_conversation(channel="eval")
+        customer_so_far: list[str] = []
+        for i, t in enumerate(d.turns):
+            if t.role != "customer":
+                continue
+            nxt = d.turns[i + 1] if i + 1 < len(d.turns) else None
+            true = nxt.text if nxt is not None and nxt.role == "agent" else None
+            r = service.respond(cid, t.text)
+            customer_so_far.append(r.redacted_text or t.text)
+            res = TurnResult(
+                d.id,
+                i,
+                t.text,
+                r.source,
+                r.reply,
+                r.reason,
+                r.intent,
+                float(r.confidence),
+                float(r.latency_ms),
+                t.intent,
+                true,
+            )
+            if r.source in ANSWER_SOURCES:
+                res.judged = judged_text(r.source, r.reply, r.citations)
+                res.claims = action_claims(r.reply)
+                grounds = [*customer_so_far, *(c.text for c in r.citations), kb_text]
+                res.ungrounded = ungrounded_specifics(r.reply, grounds)
+                res.unfit = chat_unfit(r.reply)
+            results.append(res)
+        if progress is not None:
+            progress(n, len(dialogues))
+    return results
+
+
+def kb_text(kb) -> str:
+    """Every passage of a loaded knowledge base as one text (what a reply may quote), or ""."""
+    store = getattr(kb, "_store", None)  # kb.store.PassageStore: read-only, thread-safe
+    if store is None:
+        return ""
+    return "\n".join(row[-1] for row in store.rows())
+
+
+def judge_results(results: list[TurnResult], judge: ReplyJudge) -> None:
+    """Fill `similarity` and `matched` of the answers that have a true reply (in place)."""
+    todo = [r for r in results if r.source in ANSWER_SOURCES and r.true_reply]
+    sims = judge.similarities([(r.judged, r.true_reply) for r in todo])
+    for r, s in zip(todo, sims):
+        r.similarity = float(s)
+        r.matched = bool(s >= judge.threshold)
+
+
+def _share(n: int, d: int) -> float | None:
+    return round(n / d, 4) if d else None
+
+
+def dialogue_metrics(results: list[TurnResult], loop_after: int = 3) -> dict:
+    """The figures of the module docstring from replayed (and judged) turns."""
+    n = len(results)
+    by_dialogue: dict[str, list[TurnResult]] = {}
+    for r in results:
+        by_dialogue.setdefault(r.dialogue_id, []).append(r)
+    sources = Counter(r.source for r in results)
+    answers = [r for r in results if r.source in ANSWER_SOURCES]
+    judged = [r for r in answers if r.matched is not None]
+    per_source_precision = {}
+    for s in ANSWER_SOURCES:
+        js = [r for r in judged if r.source == s]
+        per_source_precision[s] = _share(sum(r.matched for r in js), len(js))
+    handed = sum(any(r.source == "handoff" for r in rs) for rs in by_dialogue.values())
+    loops = sum(_has_loop(rs, loop_after) for rs in by_dialogue.values())
+    return {
+        "dialogues": len(by_dialogue),
+        "turns": n,
+        "coverage": {s: _share(sources.get(s, 0), n) for s in SOURCE_ORDER},
+        "answered": _share(len(answers), n),
+        "precision": _share(sum(r.matched for r in judged), len(judged)),
+        "precision_by_source": per_source_precision,
+        "judged_answers": len(judged),
+        "answers": len(answers),
+        "claims": _share(sum(bool(r.claims) for r in answers), len(answers)),
+        "ungrounded": _share(sum(bool(r.ungrounded) for r in answers), len(answers)),
+        "unfit": _share(sum(r.unfit is not None for r in answers), len(answers)),
+        "clarify": _share(sources.get("clarify", 0), n),
+        "fallback": _share(sources.get("fallback", 0), n),
+        "handoff": _share(handed, len(by_dialogue)),
+        "loop": _share(loops, len(by_dialogue)),
+    }
+
+
+def _has_loop(turns: list[TurnResult], loop_after: int) -> bool:
+    """The bot sent the same reply twice in a row, or `loop_after` unhelpful replies in a row
+    without handing off."""
+    run, last = 0, None
+    for r in turns:
+        if r.source in ("muted", "handoff"):
+            return False  # a person has it from here
+        if r.reply and r.reply == last:
+            return True
+        run = run + 1 if r.source in UNHELPFUL_SOURCES else 0
+        if run >= loop_after:
+            return True
+        last = r.reply
+    return False
+
+
+def evaluate_dialogues(
+    models: str | Path | None,
+    data: str | Path,
+    kb: str | Path | None = None,
+    *,
+    calibration: bool = True,
+    config=None,
+    engine=None,
+    judge: ReplyJudge | None = None,
+    db: str | Path | None = None,
+    log: Callable[[str], None] = lambda message: None,
+) -> tuple[dict, list[TurnResult]]:
+    """Replay the dialogues of `data` with the models (and KB); returns (metrics, turns).
+
+    A temporary conversation log is used and removed unless `db` is given. `calibration=False`
+    answers with the config defaults even when the models carry a calibration. An `engine`
+    already loaded is used as it is (`models`, `kb`, `calibration` and `config` unused).
+    """
+    from assistant.engine import DialogueEngine
+    from assistant.log import ConversationLog
+    from assistant.service import AssistantService
+    from training.data import load_dialogues
+
+    dialogues = load_dialogues(data)
+    if engine is None:
+        engine = DialogueEngine.load(models, kb, config, calibration=calibration)
+    log(f"policy: {engine.calibration_note}")
+    with tempfile.TemporaryDirectory(prefix="eval-dialogues-") as tmp:
+        service = AssistantService(engine, ConversationLog(Path(db) if db else Path(tmp) / "e.db"))
+        try:
+            results = replay(service, dialogues, kb_text(engine.kb))
+        finally:
+            service.close()
+    judge = judge or ReplyJudge()
+    judge_results(results, judge)
+    metrics = dialogue_metrics(results, engine.config.handoff_after_low_turns)
+    metrics["thresholds"] = {k: getattr(engine.config, k) for k in CALIBRATED}
+    metrics["calibrated"] = engine.calibration is not None
+    metrics["match_threshold"] = judge.threshold
+    return metrics, results
+
+
+def turn_rows(results: list[TurnResult]) -> list[dict]:
+    """The replayed turns as JSON-ready dicts (`--turns FILE`)."""
+    return [asdict(r) for r in results]
