@@ -316,6 +316,7 @@ class DialogueEngine:
     ) -> Decision:
         """The reply when no handoff is due: ranker, kb, clarify, oos or fallback."""
         cands, cites, pred = ev.candidates, ev.passages, ev.prediction
+        base = dict(base)  # a KB answer adds its citations to its own copy
         if is_noise(ev.message):
             return Decision(
                 cfg.fallback_message,

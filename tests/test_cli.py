@@ -34,6 +34,8 @@ def test_expected_commands_exist():
         "eval intent",
         "eval ranker",
         "eval kb",
+        "eval dialogues",
+        "calibrate",
         "kb build",
         "kb search",
         "ask",

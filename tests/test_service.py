@@ -63,7 +63,7 @@ def test_turn_is_logged_with_everything(service, tmp_path):
     assert (
         r.conversation_id == cid
         and r.turn_id
-        and r.source in {"ranker", "kb", "clarify", "oos", "handoff"}
+        and r.source in {"ranker", "kb", "clarify", "fallback", "oos", "handoff"}
     )
     assert r.intent and 0 <= r.confidence <= 1 and len(r.top_intents) == 3
     assert len(r.candidates) == min(5, len(service.engine.bank)) and r.latency_ms > 0

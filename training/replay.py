@@ -144,6 +144,9 @@ class ReplyJudge:
             encoder = load_encoder(None)  # the bundled all-MiniLM-L6-v2
         self.encoder = encoder
         self.threshold = threshold
+        # One vector per text, whatever batch it came in: a judgement never depends on what
+        # else was judged with it (calibration checks its sweep against the policy exactly).
+        self._cache: dict[str, np.ndarray] = {}
 
     def similarities(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         """Cosine of each (sent, true) pair; 1.0 where both are the same template."""
@@ -151,10 +154,12 @@ class ReplyJudge:
 
         if not pairs:
             return np.zeros(0, dtype=np.float32)
-        texts = sorted({t for pair in pairs for t in pair})
-        index = {t: i for i, t in enumerate(texts)}
-        emb = self.encoder.encode(texts, max_length=128)
-        sims = np.array([float(emb[index[a]] @ emb[index[b]]) for a, b in pairs], dtype=np.float32)
+        new = sorted({t for pair in pairs for t in pair} - set(self._cache))
+        if new:
+            for text, vec in zip(new, self.encoder.encode(new, max_length=128)):
+                self._cache[text] = vec
+        emb = self._cache
+        sims = np.array([float(emb[a] @ emb[b]) for a, b in pairs], dtype=np.float32)
         same = [_norm(templatize(a)) == _norm(templatize(b)) for a, b in pairs]
         return np.where(same, 1.0, sims).astype(np.float32)
 
