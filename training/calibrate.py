@@ -20,9 +20,10 @@ numbered steps:
   7. save      `<models>/calibration/manifest.json`: thresholds, the coverage/precision table
                (what each target precision buys), the data fingerprint, the model versions
 
-The engine applies the thresholds at load (`assistant.calibration`). When no pair reaches the
-target, the most precise pair is kept for in-scope turns, out-of-scope turns are not answered,
-and the manifest says `"reached": false`.
+The engine applies the thresholds at load (`assistant.calibration`). Turns where the
+out-of-scope class wins are answered only at thresholds that keep the target there too, else
+never. When no pair reaches the target on the in-scope turns, the most precise pair is kept and
+the manifest says `"reached": false`.
 
 Example (the sweep on synthetic scores: three turns answered right above 0.6, one wrong at 0.5):
 
@@ -146,29 +147,33 @@ def best_pair(
     grid: np.ndarray,
     min_answers: int,
     floor: tuple[float, float] = (-1.0, -1.0),
+    otherwise: str = "precise",
 ) -> tuple[float, float, int, int, bool]:
     """(r, k, answered, correct, reached): the pair of `grid` values (each >= `floor`) that
-    answers the most turns at precision >= `target`; ties go to the more precise, then the
-    higher pair. Not reached: the most precise pair answering >= `min_answers` turns, or
-    (1.0, 1.0), answering nothing, when there is none."""
+    answers the most turns, at least `min_answers`, at precision >= `target`; ties go to the
+    more precise, then the higher pair.
+
+    When no pair reaches the target (`reached` False): with `otherwise="precise"`, the most
+    precise pair answering >= `min_answers` turns; with "nothing", or when no pair answers that
+    many, (1.0, 1.0), which answers nothing.
+    """
     rs, ks = np.meshgrid(grid[grid >= floor[0]], grid[grid >= floor[1]], indexing="ij")
     r, k = rs.ravel(), ks.ravel()
     if len(r) == 0 or len(s.reply) == 0:
-        return 1.0, 1.0, 0, 0, True
+        return 1.0, 1.0, 0, 0, False
     answered, correct = outcome(s, r, k)
-    precision = np.where(answered > 0, correct / np.maximum(answered, 1), 1.0)
-    ok = (precision >= target - 1e-12) & ((answered >= min_answers) | (answered == 0))
-    reached = bool(ok.any())
-    if not reached:
-        ok = answered >= min_answers
-        if not ok.any():
-            return 1.0, 1.0, 0, 0, False
-        order = np.lexsort((-r, -k, -answered, -precision))  # most precise first
-    else:
+    precision = correct / np.maximum(answered, 1)
+    enough = answered >= min_answers
+    ok = enough & (precision >= target - 1e-12)
+    if ok.any():
         order = np.lexsort((r + k, precision, answered))[::-1]  # most answers first
-        order = [i for i in order if ok[i]]
-    i = next(i for i in order if ok[i])
-    return float(r[i]), float(k[i]), int(answered[i]), int(correct[i]), reached
+        i = next(i for i in order if ok[i])
+        return float(r[i]), float(k[i]), int(answered[i]), int(correct[i]), True
+    if otherwise != "precise" or not enough.any():
+        return 1.0, 1.0, 0, 0, False
+    order = np.lexsort((r + k, answered, precision))[::-1]  # most precise first
+    i = next(i for i in order if enough[i])
+    return float(r[i]), float(k[i]), int(answered[i]), int(correct[i]), False
 
 
 def calibrate(
@@ -312,8 +317,9 @@ def _sweep(cfg, scores, pre_empted, oos_class, has_kb):
     table, chosen, reached = [], {}, True
     for target in sorted({*TARGETS, cfg.target}):
         # Without a KB every passage scores -1: the KB bar changes nothing and is not kept.
-        r, k, a1, c1, ok1 = best_pair(ins, target, grid, cfg.min_answers)
-        ro, ko, a2, c2, ok2 = best_pair(oos, target, grid, cfg.min_answers, (r, k))
+        r, k, a1, c1, reached_here = best_pair(ins, target, grid, cfg.min_answers)
+        # Out-of-scope turns are answered only where that is as precise; else never.
+        ro, ko, a2, c2, _ = best_pair(oos, target, grid, cfg.min_answers, (r, k), "nothing")
         answered, correct = a1 + a2, c1 + c2
         row = {
             "target": target,
@@ -324,7 +330,7 @@ def _sweep(cfg, scores, pre_empted, oos_class, has_kb):
             "coverage": round(answered / n, 4),
             "precision": round(correct / answered, 4) if answered else None,
             "answered": answered,
-            "reached": ok1 and ok2,
+            "reached": reached_here,
         }
         table.append(row)
         if target == cfg.target:
@@ -337,7 +343,7 @@ def _sweep(cfg, scores, pre_empted, oos_class, has_kb):
             if not has_kb:  # no KB to calibrate on: keep the defaults for it
                 chosen.pop("kb_threshold")
                 chosen.pop("kb_threshold_oos")
-            reached = ok1 and ok2
+            reached = reached_here
     return chosen, table, reached
 
 
