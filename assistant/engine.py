@@ -94,6 +94,7 @@ class DialogueEngine:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intent")
         self.calibration: dict | None = None  # the calibration applied to `config`, if any
         self.calibration_note = "no calibration: config defaults"  # what `load` did about it
+        self.models_dir = None  # the directory `load` read the models from (None: built here)
 
     @classmethod
     def load(

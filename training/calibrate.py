@@ -248,8 +248,8 @@ def calibrate(
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "library_versions": library_versions(),
     }
-    if save:
-        save_calibration(cfg.models, **fields)
+    if save:  # beside intent/ and ranker/, where the engine loads them from
+        save_calibration(engine.models_dir or cfg.models, **fields)
     return fields
 
 
