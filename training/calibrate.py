@@ -38,6 +38,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -186,7 +187,7 @@ def calibrate(
     """Choose the thresholds (module docstring) and, with `save`, write them into the models
     directory; returns the calibration manifest's fields. `engine`: one already loaded from
     `cfg.models` and `cfg.kb` with `calibration=False` (its config is the starting point)."""
-    from assistant.calibration import save_calibration
+    from assistant.calibration import CALIBRATION_DIR, save_calibration
     from assistant.engine import DialogueEngine
     from kb.manifest import library_versions
 
@@ -249,7 +250,9 @@ def calibrate(
         "library_versions": library_versions(),
     }
     if save:  # beside intent/ and ranker/, where the engine loads them from
-        save_calibration(engine.models_dir or cfg.models, **fields)
+        where = engine.models_dir or cfg.models
+        save_calibration(where, **fields)
+        log(f"written to {Path(where) / CALIBRATION_DIR / 'manifest.json'}")
     return fields
 
 

@@ -160,5 +160,3 @@ def calibrate_cmd(models, kb_dir, data, target, dry_run, as_json) -> None:
         click.echo(json.dumps(fields))
         return
     echo(format_report(fields))
-    if not dry_run:
-        echo(f"\nwritten to {models / 'calibration' / 'manifest.json'}")
