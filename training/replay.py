@@ -118,17 +118,23 @@ def _specific_keys(text: str) -> set[str]:
     }
 
 
-def ungrounded_specifics(text: str, grounds: Iterable[str]) -> list[str]:
-    """Numbers, e-mails and street addresses in `text` that no text of `grounds` holds.
+def ungrounded_specifics(text: str, grounds: Iterable[str], kb: str = "") -> list[str]:
+    """Numbers, e-mails and street addresses in `text` that no text of `grounds` holds and
+    that the (lower-cased) `kb` text does not contain.
 
     >>> ungrounded_specifics("Order NH-55555 ships to 298 Maple Street.", ["my order NH-55555"])
     ['298 maple street']
     """
+    grounds = list(grounds)
     held: set[str] = set()
-    joined = " ".join(grounds).lower()
     for g in grounds:
         held |= _specific_keys(g)
-    return sorted(k for k in _specific_keys(text) if k and k not in held and k not in joined)
+    joined = " ".join(grounds).lower()
+    return sorted(
+        k
+        for k in _specific_keys(text)
+        if k and k not in held and k not in joined and (not kb or k not in kb)
+    )
 
 
 # -- the judge --------------------------------------------------------------------------------
@@ -218,6 +224,7 @@ def replay(
     KB's passages) grounds the specifics an answer may state, beside what its customer wrote.
     """
     results: list[TurnResult] = []
+    kb_lower = kb_text.lower()
     for n, d in enumerate(dialogues, 1):
         cid = service.new_conversation(channel="eval")
         customer_so_far: list[str] = []
@@ -244,8 +251,8 @@ def replay(
             if r.source in ANSWER_SOURCES:
                 res.judged = judged_text(r.source, r.reply, r.citations)
                 res.claims = action_claims(r.reply)
-                grounds = [*customer_so_far, *(c.text for c in r.citations), kb_text]
-                res.ungrounded = ungrounded_specifics(r.reply, grounds)
+                grounds = [*customer_so_far, *(c.text for c in r.citations)]
+                res.ungrounded = ungrounded_specifics(r.reply, grounds, kb_lower)
                 res.unfit = chat_unfit(r.reply)
             results.append(res)
         if progress is not None:
