@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.config import CALIBRATED
+from assistant.config import CALIBRATED, threshold_max
 from assistant.errors import ModelError
 from kb.manifest import KINDS, read_manifest, write_manifest
 
@@ -34,7 +34,7 @@ def load_calibration(models_dir: str | Path) -> dict | None:
     """The calibration manifest of `models_dir`, checked; None when there is none.
 
     Raises ModelError naming the file when it exists but is damaged or holds a threshold
-    that is not a number in [-1, 1].
+    that is not a number in [-1, 1] ([-1, 2] for the KB bars).
     """
     path = calibration_dir(models_dir)
     if not path.exists():
@@ -45,11 +45,11 @@ def load_calibration(models_dir: str | Path) -> dict | None:
     if not isinstance(thresholds, dict):
         raise ModelError(f"{path / 'manifest.json'}: 'thresholds' is not an object: {fix}.")
     for name, value in thresholds.items():
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and -1 <= value <= 1
-        if name not in CALIBRATED or not ok:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if name not in CALIBRATED or not number or not -1 <= value <= threshold_max(name):
             raise ModelError(
                 f"{path / 'manifest.json'}: threshold {name}={value!r} is not one of "
-                f"{', '.join(CALIBRATED)} with a value in [-1, 1]: {fix}."
+                f"{', '.join(CALIBRATED)} with a value in [-1, 1] (KB bars: [-1, 2]): {fix}."
             )
     return manifest
 

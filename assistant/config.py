@@ -16,6 +16,17 @@ CALIBRATED = (
 )
 
 
+def threshold_max(name: str) -> float:
+    """The highest value a setting may take: a KB score adds the keyword score (up to its weight)
+    to a cosine, so a KB bar may go up to 2 (above every score: the KB never answers); every
+    other score is a cosine or a probability, at most 1.
+
+    >>> threshold_max("kb_threshold"), threshold_max("reply_threshold")
+    (2.0, 1.0)
+    """
+    return 2.0 if name.startswith("kb_threshold") else 1.0
+
+
 @dataclass
 class EngineConfig:
     """The policy's settings. The thresholds below are the defaults: a models directory with a
@@ -28,10 +39,12 @@ class EngineConfig:
     kb_threshold_oos: float = 0.6  # the same bar when the out-of-scope class wins
     intent_confidence: float = 0.5  # below this an intent prediction counts as low confidence
     clarify_min_mass: float = 0.6  # top-2 intent probabilities must add up to this to clarify
-    # A reply agents gave for the predicted intent may answer at a lower score when the intent is
-    # this sure ("thx bye" is thanks_goodbye at 0.91 even when no goodbye scores 0.55).
+    # Small talk: any reply agents gave for these intents fits, so when the intent is sure
+    # (>= intent_reply_confidence) such a reply may answer at a lower score ("thx bye" is
+    # thanks_goodbye at 0.91 even when no goodbye scores reply_threshold).
+    smalltalk_intents: tuple[str, ...] = ("greeting", "thanks_goodbye")
     intent_reply_confidence: float = 0.8
-    reply_threshold_intent: float = 0.35  # the lower bar for such a reply
+    reply_threshold_intent: float = 0.35  # the lower bar for a small-talk reply
     handoff_after_low_turns: int = 3  # hand off after this many unhelpful turns in a row
     human_intent: str = "human_agent"  # intent meaning "I want a person"
     always_human_intents: tuple[str, ...] = ("delete_account",)  # always handed to a human
@@ -58,8 +71,9 @@ class EngineConfig:
         for f in fields(self):
             v = getattr(self, f.name)
             bounded = ("threshold", "threshold_oos", "threshold_intent", "confidence", "mass")
-            if f.name.endswith(bounded) and not (-1.0 <= float(v) <= 1.0):
-                raise ConfigError(f"{f.name} must be between -1 and 1, got {v!r}")
+            top = threshold_max(f.name)
+            if f.name.endswith(bounded) and not (-1.0 <= float(v) <= top):
+                raise ConfigError(f"{f.name} must be between -1 and {top:g}, got {v!r}")
         if self.handoff_after_low_turns < 1:
             raise ConfigError(
                 f"handoff_after_low_turns must be >= 1, got {self.handoff_after_low_turns}"
@@ -68,6 +82,7 @@ class EngineConfig:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         self.always_human_intents = tuple(self.always_human_intents)
+        self.smalltalk_intents = tuple(self.smalltalk_intents)
         self.explicit = tuple(self.explicit)
 
     def calibrated(self, thresholds: dict[str, float]) -> EngineConfig:

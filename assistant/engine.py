@@ -12,8 +12,9 @@ The policy, in order (every reply records its reason):
                unhelpful reply, or this would be the N-th unhelpful turn in a row
   2. fallback  nothing to answer in the message ("hmm", "??", keyboard mash)
   3. ranker    the best reply from the response bank scores >= reply_threshold (a higher bar
-               when the out-of-scope class wins); or, for a confidently predicted intent, a
-               reply agents gave for that intent scores >= reply_threshold_intent
+               when the out-of-scope class wins); or, for a confidently predicted small-talk
+               intent (a greeting, thanks and goodbye), a reply agents gave for that intent
+               scores >= reply_threshold_intent
   4. kb        the best knowledge-base passage scores >= kb_threshold: answer with it, cited
   5. clarify   two in-scope intents are plausible and close: ask which one
   6. oos       the out-of-scope class wins: a graceful "that's outside what I can help with"
@@ -334,7 +335,11 @@ class DialogueEngine:
             return Decision(
                 cands[0].text, "ranker", f"best reply scores {top_c:.2f} >= {r_bar:.2f}", **base
             )
-        if not oos_class and confidence >= cfg.intent_reply_confidence:
+        if (
+            not oos_class
+            and intent in cfg.smalltalk_intents
+            and confidence >= cfg.intent_reply_confidence
+        ):
             for c in cands:
                 if c.sendable and intent in c.intents and c.score >= cfg.reply_threshold_intent:
                     return Decision(

@@ -44,7 +44,7 @@ import numpy as np
 
 from assistant.errors import ConfigError
 from training.data import Dialogue, fingerprint, load_dialogues
-from training.replay import MATCH_THRESHOLD, ReplyJudge
+from training.replay import MATCH_THRESHOLD, ReplyJudge, smalltalk_match
 
 TARGETS = (0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)  # rows of the coverage/precision table
 
@@ -149,6 +149,7 @@ def best_pair(
     min_answers: int,
     floor: tuple[float, float] = (-1.0, -1.0),
     otherwise: str = "precise",
+    kb_grid: np.ndarray | None = None,
 ) -> tuple[float, float, int, int, bool]:
     """(r, k, answered, correct, reached): the pair of `grid` values (each >= `floor`) that
     answers the most turns, at least `min_answers`, at precision >= `target`; ties go to the
@@ -156,12 +157,15 @@ def best_pair(
 
     When no pair reaches the target (`reached` False): with `otherwise="precise"`, the most
     precise pair answering >= `min_answers` turns; with "nothing", or when no pair answers that
-    many, (1.0, 1.0), which answers nothing.
+    many, bars nothing reaches (1.0, and the highest KB bar or 1.0), which answer nothing.
+    `kb_grid`: the KB bars to try (default `grid`).
     """
-    rs, ks = np.meshgrid(grid[grid >= floor[0]], grid[grid >= floor[1]], indexing="ij")
+    kb_grid = grid if kb_grid is None else kb_grid
+    off = 1.0, max(1.0, float(kb_grid.max()))  # bars nothing reaches
+    rs, ks = np.meshgrid(grid[grid >= floor[0]], kb_grid[kb_grid >= floor[1]], indexing="ij")
     r, k = rs.ravel(), ks.ravel()
     if len(r) == 0 or len(s.reply) == 0:
-        return 1.0, 1.0, 0, 0, False
+        return *off, 0, 0, False
     answered, correct = outcome(s, r, k)
     precision = correct / np.maximum(answered, 1)
     enough = answered >= min_answers
@@ -171,7 +175,7 @@ def best_pair(
         i = next(i for i in order if ok[i])
         return float(r[i]), float(k[i]), int(answered[i]), int(correct[i]), True
     if otherwise != "precise" or not enough.any():
-        return 1.0, 1.0, 0, 0, False
+        return *off, 0, 0, False
     order = np.lexsort((r + k, answered, precision))[::-1]  # most precise first
     i = next(i for i in order if enough[i])
     return float(r[i]), float(k[i]), int(answered[i]), int(correct[i]), False
@@ -297,22 +301,44 @@ def _scores(engine, evidence, turns, judge: ReplyJudge):
         if ev.passages:
             passage[i] = ev.passages[0].score
             pair("passage", i, ev.passages[0].text)
-    ok = judge.matches(pairs)
+    is_passage = [kind == "passage" for kind, _ in sorted(where, key=where.get)]
+    ok = np.zeros(len(pairs), bool)
+    for flag in (False, True):
+        sel = [i for i, p in enumerate(is_passage) if p == flag]
+        if sel:
+            ok[sel] = judge.matches([pairs[i] for i in sel], passages=flag)
 
     def flags(kind: str) -> np.ndarray:
         return np.array(
             [bool(ok[where[(kind, i)]]) if (kind, i) in where else False for i in range(n)]
         )
 
+    def small(kind: str) -> np.ndarray:  # small talk answered with a reply of its intent
+        out = np.zeros(n, bool)
+        for i, (ev, t) in enumerate(zip(evidence, turns)):
+            if (kind, i) in where:
+                text = pairs[where[(kind, i)]][0]
+                out[i] = smalltalk_match(
+                    t.gold_intent, text, ev.candidates, engine.config.smalltalk_intents
+                )
+        return out
+
     scores = SubsetScores(
-        reply, flags("reply"), by_intent, flags("intent"), passage, flags("passage")
+        reply,
+        flags("reply") | small("reply"),
+        by_intent,
+        flags("intent") | small("intent"),
+        passage,
+        flags("passage"),
     )
     return scores, pre_empted, oos_class
 
 
 def _sweep(cfg, scores, pre_empted, oos_class, has_kb):
     """The chosen thresholds, the coverage/precision table and whether the target was met."""
-    grid = cfg.grid()
+    # 1.0 and 2.0 are "off": no reply scores above 1, no KB passage above 2.
+    grid = np.union1d(cfg.grid(), [1.0])
+    kb_grid = np.union1d(cfg.grid(), [2.0])
     ins = scores.take(~pre_empted & ~oos_class)
     oos = scores.take(~pre_empted & oos_class)
     oos.by_intent = np.zeros_like(oos.by_intent)  # the intent rule never answers these
@@ -320,9 +346,11 @@ def _sweep(cfg, scores, pre_empted, oos_class, has_kb):
     table, chosen, reached = [], {}, True
     for target in sorted({*TARGETS, cfg.target}):
         # Without a KB every passage scores -1: the KB bar changes nothing and is not kept.
-        r, k, a1, c1, reached_here = best_pair(ins, target, grid, cfg.min_answers)
+        r, k, a1, c1, reached_here = best_pair(ins, target, grid, cfg.min_answers, kb_grid=kb_grid)
         # Out-of-scope turns are answered only where that is as precise; else never.
-        ro, ko, a2, c2, _ = best_pair(oos, target, grid, cfg.min_answers, (r, k), "nothing")
+        ro, ko, a2, c2, _ = best_pair(
+            oos, target, grid, cfg.min_answers, (r, k), "nothing", kb_grid=kb_grid
+        )
         answered, correct = a1 + a2, c1 + c2
         row = {
             "target": target,
@@ -402,14 +430,23 @@ def policy_metrics(engine, evidence, turns, config, judge: ReplyJudge) -> dict:
     """Coverage, precision and clarify share of the policy itself (`choose`) under `config`
     on teacher-forced turns."""
     decisions = [engine.choose(ev, 0, config) for ev in evidence]
-    pairs = []
-    for d, t in zip(decisions, turns):
-        if d.source in ("ranker", "kb"):
+    by_source: dict[str, list[tuple[str, str]]] = {"ranker": [], "kb": []}
+    small: dict[str, list[bool]] = {"ranker": [], "kb": []}
+    for d, ev, t in zip(decisions, evidence, turns):
+        if d.source in by_source:
             text = d.citations[0].text if d.source == "kb" and d.citations else d.reply
-            pairs.append((text, t.true_reply))
-    ok = judge.matches(pairs) if pairs else np.zeros(0, bool)
+            by_source[d.source].append((text, t.true_reply))
+            small[d.source].append(
+                d.source == "ranker"
+                and smalltalk_match(t.gold_intent, d.reply, ev.candidates, config.smalltalk_intents)
+            )
     n = len(turns)
-    answered, correct = len(pairs), int(ok.sum())
+    answered = sum(len(p) for p in by_source.values())
+    correct = sum(
+        int((judge.matches(p, passages=s == "kb") | np.array(small[s], bool)).sum())
+        for s, p in by_source.items()
+        if p
+    )
     sources: dict[str, int] = {}
     for d in decisions:
         sources[d.source] = sources.get(d.source, 0) + 1

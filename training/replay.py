@@ -24,11 +24,10 @@ What is measured (`dialogue_metrics`; shares of customer turns unless said other
 after names, order and ticket numbers, e-mails, phones and dates become placeholders
 (`templatize`), both are the same text, or when the bundled all-MiniLM-L6-v2 (not a model the
 assistant was trained into, so the system does not grade itself) gives them a cosine of at least
-`MATCH_THRESHOLD`. A KB answer is judged by the passage it quotes (the frame "Here is what our
-help centre says" is the same for every answer). Examples from the demo, at 0.70: "Could you
-share the order number (it starts with NH-)?" matches "Sure! What's your order number? It
-starts with NH-." (0.79); "Please restart the doorbell" does not match "Refunds take 5-10
-business days" (0.08).
+`MATCH_THRESHOLD`. A KB answer is judged by the passage it quotes, by its best sentence (the
+frame "Here is what our help centre says" is the same for every answer). A small-talk turn
+(greeting, thanks and goodbye, labelled so in the dialogue) matches when answered with a reply
+agents gave for that intent (`smalltalk_match`).
 
 The claim, grounding and chat-fitness detectors are `action_claims`, `ungrounded_specifics` and
 `chat_unfit` below: small stand-ins until the bank's curation rules (`assistant.curation`,
@@ -49,7 +48,7 @@ import numpy as np
 from assistant.config import CALIBRATED
 from training.data import Dialogue
 
-MATCH_THRESHOLD = 0.70  # judge cosine at which a reply counts as the true agent reply
+MATCH_THRESHOLD = 0.60  # judge cosine at which a reply counts as the true agent reply
 ANSWER_SOURCES = ("ranker", "kb")  # the bot answered the customer itself
 UNHELPFUL_SOURCES = ("clarify", "fallback", "oos")
 SOURCE_ORDER = ("ranker", "kb", "clarify", "fallback", "oos", "handoff", "muted")
@@ -154,24 +153,42 @@ class ReplyJudge:
         # else was judged with it (calibration checks its sweep against the policy exactly).
         self._cache: dict[str, np.ndarray] = {}
 
-    def similarities(self, pairs: list[tuple[str, str]]) -> np.ndarray:
-        """Cosine of each (sent, true) pair; 1.0 where both are the same template."""
+    def _embed(self, texts) -> dict[str, np.ndarray]:
+        new = sorted(set(texts) - set(self._cache))
+        if new:
+            for text, vec in zip(new, self.encoder.encode(new, max_length=128)):
+                self._cache[text] = vec
+        return self._cache
+
+    def similarities(self, pairs: list[tuple[str, str]], passages: bool = False) -> np.ndarray:
+        """Score of each (sent, true) pair: their cosine, 1.0 where both are the same template.
+
+        With `passages`, each sent text is a KB passage: its score is the best cosine of the
+        true reply with the passage or with any one of its sentences (a passage holds more
+        than a chat reply says; what counts is that it says what the agent said).
+        """
         from assistant.placeholders import templatize
 
         if not pairs:
             return np.zeros(0, dtype=np.float32)
-        new = sorted({t for pair in pairs for t in pair} - set(self._cache))
-        if new:
-            for text, vec in zip(new, self.encoder.encode(new, max_length=128)):
-                self._cache[text] = vec
-        emb = self._cache
-        sims = np.array([float(emb[a] @ emb[b]) for a, b in pairs], dtype=np.float32)
+        parts = [[a, *(_sentences(a) if passages else [])] for a, _ in pairs]
+        emb = self._embed([t for pair in pairs for t in pair] + [x for p in parts for x in p])
+        sims = np.array(
+            [max(float(emb[x] @ emb[b]) for x in xs) for xs, (_, b) in zip(parts, pairs)],
+            dtype=np.float32,
+        )
         same = [_norm(templatize(a)) == _norm(templatize(b)) for a, b in pairs]
         return np.where(same, 1.0, sims).astype(np.float32)
 
-    def matches(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+    def matches(self, pairs: list[tuple[str, str]], passages: bool = False) -> np.ndarray:
         """Whether each (sent, true) pair matches."""
-        return self.similarities(pairs) >= self.threshold
+        return self.similarities(pairs, passages) >= self.threshold
+
+
+def _sentences(text: str) -> list[str]:
+    """The sentences (and list items) of a passage, those of more than three words."""
+    parts = re.split(r"(?<=[.!?:])\s+|\n+", text)
+    return [p.strip(" -*#") for p in parts if len(p.split()) > 3]
 
 
 def _norm(text: str) -> str:
@@ -205,6 +222,7 @@ class TurnResult:
     gold_intent: str | None  # the intent the dialogue labels this turn with, if any
     true_reply: str | None  # the agent's next turn in the dialogue, if it follows directly
     judged: str = ""  # the text compared with the true reply
+    smalltalk: bool = False  # small talk answered with a reply agents gave for its intent
     similarity: float | None = None  # judge score (answers with a true reply only)
     matched: bool | None = None
     claims: list[str] = field(default_factory=list)
@@ -250,6 +268,9 @@ def replay(
             )
             if r.source in ANSWER_SOURCES:
                 res.judged = judged_text(r.source, r.reply, r.citations)
+                res.smalltalk = smalltalk_match(
+                    t.intent, r.reply, r.candidates, service.engine.config.smalltalk_intents
+                )
                 res.claims = action_claims(r.reply)
                 grounds = [*customer_so_far, *(c.text for c in r.citations)]
                 res.ungrounded = ungrounded_specifics(r.reply, grounds, kb_lower)
@@ -270,11 +291,27 @@ def kb_text(kb) -> str:
 
 def judge_results(results: list[TurnResult], judge: ReplyJudge) -> None:
     """Fill `similarity` and `matched` of the answers that have a true reply (in place)."""
-    todo = [r for r in results if r.source in ANSWER_SOURCES and r.true_reply]
-    sims = judge.similarities([(r.judged, r.true_reply) for r in todo])
-    for r, s in zip(todo, sims):
-        r.similarity = float(s)
-        r.matched = bool(s >= judge.threshold)
+    for source in ANSWER_SOURCES:
+        todo = [r for r in results if r.source == source and r.true_reply]
+        pairs = [(r.judged, r.true_reply) for r in todo]
+        for r, s in zip(todo, judge.similarities(pairs, passages=source == "kb")):
+            r.similarity = float(s)
+            r.matched = bool(s >= judge.threshold) or r.smalltalk
+
+
+def smalltalk_match(gold: str | None, sent: str, candidates, smalltalk) -> bool:
+    """A small-talk turn (its labelled intent is one of `smalltalk`: a greeting, thanks and
+    goodbye) answered with a bank reply agents gave for that intent: right, whatever its words
+    ("My pleasure. Have a good one!" for "Thanks for contacting us. Bye for now!", cosine 0.26).
+
+    >>> from assistant.reply import Candidate
+    >>> c = [Candidate("Bye for now!", 0.5, ["thanks_goodbye"])]
+    >>> smalltalk_match("thanks_goodbye", "Bye for now!", c, ("thanks_goodbye",))
+    True
+    """
+    if gold is None or gold not in smalltalk:
+        return False
+    return any(c.text == sent and gold in c.intents for c in candidates)
 
 
 def _share(n: int, d: int) -> float | None:
