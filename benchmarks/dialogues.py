@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine  # noqa: E402
 
 DEMO = files("assistant") / "demo_data"
+DEMO_TARGET = 0.8  # assistant.demo.prepare.DEMO_TARGET (imported lazily there: training)
 
 ROWS = [
     ("answered (ranker + kb)", lambda m: m["answered"]),
@@ -62,7 +63,12 @@ def main() -> None:
     ap.add_argument("--kb", type=Path, default=None, help="default: $ASSISTANT_HOME/kb")
     ap.add_argument("--data", type=Path, default=Path(str(DEMO / "dialogues_test.jsonl")))
     ap.add_argument("--val", type=Path, default=Path(str(DEMO / "dialogues_val.jsonl")))
-    ap.add_argument("--target", type=float, default=0.9, help="answer precision to calibrate for")
+    ap.add_argument(
+        "--target",
+        type=float,
+        default=DEMO_TARGET,
+        help=f"answer precision to calibrate for (default: the demo's, {DEMO_TARGET})",
+    )
     args = ap.parse_args()
 
     from assistant.engine import DialogueEngine

@@ -281,6 +281,6 @@ def test_loops_handoffs_and_precision_are_counted_per_dialogue():
     ]
     m = dialogue_metrics(results, loop_after=3)
     assert m["dialogues"] == 4 and m["turns"] == 10
-    assert m["loop"] == 0.5  # b (three unhelpful replies, no person) and c (the same reply)
+    assert m["loop"] == 0.5  # b (three unhelpful replies, no person) and c (the same answer)
     assert m["handoff"] == 0.25
     assert m["precision"] == 0.75 and m["answered"] == 0.4

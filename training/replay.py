@@ -17,7 +17,7 @@ What is measured (`dialogue_metrics`; shares of customer turns unless said other
                   an unfilled placeholder, "ticket your ticket")
     clarify, fallback     their share of turns
     handoff       dialogues the bot handed to a person / dialogues
-    loop          dialogues where the bot sent the same reply twice in a row, or
+    loop          dialogues where the bot sent the same answer twice in a row, or
                   `handoff_after_low_turns` unhelpful replies in a row without a handoff
 
 **The match** (documented in docs/evaluation.md): a reply matches the true agent reply when,
@@ -353,14 +353,14 @@ def dialogue_metrics(results: list[TurnResult], loop_after: int = 3) -> dict:
 
 
 def _has_loop(turns: list[TurnResult], loop_after: int) -> bool:
-    """The bot sent the same reply twice in a row, or `loop_after` unhelpful replies in a row
-    without handing off."""
+    """The bot sent the same answer (ranker, kb) twice in a row, or `loop_after` unhelpful
+    replies in a row without handing off."""
     run, last = 0, None
     for r in turns:
         if r.source in ("muted", "handoff"):
             return False  # a person has it from here
-        if r.reply and r.reply == last:
-            return True
+        if r.source in ANSWER_SOURCES and r.reply == last:
+            return True  # the same answer again (a repeated fallback counts in `run`)
         run = run + 1 if r.source in UNHELPFUL_SOURCES else 0
         if run >= loop_after:
             return True
