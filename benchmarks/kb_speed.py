@@ -33,91 +33,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PRODUCTS = [
-    "thermostat",
-    "camera",
-    "doorbell",
-    "smart plug",
-    "hub",
-    "leak sensor",
-    "door lock",
-    "light bulb",
-    "speaker",
-    "motion sensor",
-    "smoke alarm",
-    "router",
-    "kettle",
-    "vacuum",
-    "air purifier",
-    "garage opener",
-    "blind motor",
-    "water valve",
-]
-TOPICS = [
-    "refund",
-    "warranty",
-    "delivery",
-    "invoice",
-    "password",
-    "subscription",
-    "battery",
-    "firmware update",
-    "installation",
-    "return",
-    "payment",
-    "account",
-    "notification",
-    "schedule",
-    "Wi-Fi connection",
-    "factory reset",
-    "status light",
-    "voice assistant",
-    "video history",
-    "gift card",
-    "promo code",
-    "trade-in",
-    "repair",
-    "recycling",
-]
-VERBS = [
-    "set up",
-    "reset",
-    "update",
-    "return",
-    "replace",
-    "pair",
-    "charge",
-    "cancel",
-    "move",
-    "clean",
-    "register",
-    "share",
-    "mount",
-    "calibrate",
-    "unlock",
-    "pause",
-]
-PLACES = [
-    "in the app",
-    "on the web dashboard",
-    "at the device",
-    "in your account settings",
-    "on the order page",
-    "from the home screen",
-    "with the help of support",
-]
-TIMES = [
-    "within 2 business days",
-    "in about five minutes",
-    "after the next restart",
-    "once a month",
-    "before the end of the billing period",
-    "within 30 days",
-    "the same day",
-    "overnight",
-    "after 24 hours",
-    "when the light turns green",
-]
+PRODUCTS = ["thermostat", "camera", "doorbell", "smart plug", "hub", "leak sensor",
+            "door lock", "light bulb", "speaker", "motion sensor", "smoke alarm", "router",
+            "kettle", "vacuum", "air purifier", "garage opener", "blind motor", "water valve"]
+TOPICS = ["refund", "warranty", "delivery", "invoice", "password", "subscription", "battery",
+          "firmware update", "installation", "return", "payment", "account", "notification",
+          "schedule", "Wi-Fi connection", "factory reset", "status light", "voice assistant",
+          "video history", "gift card", "promo code", "trade-in", "repair", "recycling"]
+VERBS = ["set up", "reset", "update", "return", "replace", "pair", "charge", "cancel",
+         "move", "clean", "register", "share", "mount", "calibrate", "unlock", "pause"]
+PLACES = ["in the app", "on the web dashboard", "at the device", "in your account settings",
+          "on the order page", "from the home screen", "with the help of support"]
+TIMES = ["within 2 business days", "in about five minutes", "after the next restart",
+         "once a month", "before the end of the billing period", "within 30 days",
+         "the same day", "overnight", "after 24 hours", "when the light turns green"]
 SENTENCES = [
     "To {verb} your {product}, open the {topic} page {place} and follow the steps.",
     "Most {topic} requests for the {product} are handled {time}.",
@@ -132,18 +61,10 @@ SENTENCES = [
     "Our team can {verb} the {product} remotely {time} if you give permission.",
     "Fees for the {topic} are listed {place} and never change after you order.",
 ]
-SECTION_HEADS = [
-    "Before you start",
-    "How to {verb} the {product}",
-    "About the {topic}",
-    "When it does not work",
-    "What it costs",
-    "How long it takes",
-    "Getting help",
-    "Frequently asked questions",
-    "Limits and exceptions",
-    "Tips for your {product}",
-]
+SECTION_HEADS = ["Before you start", "How to {verb} the {product}", "About the {topic}",
+                 "When it does not work", "What it costs", "How long it takes",
+                 "Getting help", "Frequently asked questions", "Limits and exceptions",
+                 "Tips for your {product}"]
 QUESTIONS = [
     "how do I {verb} my {product}?",
     "how long does the {topic} take for a {product}",
@@ -157,11 +78,8 @@ QUESTIONS = [
 
 def _fill(template: str, rng: random.Random) -> str:
     return template.format(
-        verb=rng.choice(VERBS),
-        product=rng.choice(PRODUCTS),
-        topic=rng.choice(TOPICS),
-        place=rng.choice(PLACES),
-        time=rng.choice(TIMES),
+        verb=rng.choice(VERBS), product=rng.choice(PRODUCTS), topic=rng.choice(TOPICS),
+        place=rng.choice(PLACES), time=rng.choice(TIMES),
     )
 
 
@@ -205,9 +123,8 @@ def _rss_mib() -> float:
 
 def _cpu_seconds() -> float:
     """User + system CPU time of this process and of its finished child processes."""
-    own, children = (
-        resource.getrusage(resource.RUSAGE_SELF),
-        resource.getrusage(resource.RUSAGE_CHILDREN),
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN
     )
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
@@ -258,10 +175,8 @@ def search_worker(index_dir: str, queries: int) -> dict:
         t0 = time.perf_counter()
         kb.encode([text])
         encode.append((time.perf_counter() - t0) * 1000)
-    result["encode_only"] = {
-        "p50_ms": round(_percentile(encode, 50), 2),
-        "p95_ms": round(_percentile(encode, 95), 2),
-    }
+    result["encode_only"] = {"p50_ms": round(_percentile(encode, 50), 2),
+                             "p95_ms": round(_percentile(encode, 95), 2)}
     result["rss_mib_after_queries"] = round(_rss_mib())
     return result
 
@@ -269,9 +184,7 @@ def search_worker(index_dir: str, queries: int) -> dict:
 def _run_worker(index_dir: Path, queries: int) -> dict:
     output = subprocess.run(
         [sys.executable, __file__, "--search-worker", str(index_dir), "--queries", str(queries)],
-        check=True,
-        capture_output=True,
-        text=True,
+        check=True, capture_output=True, text=True,
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -282,17 +195,10 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--precision", default="auto", help="build precision")
     parser.add_argument("--batch-size", type=int, default=None, help="build batch size")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="build embedding processes (default: one per core)",
-    )
-    parser.add_argument(
-        "--build-only",
-        action="store_true",
-        help="stop after the first build (to repeat build timings quickly)",
-    )
+    parser.add_argument("--workers", type=int, default=None,
+                        help="build embedding processes (default: one per core)")
+    parser.add_argument("--build-only", action="store_true",
+                        help="stop after the first build (to repeat build timings quickly)")
     parser.add_argument("--search-worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.search_worker:
@@ -310,7 +216,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         docs, out = Path(tmp) / "docs", Path(tmp) / "index"
         generated = generate_kb(docs, args.passages)
-        options = {"precision": args.precision, "show_progress": False, "workers": args.workers}
+        options = {"precision": args.precision, "show_progress": False,
+                   "workers": args.workers}
         if args.batch_size:
             options["batch_size"] = args.batch_size
         config = BuildConfig(**options)

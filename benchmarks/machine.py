@@ -1,7 +1,7 @@
 """What a benchmark ran on: printed with every figure (docs/benchmarks.md quotes it).
 
->>> sorted(machine())
-['amx', 'bf16', 'cores', 'cpu', 'load_avg_1m', 'python']
+    >>> sorted(machine())
+    ['amx', 'bf16', 'cores', 'cpu', 'load_avg_1m', 'python']
 """
 
 from __future__ import annotations
