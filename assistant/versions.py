@@ -344,7 +344,8 @@ class ModelStore:
                 root.mkdir(exist_ok=True)
                 tmp = _fresh_dir(root, "migrate")
                 try:
-                    for kind in MODEL_KINDS:
+                    # The policy's calibration (assistant.calibration) goes with its models.
+                    for kind in (*MODEL_KINDS, "calibration"):
                         if (self.path / kind).is_dir():
                             link_tree(self.path / kind, tmp / kind)
                     write_manifest(

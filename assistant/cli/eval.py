@@ -18,13 +18,14 @@ def _paths(models, kb_dir):
 
     from assistant.errors import ModelError
     from assistant.paths import user_home
+    from assistant.versions import has_models
 
     home = user_home()
     models = Path(models) if models else home / "models"
-    if not (models / "intent" / "manifest.json").is_file():
+    if not has_models(models):
         raise ModelError(
             f"No trained models in {models}. Run `assistant demo --no-chat` to train the demo "
-            "models, or pass --models DIR with `intent/` and `ranker/` inside."
+            "models, or pass --models DIR with `intent/` and `ranker/` inside (or versions)."
         )
     if kb_dir is None and (home / "kb" / "manifest.json").is_file():
         kb_dir = home / "kb"

@@ -45,8 +45,8 @@ def unhelpful_streak(turns: Sequence[TurnRecord]) -> int:
     clarify, fell back or said out of scope, when the customer rated it bad, or when the
     customer's message was the same question again or frustration
     (`assistant.signals.customer_signal`, the test the engine applies live). Any other reply
-    ends the run, and so do a handoff and an agent's turn, so a hand-back starts from zero.
-    Muted turns (never shown) do not count.
+    ends the run, and so do a handoff, an agent's turn and a muted one (a person had the
+    conversation), so a hand-back starts from zero.
 
     >>> def t(role, source=None, text="...", rating=None):
     ...     return TurnRecord("", role, text, "", source=source, rating=rating)
@@ -67,9 +67,9 @@ def unhelpful_streak(turns: Sequence[TurnRecord]) -> int:
         if turn.role == "customer":
             signal = customer_signal(turn.text, previous, streak)
             previous = turn.text
-        elif turn.role != "assistant" or turn.source == "handoff":
-            streak, signal = 0, None  # a person answered, or the bot handed over
-        elif turn.source != "muted":
+        elif turn.role != "assistant" or turn.source in ("handoff", "muted"):
+            streak, signal = 0, None  # a person answered, has the conversation, or was called
+        else:
             unhelpful = turn.source in UNHELPFUL_SOURCES or turn.rating == -1 or signal
             streak = streak + 1 if unhelpful else 0
             signal = None
