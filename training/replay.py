@@ -29,9 +29,9 @@ frame "Here is what our help centre says" is the same for every answer). A small
 (greeting, thanks and goodbye, labelled so in the dialogue) matches when answered with a reply
 agents gave for that intent (`smalltalk_match`).
 
-The claim, grounding and chat-fitness detectors are `action_claims`, `ungrounded_specifics` and
-`chat_unfit` below: small stand-ins until the bank's curation rules (`assistant.curation`,
-`assistant.grounding`) are on main, then those.
+The claim, grounding and chat-fitness detectors are the reply bank's own:
+`assistant.curation.action_claims` and `chat_unfit`, and `assistant.grounding.ungrounded` with
+this conversation's customer messages and the whole KB as grounds (`kb_grounds`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -52,88 +52,6 @@ MATCH_THRESHOLD = 0.60  # judge cosine at which a reply counts as the true agent
 ANSWER_SOURCES = ("ranker", "kb")  # the bot answered the customer itself
 UNHELPFUL_SOURCES = ("clarify", "fallback", "oos")
 SOURCE_ORDER = ("ranker", "kb", "clarify", "fallback", "oos", "handoff", "muted")
-
-
-# -- detectors ------------------------------------------------------------------------------------
-
-_CLAIMS = re.compile(
-    r"\b(?:I'?ve|I have|we'?ve|we have|I just|I'?ll|I will)\s+(?:just\s+|now\s+|already\s+)?"
-    r"(?:checked|updated|changed|cancell?ed|refunded|sent|resent|re-sent|triggered|issued|"
-    r"processed|arranged|created|opened|escalated|forwarded|applied|credited|reset|booked|"
-    r"scheduled|shipped|emailed|e-mailed|added|removed|confirmed|submitted|logged|filed|"
-    r"flagged|reviewed|looked (?:up|into)|passed|handed|ordered|replaced|reactivated)\b"
-    r"|\bDone\s*[—–-]"
-    r"|\b(?:is|are|has been|have been) (?:now )?(?:on (?:its|their) way|updated|cancell?ed|"
-    r"refunded|processed|issued|sent|resent|credited|reset)\b",
-    re.I,
-)
-_SALUTATION = re.compile(
-    r"\A\s*(?:hi|hello|dear|hey|good (?:morning|afternoon|evening))\b[^\n]{0,40},?\s*\n", re.I
-)
-_SIGNOFF = re.compile(
-    r"\n\s*(?:best|kind|warm)?\s*(?:regards|wishes|cheers|thanks|sincerely)\b[^\n]{0,20},?\s*\n",
-    re.I,
-)
-_FALLBACK_SLOTS = re.compile(
-    r"\b(?:ticket your ticket|order your order)\b|\{[a-z_]+\}"
-    r"|(the date shown in your confirmation email).*\1",
-    re.I | re.S,
-)
-_SPECIFIC = re.compile(
-    r"\b\d+\s+[A-Z][a-z]+\s+(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Way|Court|Ct)\b"
-    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail
-    r"|\$?\d[\w.,:/-]*"  # numbers, amounts, order numbers, times
-)
-
-
-def action_claims(text: str) -> list[str]:
-    """The actions `text` claims were done ("I've triggered a new reset email"), [] if none.
-
-    >>> action_claims("I've triggered a new reset email."), action_claims("Could you check?")
-    (["I've triggered"], [])
-    """
-    return [m.group(0) for m in _CLAIMS.finditer(text)]
-
-
-def chat_unfit(text: str) -> str | None:
-    """Why `text` does not read as a chat message, or None.
-
-    >>> chat_unfit("Hi,\\n\\nDone.\\n\\nBest regards,\\nNimbus Home Support"), chat_unfit("Sure!")
-    ('salutation line', None)
-    """
-    if _SALUTATION.search(text):
-        return "salutation line"
-    if _SIGNOFF.search(text):
-        return "sign-off"
-    m = _FALLBACK_SLOTS.search(text)
-    if m:
-        return f"unfilled or doubled slot: {m.group(0)[:40]!r}"
-    return None
-
-
-def _specific_keys(text: str) -> set[str]:
-    return {
-        re.sub(r"[^\w@. ]", "", m.group(0).lower()).strip(".,") for m in _SPECIFIC.finditer(text)
-    }
-
-
-def ungrounded_specifics(text: str, grounds: Iterable[str], kb: str = "") -> list[str]:
-    """Numbers, e-mails and street addresses in `text` that no text of `grounds` holds and
-    that the (lower-cased) `kb` text does not contain.
-
-    >>> ungrounded_specifics("Order NH-55555 ships to 298 Maple Street.", ["my order NH-55555"])
-    ['298 maple street']
-    """
-    grounds = list(grounds)
-    held: set[str] = set()
-    for g in grounds:
-        held |= _specific_keys(g)
-    joined = " ".join(grounds).lower()
-    return sorted(
-        k
-        for k in _specific_keys(text)
-        if k and k not in held and k not in joined and (not kb or k not in kb)
-    )
 
 
 # -- the judge --------------------------------------------------------------------------------
@@ -233,16 +151,19 @@ class TurnResult:
 def replay(
     service,
     dialogues: list[Dialogue],
-    kb_text: str = "",
+    kb=None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[TurnResult]:
     """Send every dialogue's customer turns, in order, through `service`; one result a turn.
 
-    Each dialogue is a new conversation ("eval" channel) in the service's log. `kb_text` (the
-    KB's passages) grounds the specifics an answer may state, beside what its customer wrote.
+    Each dialogue is a new conversation ("eval" channel) in the service's log. `kb` (the KB's
+    `assistant.grounding.Grounds`) grounds the specifics an answer may state, beside what its
+    customer wrote.
     """
+    from assistant.curation import action_claims, chat_unfit
+    from assistant.grounding import Grounds, ungrounded
+
     results: list[TurnResult] = []
-    kb_lower = kb_text.lower()
     for n, d in enumerate(dialogues, 1):
         cid = service.new_conversation(channel="eval")
         customer_so_far: list[str] = []
@@ -272,21 +193,14 @@ def replay(
                     t.intent, r.reply, r.candidates, service.engine.config.smalltalk_intents
                 )
                 res.claims = action_claims(r.reply)
-                grounds = [*customer_so_far, *(c.text for c in r.citations)]
-                res.ungrounded = ungrounded_specifics(r.reply, grounds, kb_lower)
+                grounds = Grounds.of([*customer_so_far, *(c.text for c in r.citations)])
+                grounds.base = kb
+                res.ungrounded = ungrounded(r.reply, grounds)
                 res.unfit = chat_unfit(r.reply)
             results.append(res)
         if progress is not None:
             progress(n, len(dialogues))
     return results
-
-
-def kb_text(kb) -> str:
-    """Every passage of a loaded knowledge base as one text (what a reply may quote), or ""."""
-    store = getattr(kb, "_store", None)  # kb.store.PassageStore: read-only, thread-safe
-    if store is None:
-        return ""
-    return "\n".join(row[-1] for row in store.rows())
 
 
 def judge_results(results: list[TurnResult], judge: ReplyJudge) -> None:
@@ -398,7 +312,10 @@ def evaluate_dialogues(
     with tempfile.TemporaryDirectory(prefix="eval-dialogues-") as tmp:
         service = AssistantService(engine, ConversationLog(Path(db) if db else Path(tmp) / "e.db"))
         try:
-            results = replay(service, dialogues, kb_text(engine.kb))
+            from assistant.grounding import kb_grounds
+
+            grounds = kb_grounds(engine.kb) if engine.kb is not None else None
+            results = replay(service, dialogues, grounds)
         finally:
             service.close()
     judge = judge or ReplyJudge()
