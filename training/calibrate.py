@@ -45,7 +45,7 @@ import numpy as np
 
 from assistant.errors import ConfigError
 from training.data import Dialogue, fingerprint, load_dialogues
-from training.replay import MATCH_THRESHOLD, ReplyJudge, smalltalk_match
+from training.replay import MATCH_THRESHOLD, ReplyJudge, judged_text, smalltalk_match
 
 TARGETS = (0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)  # rows of the coverage/precision table
 
@@ -444,7 +444,7 @@ def policy_metrics(engine, evidence, turns, config, judge: ReplyJudge) -> dict:
     small: dict[str, list[bool]] = {"ranker": [], "kb": []}
     for d, ev, t in zip(decisions, evidence, turns):
         if d.source in by_source:
-            text = d.citations[0].text if d.source == "kb" and d.citations else d.reply
+            text = judged_text(d.source, d.reply, d.citations)
             by_source[d.source].append((text, t.true_reply))
             small[d.source].append(
                 d.source == "ranker"

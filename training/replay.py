@@ -116,9 +116,21 @@ def _norm(text: str) -> str:
 def judged_text(source: str, reply: str, citations: list) -> str:
     """The text a reply is judged by: a KB answer's quoted passage, else the reply itself."""
     if source == "kb" and citations:
-        c = citations[0]
-        return c.text if hasattr(c, "text") else str(c.get("text", reply))
+        return quoted_passage(reply, citations).text
     return reply
+
+
+def quoted_passage(reply: str, citations: list):
+    """The cited passage a KB answer quotes: the one whose heading its frame names (citations
+    keep search order, so it is not always the first).
+
+    >>> from kb.passage import Passage
+    >>> a = Passage("a", "Fees", "Late fees", "a.md", 0.7, "A late fee is 5 EUR.")
+    >>> b = Passage("b", "Fees", "Refunds", "a.md", 0.6, "Refunds take 5 days.")
+    >>> quoted_passage("Here is what our help centre says (**Fees › Refunds**): ...", [a, b]).section
+    'Refunds'
+    """
+    return next((c for c in citations if f"**{c.heading}**" in reply), citations[0])
 
 
 # -- the replay -------------------------------------------------------------------------------
