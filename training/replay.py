@@ -127,7 +127,7 @@ def quoted_passage(reply: str, citations: list):
     >>> from kb.passage import Passage
     >>> a = Passage("a", "Fees", "Late fees", "a.md", 0.7, "A late fee is 5 EUR.")
     >>> b = Passage("b", "Fees", "Refunds", "a.md", 0.6, "Refunds take 5 days.")
-    >>> quoted_passage("Here is what our help centre says (**Fees › Refunds**): ...", [a, b]).section
+    >>> quoted_passage("Here is what our help centre says (**Fees › Refunds**):", [a, b]).section
     'Refunds'
     """
     return next((c for c in citations if f"**{c.heading}**" in reply), citations[0])
