@@ -244,9 +244,7 @@ class DialogueEngine:
                 customer = [t for r, t in history if r == "customer"] + [message]
                 passages = self._passages(ctx_emb, message)
                 cands = self._candidates(ctx_emb, extract_slots(customer), customer, passages)
-                out.append(
-                    Evidence(history, message, pred, cands, passages, self.intent.oos_label)
-                )
+                out.append(Evidence(history, message, pred, cands, passages, self.intent.oos_label))
         return out
 
     # -- the policy ---------------------------------------------------------------------------
