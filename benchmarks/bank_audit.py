@@ -297,7 +297,8 @@ def rebank(models: Path, data: Path, out: Path) -> Path:
 
 def split(data: Path, out: Path, train_size: int, test_size: int, seed: int) -> None:
     """Write `out/train.jsonl` and `out/test.jsonl`: 10% of `data`'s dialogues held out by id
-    (`training.split`, seeded), each part cut to the given size (0: all)."""
+    (`training.split`, seeded), each part cut to the given size (0: all); and
+    `out/intents.csv` from the training part (`write_intents`)."""
     import random
 
     from training.data import load_dialogues
@@ -317,6 +318,27 @@ def split(data: Path, out: Path, train_size: int, test_size: int, seed: int) -> 
                 ]
                 fh.write(json.dumps({"id": d.id, "turns": turns}) + "\n")
         print(f"{out / name}.jsonl: {len(part)} dialogues")
+        if name == "train":
+            write_intents(part, out / "intents.csv")
+
+
+def write_intents(dialogues, path: Path) -> None:
+    """An intent CSV for the engine's classifier: each dialogue's first customer turn with its
+    intent (SGD labels every later turn with the dialogue state's intent, so "that works for
+    me." carries twenty labels), texts seen with two labels left out."""
+    import csv
+
+    labels: dict[str, set[str]] = {}
+    for d in dialogues:
+        first = next((t for t in d.turns if t.role == "customer" and t.intent), None)
+        if first is not None:
+            labels.setdefault(first.text, set()).add(first.intent)
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "label"])
+        rows = [(t, next(iter(ls))) for t, ls in labels.items() if len(ls) == 1]
+        w.writerows(rows)
+    print(f"{path}: {len(rows)} opening messages")
 
 
 def main() -> None:

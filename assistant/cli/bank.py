@@ -165,11 +165,10 @@ def review_cmd(
 
     Example:
 
+    \b
         assistant bank review --models models --list --kind agent_only --limit 20
-
         assistant bank review --models models --approve 3f2a9c --bar 77d0e1
-
-        assistant bank review --models models --edit 3f2a9c "Could you share the order number?"
+        assistant bank review --models models --edit 3f2a9c "Which order is it?"
     """
     from collections import Counter
 
