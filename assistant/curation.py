@@ -11,7 +11,8 @@ channel (`for_chat`) and sorted into one of three kinds (`classify`):
                  checked your order", "Done —", "your booking has been made", "a teammate
                  will join shortly") or states a back-office fact (an address, amount,
                  date or time, e-mail, order or confirmation number, or a name, that its
-                 customer did not write and that is not one of the company's constants);
+                 customer did not write and that is not one of the company's constants, or an
+                 attribute of a listing: "It's a Pop song.", "No, they don't.");
                  kept as a suggestion for human agents, never sent by the bot
 
 The rules are patterns, listed below with the reason each one gives (`Curation.reasons`), so
@@ -178,8 +179,26 @@ ACTION_PATTERNS: tuple[tuple[re.Pattern, str], ...] = tuple(
         ),
         (
             r"\b(?:has|have|had)(?: now| just| already| also)* (?:shipped|arrived|gone out|"
-            r"left our warehouse)\b",
+            r"left our warehouse|started|begun|finished|ended)\b",
             "states a completed action",
+        ),
+        (
+            r"\b(?:is|are) (?:now |already )?(?:playing|running|streaming|showing)\b",
+            "states an order's or booking's status",
+        ),
+        (
+            # an attribute of a listing (a place, event, ride, booking) looked up elsewhere:
+            # "It's a Pop song.", "No, they don't.", "The museum is kid friendly."
+            r"^(?:(?:yes|no|sure|unfortunately|fortunately|sadly|okay|ok|great)[,!.]?\s+)?"
+            r"(?:it(?:'s| is) (?:a|an|not|rated|located|situated|open|closed|free|\d)\b|"
+            r"it (?:has|does|doesn't|does not|was|will|costs|starts)\b|"
+            r"they(?:'re| are| have| do| don't| do not| serve| offer)|their |"
+            r"there (?:is|are|was|will be) (?:a|an|no|\d)|the (?:\w+ )?(?:restaurant|museum|salon|"
+            r"hotel|apartment|house|property|event|movie|song|attraction|flight|bus|train|car|"
+            r"ride|doctor|dentist|stylist|show|venue|place|park|room|cab|trip|concert|game|"
+            r"match|film|album|artist|appointment)s? (?:is|are|has|have|does|doesn't|offers|"
+            r"serves|costs|starts|will|was))",
+            "states a fact about a listing",
         ),
         (
             rf"\b(?:was|were)(?: just| already| also| only| successfully)? (?:{_THING_DONE})\b",

@@ -155,6 +155,7 @@ def replay(engine, dialogues, kb_text: str, legacy: bool) -> dict:
     flagged = {"action": [], "ungrounded": [], "unfit": []}
     per_source: dict[str, Counter] = {}
     matches = 0
+    sent_texts: Counter[str] = Counter()
     from assistant.curation import for_chat
     from assistant.placeholders import templatize
 
@@ -188,6 +189,7 @@ def replay(engine, dialogues, kb_text: str, legacy: bool) -> dict:
                                 {"dialogue": d.id, "reply": dec.reply[:160], "why": found}
                             )
                 if dec.source == "ranker":
+                    sent_texts[dec.reply] += 1
                     true = next((x.text for x in d.turns[i + 1 : i + 2] if x.role == "agent"), "")
                     if true and templatize(for_chat(true)) == templatize(for_chat(dec.reply)):
                         matches += 1
@@ -207,6 +209,7 @@ def replay(engine, dialogues, kb_text: str, legacy: bool) -> dict:
         "bank_counts": {k: ranker[k] for k in ("action", "ungrounded", "unfit")},
         "kb_counts": dict(per_source.get("kb", Counter())),
         "bank_exact_template_match": round(matches / ranker["sent"], 4) if ranker["sent"] else 0,
+        "most_sent": [[t[:100], n] for t, n in sent_texts.most_common(8)],
         "examples": {k: v[:5] for k, v in flagged.items()},
     }
 

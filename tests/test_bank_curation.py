@@ -44,12 +44,16 @@ def test_for_chat_strips_letter_salutation_and_signoff_only():
         "The song is now playing.",
         "Auto-renew is now off.",
         "You were only charged once.",
+        "The song has started.",
+        "It's a Pop song.",
+        "No, they don't.",
+        "There is an entry-fee to view the museum.",
     ],
 )
 def test_action_claims_are_agent_only(text):
     c = classify(text)
     assert c.kind == "agent_only", c
-    assert action_claims(text)
+    assert action_claims(text)  # an action, a booking's status or a listing's attribute
 
 
 @pytest.mark.parametrize(
@@ -61,6 +65,7 @@ def test_action_claims_are_agent_only(text):
         "Once we receive the item, we'll refund you.",
         "Which email address is the account under?",
         "Have a great day!",
+        "It is on your account page.",
     ],
 )
 def test_questions_and_general_information_are_safe(text):
