@@ -24,6 +24,7 @@ from assistant.reply import (  # noqa: E402
     Citation,
     ConversationSummary,
     ConversationView,
+    Decision,
     Reply,
     TurnRecord,
 )
@@ -737,3 +738,22 @@ def test_snapshot_help_screen(snap_compare):
     assert snap_compare(
         ChatApp(FakeBackend()), terminal_size=SIZE, run_before=steady_cursor, press=["f1"]
     )
+
+
+def test_the_why_panel_lists_only_replies_the_bot_may_send():
+    decision = Decision(
+        "Hi!",
+        "ranker",
+        "best reply scores 0.90 >= 0.55",
+        candidates=[
+            Candidate("Happy to help with that.", 0.9),
+            Candidate(
+                "I've refunded order [order number].", 0.8, sendable=False, kind="agent_only"
+            ),
+        ],
+    )
+    shown = InsightPanel._alternatives(Reply.delivered(decision, "c1", "t1"))
+    assert "Happy to help" in shown.plain
+    assert "refunded" not in shown.plain
+    only_agent = Decision("Hi!", "ranker", "r", candidates=[decision.candidates[1]])
+    assert InsightPanel._alternatives(Reply.delivered(only_agent, "c1", "t1")) is None

@@ -310,11 +310,13 @@ class InsightPanel(VerticalScroll):
 
     @staticmethod
     def _alternatives(reply: Reply) -> Content | None:
-        if not reply.candidates:
+        # Only replies the bot may send: agent-only entries ("I've refunded order ...") and
+        # replies with unfilled slots are suggestions for agents, never shown to a customer.
+        sendable = [c for c in reply.candidates if getattr(c, "sendable", True)]
+        if not sendable:
             return None
         lines = [
-            Content.assemble((f"{c.score:.2f} ", "bold"), shorten(c.text, 70))
-            for c in reply.candidates
+            Content.assemble((f"{c.score:.2f} ", "bold"), shorten(c.text, 70)) for c in sendable
         ]
         return Content("\n").join(lines)
 
