@@ -86,8 +86,8 @@ def prepare_demo(
                 models=str(home / "models"),
                 data=str(DEMO_DATA / "dialogues_val.jsonl"),
                 kb=str(p["kb"]),
-                # 0.8: on the demo's validation turns 0.9 answers 38% of turns, 0.8 answers 62%
-                # (docs/evaluation.md); the demo shows a bot that answers most questions.
+                # 0.8: on the demo's validation turns 0.9 answers 33% of turns, 0.8 answers 50%
+                # (docs/evaluation.md, the table of what each target buys).
                 target=DEMO_TARGET,
             ),
             log=lambda m: log(f"      {m}"),
