@@ -184,7 +184,12 @@ def main() -> None:
         per: dict[str, list] = defaultdict(list)
         for row in test:
             per[row[1]].append(row)
-        test = [r for rows in per.values() for r in rows[: args.test_per_intent]]
+        # out of scope keeps 10x as many (it is one label standing for everything else)
+        test = [
+            r
+            for label, rows in per.items()
+            for r in rows[: args.test_per_intent * (10 if label == "oos" else 1)]
+        ]
     write_csv(out / "test.csv", test)
     write_csv(out / "test_starved.csv", [r for r in test if r[1] in starved])
     val = read_csv(args.data / "val.csv")
