@@ -303,7 +303,10 @@ def main() -> None:
         cur_dir = models / "versions" / json.loads(pointer)["version"]
         head = sha(cur_dir / "intent" / "head.safetensors")
         correct(out / "poison.csv", poison, db, log, summary)
-        res_x, t_x = retrain(models, db, log)
+        # --data again: when the loop's candidate was refused, version 1 (no snapshot) is current
+        res_x, t_x = retrain(
+            models, db, log, "--data", str(out / "base.jsonl"), "--eval", str(out / "test.csv")
+        )
         summary["poison"] = {
             "victims": victims,
             "relabelled_as": target,
