@@ -10,7 +10,8 @@ The recipe, in order:
                 then; the log never adds to it
   4. log data   agents' corrections and confirmations; a prediction only at `min_confidence`
                 or above and when its reply was not rated bad (off by default: measured in
-                docs/benchmarks.md: they cost out-of-scope recall); the bot's own messages are never agent replies
+                docs/benchmarks.md: they cost out-of-scope recall); the bot's own messages
+                are never agent replies
   5. merge      an agent's label wins over the base data's label for the same text; any text
                 of the evaluation set is left out of training
   6. candidate  a new intent model; a new ranker when people wrote new replies (else the
