@@ -208,3 +208,14 @@ def test_log_correct_one_turn_and_a_file(db, intent_dir, tmp_path, monkeypatch):
     ]
     neither = run("log", "correct", "--db", str(db), ok=False)
     assert neither.exit_code != 0 and "--file CSV" in neither.output
+
+
+def test_show_defaults_to_the_data_directorys_models_as_ask_does(
+    db, intent_dir, ranker_dir, tmp_path
+):
+    home = tmp_path / "home"  # the fixture's ASSISTANT_HOME
+    shutil.copytree(intent_dir, home / "models" / "intent")
+    shutil.copytree(ranker_dir, home / "models" / "ranker")
+    res = run("tickets", "show", "T-10001", "--db", str(db), "--json")
+    assert json.loads(res.stdout)["suggestions"]
+    assert "no models loaded" not in res.stderr

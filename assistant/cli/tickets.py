@@ -133,9 +133,18 @@ def list_cmd(status, agent, db, as_json) -> None:
 
 
 def _load_engine(models, kb_dir):
-    """The dialogue engine for suggestions, or None without --models (said on stderr)."""
+    """The dialogue engine for suggestions: --models, else the user data directory's models
+    as `ask` uses them (with its KB unless --kb is given); None when there are none (said on
+    stderr)."""
     from assistant.assist import NO_MODELS
+    from assistant.paths import user_home
 
+    if not models:
+        home = user_home()
+        if (home / "models").is_dir() and any((home / "models").iterdir()):
+            models = home / "models"
+            if kb_dir is None and (home / "kb" / "manifest.json").is_file():
+                kb_dir = home / "kb"
     if not models:
         echo(f"assistant: {NO_MODELS}", err=True)
         return None
@@ -151,14 +160,14 @@ def _load_engine(models, kb_dir):
     "--models",
     type=click.Path(file_okay=False),
     default=None,
-    help="Model directory (intent/, ranker/) for suggested replies; without it, none.",
+    help="Model directory for suggested replies (default: the data directory's, as `ask`).",
 )
 @click.option(
     "--kb",
     "kb_dir",
     type=click.Path(file_okay=False),
     default=None,
-    help="Knowledge-base index for passages (with --models).",
+    help="Knowledge-base index for passages (default: the data directory's, with its models).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @timed
@@ -166,7 +175,8 @@ def show_cmd(ticket_id, db, models, kb_dir, as_json) -> None:
     """Show a ticket: its conversation, internal notes, suggested replies and KB passages.
 
     Suggestions come from the ranker over the whole response bank (agent-only entries
-    included), with slots filled from the conversation; they need --models. --json prints
+    included), with slots filled from the conversation; they need models (--models, or the
+    data directory's, as `ask` uses). --json prints
     {"ticket": {...}, "transcript": [{"turn_id", "role", "text", "time", "intent",
     "confidence", "source"}], "suggestions": [{"text", "score", "agent_only"}],
     "passages": [{"article_id", "title", "section", "text", "score"}]}.
