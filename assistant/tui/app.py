@@ -46,7 +46,7 @@ from textual.worker import get_current_worker
 
 from assistant.limits import is_blank
 from assistant.reply import Citation, ConversationSummary, ConversationView, Reply
-from assistant.tui.safe import SHOWN_CHARS, SafeApp, SafeInput, cell, plain
+from assistant.tui.safe import SHOWN_CHARS, SafeApp, SafeInput, cell, key_table, plain
 from assistant.untrusted import clean, clip, inert, one_line
 
 
@@ -337,20 +337,11 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog", classes="dialog"):
             yield Static("Keys", classes="dialog-title")
-            yield Static(self._table(self._keys, "bold $accent"), id="help-keys")
+            yield Static(key_table(self._keys, "bold $accent"), id="help-keys")
             if self._info:
                 yield Static("Loaded", classes="dialog-title")
-                yield Static(self._table(self._info.items(), "bold"), id="help-info")
+                yield Static(key_table(self._info.items(), "bold"), id="help-info")
             yield Static("Esc to close", classes="dialog-hint")
-
-    @staticmethod
-    def _table(rows: Iterable[tuple[str, str]], key_style: str) -> Content:
-        rows = list(rows)
-        width = max(len(key) for key, _ in rows) + 2
-        return Content("\n").join(
-            Content.assemble((key.ljust(width), key_style), one_line(str(value)))
-            for key, value in rows
-        )
 
 
 class BrowseScreen(ModalScreen[ConversationSummary | None]):

@@ -30,7 +30,7 @@ from textual.content import Content
 from textual.widgets import Input
 
 from assistant.crash import crash_report, debug_enabled, describe, explain
-from assistant.untrusted import clean, clip, inert
+from assistant.untrusted import clean, clip, inert, one_line
 
 # Textual's drivers that read the terminal through a strict UTF-8 decoder (Textual 8.x): one
 # invalid byte raises UnicodeDecodeError in the input thread, which dies and leaves the app
@@ -74,6 +74,15 @@ def plain(text: str, *, multiline: bool = True, limit: int = SHOWN_CHARS) -> Con
     Text beyond `limit` characters is left out and counted (`assistant.untrusted.clip`).
     """
     return Content(inert(clip(text, limit), multiline=multiline))
+
+
+def key_table(rows, key_style: str) -> Content:
+    """(key, value) rows as aligned lines for a help screen, each value inert on one line."""
+    rows = list(rows)
+    width = max(len(key) for key, _ in rows) + 2
+    return Content("\n").join(
+        Content.assemble((key.ljust(width), key_style), one_line(str(value))) for key, value in rows
+    )
 
 
 def cell(text: str) -> Text:

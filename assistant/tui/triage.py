@@ -72,7 +72,7 @@ from assistant.tickets import (
     TranscriptTurn,
     model_labels,
 )
-from assistant.tui.safe import SafeApp, SafeInput, cell, plain
+from assistant.tui.safe import SafeApp, SafeInput, cell, key_table, plain
 from assistant.untrusted import clean, inert, one_line
 
 # -- what the console needs from the tickets API -----------------------------------------------
@@ -581,20 +581,11 @@ class TriageHelp(ModalScreen[None]):
         with VerticalScroll(id="help-dialog", classes="dialog"):
             for title, rows in self._sections:
                 yield Static(title, classes="dialog-title")
-                yield Static(self._table(rows, "bold $accent"), classes="help-table")
+                yield Static(key_table(rows, "bold $accent"), classes="help-table")
             if self._info:
                 yield Static("Loaded", classes="dialog-title")
-                yield Static(self._table(self._info.items(), "bold"), classes="help-table")
+                yield Static(key_table(self._info.items(), "bold"), classes="help-table")
             yield Static("Esc to close", classes="dialog-hint")
-
-    @staticmethod
-    def _table(rows: Iterable[tuple[str, str]], key_style: str) -> Content:
-        rows = list(rows)
-        width = max(len(key) for key, _ in rows) + 2
-        return Content("\n").join(
-            Content.assemble((key.ljust(width), key_style), one_line(str(value)))
-            for key, value in rows
-        )
 
 
 # -- the app -----------------------------------------------------------------------------------
