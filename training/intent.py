@@ -245,6 +245,8 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
         from sklearn.linear_model import LogisticRegression
 
         t0 = time.time()
+        if run.governor is not None and len(train_ex) >= 1000:  # worth a 0.3 s measurement
+            run.governor.settle()
         x_tr = encoder.encode([e.text for e in train_ex], autocast=run.bf16, progress=run.main)
         x_va = encoder.encode([e.text for e in val_ex], autocast=run.bf16, progress=run.main)
         lab_idx = {lab: i for i, lab in enumerate(labels)}

@@ -149,6 +149,7 @@ class Trainer:
         self.start = time.time()
         self.base_model: Path | None = None  # set by load_encoder
         self.bf16 = False  # autocast in training steps; set by load_encoder
+        self.governor = None  # training.threads.ThreadGovernor, from __enter__ on
 
     # setup ---------------------------------------------------------------------------------
     def __enter__(self) -> Trainer:
@@ -157,6 +158,10 @@ class Trainer:
         self.start = time.time()
         dist.setup()
         seed_everything(self.args.seed)
+        if dist.world()[1] == 1:  # under torchrun the processes share the cores (dist.setup)
+            from training.threads import ThreadGovernor
+
+            self.governor = ThreadGovernor(log=self.say)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -240,6 +245,8 @@ class Trainer:
                 steps = tqdm(batches, desc=f"epoch {epoch}/{args.epochs}", unit="step", leave=False)
             run_loss = 0.0
             for i, batch in enumerate(steps):
+                if self.governor is not None:  # the cores other processes leave free
+                    self.governor.adjust(min_interval=0.2 if epoch == 1 and i == 0 else 2.0)
                 loss = task.loss(model, batch)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), args.max_grad_norm)
