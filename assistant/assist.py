@@ -50,6 +50,7 @@ class Assist:
     suggestions: list[Suggestion] = field(default_factory=list)
     passages: list[Citation] = field(default_factory=list)
     note: str = ""  # why a list is empty, when it is
+    model_version: str | None = None  # the models directory's version that made them
 
     def passages_json(self) -> list[dict]:
         """The `tickets show --json` passages: {"article_id", "title", "section", "text",
@@ -118,9 +119,10 @@ def assist(
     if kb is not None and kb_k > 0:
         # As the engine does (DialogueEngine._retrieve): when the KB shares the ranker's
         # encoder the context vector is the dense query, else the latest message alone.
-        if getattr(engine, "_kb_shares_ranker", False):
+        if engine.kb_shares_ranker:
             passages = kb.search_embedding(ranker.dense_part(ctx_emb), k=kb_k, text=customer[-1])
         else:
             passages = kb.search(customer[-1], k=kb_k)
     note = "" if kb is not None else "no knowledge base loaded (pass --kb DIR): no passages"
-    return Assist(suggestions, list(passages)[:kb_k], note)
+    version = getattr(engine, "model_version", None)  # set by DialogueEngine.load
+    return Assist(suggestions, list(passages)[:kb_k], note, version)

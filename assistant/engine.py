@@ -168,6 +168,12 @@ class DialogueEngine:
         )
 
     @property
+    def kb_shares_ranker(self) -> bool:
+        """Whether the KB was embedded with the ranker's encoder: then the ranker's context
+        vector is the KB's dense query too (one forward pass for both)."""
+        return self._kb_shares_ranker
+
+    @property
     def versions(self) -> dict[str, str]:
         v = {"intent": self.intent.version, "ranker": self.ranker.version}
         if getattr(self, "model_version", None):  # the models directory's version id

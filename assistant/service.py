@@ -32,11 +32,11 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from pathlib import Path
 
 from assistant.config import EngineConfig
 from assistant.errors import ConfigError, LogError, ModelError
+from assistant.follower import ModelFollower, load_in_background
 from assistant.limits import MAX_MESSAGE_CHARS, is_blank
 from assistant.log import (
     ConversationLog,
@@ -97,9 +97,9 @@ class AssistantService:
         # lists only theirs, and another customer's conversation is refused (None: any, as
         # `ask` and scripts need).
         self.customer = None if customer is None else check_conversation_id(customer)
-        # A DialogueEngine, or a Future of one still loading (`open_service(background=True)`):
-        # then the log is usable at once and the first reply waits for the models.
-        self._engine = engine
+        # `engine`: a DialogueEngine, or a Future of one still loading
+        # (`open_service(background=True)`): then the log is usable at once and the first reply
+        # waits for the models.
         self.log = log
         self.log_wait = log_wait
         self.notice_after = notice_after
@@ -122,31 +122,26 @@ class AssistantService:
         self._watcher: LogWatcher | None = None  # made by the first wait_for_change
         self._watcher_lock = threading.Lock()
         self._closed = False
-        self._follower: _ModelFollower | None = None  # set by `follow_models`
+        # The engine in use, swapped for a newly promoted version once it is loaded
+        # (`follow_models`); said on screen through the notices.
+        self.models = ModelFollower(engine, notice=self._notice)
 
     @property
     def engine(self):
         """The dialogue engine (waits for it while it is loading in the background). A newly
         promoted version, once loaded (`follow_models`), replaces it here: callers take the
         engine once per turn, so a turn is answered by one version."""
-        follower = getattr(self, "_follower", None)
-        if follower is not None:
-            fresh = follower.take()
-            if fresh is not None:
-                self._engine = fresh
-                self._notice(f"Now answering with model version {fresh.model_version}.")
-        if isinstance(self._engine, Future):
-            self._engine = self._engine.result()
-        return self._engine
+        return self.models.engine
 
-    def follow_models(self, models_dir: str | Path, load: Callable, interval: float = 1.0) -> None:
+    def follow_models(
+        self, models_dir: str | Path, load: Callable | None = None, interval: float = 1.0
+    ) -> None:
         """Follow the models directory's current version (`assistant models promote`,
         `rollback`, `retrain`): a switched pointer is noticed within `interval` seconds, the
-        new version loads in a background thread, and the next turn is answered with it. The
-        conversation goes on: its state is in the log, not in the engine."""
-        if self._follower is not None:
-            self._follower.stop()
-        self._follower = _ModelFollower(self, models_dir, load, interval)
+        new version loads in a background thread (`load`; default: the one given before), and
+        the next turn is answered with it. The conversation goes on: its state is in the log,
+        not in the engine (`assistant.follower`)."""
+        self.models.follow(models_dir, load, interval)
 
     def wait_ready(self) -> None:
         """Block until the models are loaded; raises what loading raised."""
@@ -355,16 +350,17 @@ class AssistantService:
                 conversation_id=cid,
                 turn_id="",
             )
+        engine = self.engine  # one version for the turn, named in the log as any reply's
         ticket_id = self.log.new_ticket_id()
         reply = Reply(
-            reply=self.engine.config.handoff_message.format(ticket_id=ticket_id),
+            reply=engine.config.handoff_message.format(ticket_id=ticket_id),
             source="handoff",
             reason="customer pressed 'talk to a human'",
             conversation_id=cid,
             turn_id=new_id(),
             ticket_id=ticket_id,
         )
-        self._store(cid, None, reply, None, 0, wait)
+        self._store(cid, None, reply, engine.versions, 0, wait)
         return reply
 
     def _check_owner(self, cid: str) -> None:
@@ -420,73 +416,11 @@ class AssistantService:
             self._closed = True
             if self._watcher is not None:
                 self._watcher.close()
-        if self._follower is not None:
-            self._follower.stop()
+        self.models.stop()
         try:
             self.writer.close()
         finally:
             self.log.close()
-
-
-class _ModelFollower:
-    """A daemon thread that watches the models pointer (one stat a second) and loads the new
-    current version; `take` hands it over between turns (`AssistantService.follow_models`)."""
-
-    def __init__(self, service: AssistantService, models_dir, load: Callable, interval: float):
-        from assistant.versions import PointerWatch
-
-        self.service = service
-        self.load = load
-        self.interval = interval
-        self.watch = PointerWatch(models_dir, None, check_now=True)
-        self.wanted: str | None = None  # the current version, when the pointer changed
-        self._ready = None  # a loaded engine waiting for the next turn
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="follow-models", daemon=True)
-        self._thread.start()
-
-    def _in_use(self) -> str | None:
-        engine = self.service._engine
-        if isinstance(engine, Future):
-            if not engine.done() or engine.exception() is not None:
-                return None
-            engine = engine.result()
-        with self._lock:
-            if self._ready is not None:
-                engine = self._ready
-        return getattr(engine, "model_version", None)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.watch.version = self._in_use()
-            if self.watch.version is None:
-                continue  # still loading: compare once something is in use
-            changed = self.watch.changed()
-            if changed is not None:
-                self.wanted = changed
-            if self.wanted is None or self.wanted == self.watch.version:
-                continue
-            wanted, self.wanted = self.wanted, None
-            try:
-                engine = self.load()
-            except Exception as exc:  # noqa: BLE001 - reported; the loaded version answers on
-                self.service._notice(
-                    f"Model version {wanted} could not be loaded ({exc}); still answering with "
-                    f"version {self.watch.version}."
-                )
-                continue
-            with self._lock:
-                self._ready = engine
-
-    def take(self):
-        """The newly loaded engine, once (None when there is none)."""
-        with self._lock:
-            ready, self._ready = self._ready, None
-        return ready
-
-    def stop(self) -> None:
-        self._stop.set()
 
 
 def log_wait_from_env() -> float:
@@ -603,15 +537,8 @@ def open_service(
             raise
         svc.follow_models(models, load)
         return svc
-    future: Future = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(load())
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the engine
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="load-models", daemon=True).start()
-    svc = AssistantService(future, log, info, log_wait=log_wait, customer=customer)
+    svc = AssistantService(
+        load_in_background(load), log, info, log_wait=log_wait, customer=customer
+    )
     svc.follow_models(models, load)
     return svc

@@ -508,6 +508,7 @@ class _Engine:
         self.bank = ResponseBank(entries, emb)
         self.ranker = _Ranker()
         self.kb = kb
+        self.kb_shares_ranker = False  # the KB has its own encoder: searched with the message
 
 
 def test_assist_ranks_the_whole_bank_with_slots_filled_and_searches_the_kb():

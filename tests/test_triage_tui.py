@@ -662,6 +662,64 @@ def test_stored_hostile_text_is_shown_as_data(shared_log):
     asyncio.run(drive())
 
 
+def test_the_console_suggests_with_a_promoted_version_and_after_a_rollback(
+    shared_log, tmp_path, intent_dir, ranker_dir
+):
+    """`assistant models promote` / `rollback` in another terminal while the console is open:
+    the next suggestions come from the version now current, the agent is told, and the open
+    conversation stays on screen."""
+    from versioned_models import MARK, versioned_models
+
+    from assistant.priority import PriorityRules
+    from assistant.tui.triage import open_desk
+    from assistant.versions import ModelStore
+
+    service, _, db = shared_log
+    _, ticket_id = handed_off(service)
+    models = versioned_models(tmp_path, intent_dir, ranker_dir)
+    store = ModelStore(models)
+    desk = open_desk(db, "ana", models_dir=models, rules=PriorityRules(), follow_interval=0.05)
+    app = TriageApp(desk)
+
+    def version() -> str | None:
+        return app.assist.model_version if app.assist else None
+
+    def marked() -> list[bool]:
+        return [s.text.startswith(MARK) for s in app.assist.suggestions]
+
+    def pane() -> str:
+        return str(app.query_one("#assist-pane").border_subtitle)
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await until(pilot, lambda: app.reads > 0)
+            app.open_ticket(ticket_id)
+            await until(pilot, lambda: version() == "1", timeout=60)
+            assert marked() and not any(marked())  # version 1's replies
+            assert pane() == "models: version 1"
+            shown = turns_shown(app)
+            store.promote("2")
+            await until(pilot, lambda: version() == "2", timeout=60)
+            assert all(marked())  # the next suggestions are version 2's
+            first = app.query_one("#suggestions", OptionList).get_option_at_index(0)
+            assert MARK in str(first.prompt)
+            assert pane() == "models: version 2"
+            assert app.notices == ["Models: now version 2 (was 1)."]
+            assert app.notices[0] in said(app)
+            store.rollback()
+            await until(pilot, lambda: version() == "1", timeout=60)
+            assert not any(marked())
+            assert app.notices[-1] == "Models: now version 1 (was 2)."
+            assert turns_shown(app) == shown  # the conversation stayed as it was
+            assert app.failures == 0
+
+    try:
+        asyncio.run(drive())
+    finally:
+        desk.close()
+    assert app.return_code in (None, 0)
+
+
 def test_triage_command_refuses_a_missing_log(tmp_path):
     from click.testing import CliRunner
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 
 import pytest
 import sqlite_utils
@@ -216,20 +215,24 @@ def test_a_running_service_picks_up_a_promoted_version_between_turns(legacy, tmp
 
     db = tmp_path / "log.db"
     svc = open_service(legacy, None, db)
+    notices: list[str] = []
+    svc.listen(notices.append)
     try:
-        svc.follow_models(legacy, svc._follower.load, interval=0.05)
+        svc.follow_models(legacy, interval=0.05)  # the same load, checked more often
         cid = svc.new_conversation()
         svc.respond(cid, "where is my order")  # version 1, the directory as it is
         store = ModelStore(legacy)
         store.ensure()  # `assistant retrain` migrates it meanwhile...
         add_copy(store, "1")  # ... trains version 2 and promotes it
         store.promote("2")
-        deadline = time.time() + 30
-        while svc._follower._ready is None and time.time() < deadline:
-            time.sleep(0.05)
+        assert svc.models.wait_for_version("2", 30)
         second = svc.respond(cid, "and my refund?")
         assert second.conversation_id == cid
         assert len(svc.state(cid).history) == 4  # the conversation went on
+        assert notices == ["Models: now version 2 (was 1)."]
+        store.rollback()
+        assert svc.models.wait_for_version("1", 30)
+        svc.request_human(cid)  # the button's handoff names the version too
     finally:
         svc.close()
     versions = [
@@ -238,7 +241,31 @@ def test_a_running_service_picks_up_a_promoted_version_between_turns(legacy, tmp
             "SELECT model_versions FROM turns WHERE role = 'assistant' ORDER BY seq"
         )
     ]
-    assert versions == ["1", "2"]
+    assert versions == ["1", "2", "1"]
+
+
+def test_ask_answers_with_the_current_version_of_its_run_and_logs_it(legacy, tmp_path):
+    db = tmp_path / "log.db"
+    messages = tmp_path / "messages.txt"
+    messages.write_text("where is my order\nrefund please\n")
+
+    def ask(*args: str) -> None:
+        res = CliRunner().invoke(cli, ["ask", *args, "--models", str(legacy), "--db", str(db)])
+        assert res.exit_code == 0, res.output
+
+    ask("where is my order")  # the older shape: version 1, as it is
+    store = ModelStore(legacy)
+    store.ensure()
+    add_copy(store, "1")
+    store.promote("2")
+    ask("--batch", str(messages))
+    versions = [
+        json.loads(r["model_versions"])["version"]
+        for r in sqlite_utils.Database(db).query(
+            "SELECT model_versions FROM turns WHERE role = 'assistant' ORDER BY rowid"
+        )
+    ]
+    assert versions == ["1", "2", "2"]
 
 
 def test_a_model_trained_into_the_top_level_afterwards_becomes_the_next_version(legacy):

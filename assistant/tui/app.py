@@ -18,8 +18,9 @@ conversation, within a second.
 A backend may also have `wait_ready()`: the chat then opens at once while it loads its models
 (see `open_service(background=True)`), and says so until they are ready; and `listen(callback)`:
 the chat then shows what the backend must tell the user (the log is busy, an exchange was
-spooled, a rating was not saved) as a notification, and keeps it in `notices`. Every failure the
-chat shows is counted in `failures`, so `assistant chat` can exit non-zero.
+spooled, a rating was not saved, another model version answers from now on) as a
+notification, and keeps it in `notices`. Every failure the chat shows is counted in
+`failures`, so `assistant chat` can exit non-zero.
 
 `assistant chat` runs it over the real backend; `tests/test_tui.py` has an in-memory fake.
 """

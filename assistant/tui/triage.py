@@ -16,6 +16,10 @@ or the models, so none runs on the UI thread: reads run in exclusive thread work
 their result back, writes (claim, reply, corrections, ...) in thread workers that report how
 they went. One more worker follows the log (`Desk.wait_for_change`, any process's commits) and
 re-reads the queue and the open ticket, so a customer's new message shows within a second.
+A `TicketDesk` with models follows the models directory's current version as the chat does
+(`assistant.follower`): when `assistant models promote` or `rollback` switches it, the new
+version loads in the desk's own thread, the desk says so (`Desk.listen`), and the console shows
+the notice and reads the labels and the open ticket's suggestions again, from the new version.
 
 Single-letter keys act only when no text box has the focus (`check_action`), so typing a reply
 never triggers one; `escape` leaves the box. Customer text is shown as data (`plain`, `cell`).
@@ -27,7 +31,6 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -59,6 +62,7 @@ from textual.worker import get_current_worker
 
 from assistant.assist import N_PASSAGES, N_SUGGESTIONS, Assist, assist
 from assistant.errors import LogError, ModelError
+from assistant.follower import FOLLOW_EVERY_S, ModelFollower, load_in_background
 from assistant.log import ConversationLog
 from assistant.log.store import check_agent
 from assistant.priority import LABELS as PRIORITY_LABELS
@@ -152,13 +156,19 @@ class Desk(Protocol):
         """Release the database and the models."""
         ...
 
+    # Optional: `listen(callback)`, where a desk that follows the models directory's current
+    # version says that another one is in use (`TicketDesk.listen`); the console then shows it
+    # and asks for new suggestions.
+
 
 class TicketDesk:
     """The `Desk` over a conversation log: `assistant.tickets.Tickets` as one agent, plus the
     models for the Assist pane and the intent labels (optional, loaded in the background).
 
     `engine` is a `DialogueEngine`, a `Future` of one still loading, or None (no models: the
-    Assist pane says so and the labels come from the log).
+    Assist pane says so and the labels come from the log). `follow_models` keeps it on the
+    models directory's current version, as the chat does (`assistant.follower`): a promoted or
+    rolled-back version loads in the background and the next suggestion comes from it.
     """
 
     def __init__(
@@ -174,10 +184,13 @@ class TicketDesk:
     ) -> None:
         self.api = tickets
         self.agent = check_agent(agent)
-        self._engine = engine
-        # The intent model's labels (read from its manifest at once, not from the loading
-        # engine): what a correction may be. None without models.
-        self.model_labels = None if model_labels is None else list(model_labels)
+        self._listener: Callable[[str], None] | None = None
+        self._notices: list[str] = []  # kept until someone listens
+        self._notice_lock = threading.Lock()  # the follower's thread tells, the UI listens
+        self.models = ModelFollower(engine, notice=self._notice)
+        # The intent model's labels read from its manifest at once (not from the loading
+        # engine), until the engine is loaded: what a correction may be. None without models.
+        self._labels_at_open = None if model_labels is None else list(model_labels)
         self.info = {"agent": self.agent, **(info or {})}
         self.sla_s = tickets.rules.sla_s
         self.priorities = dict(PRIORITY_LABELS)
@@ -187,9 +200,42 @@ class TicketDesk:
     @property
     def engine(self) -> Any:
         """The dialogue engine (waits while it loads), or None without models."""
-        if isinstance(self._engine, Future):
-            self._engine = self._engine.result()
-        return self._engine
+        return self.models.engine
+
+    @property
+    def model_labels(self) -> list[str] | None:
+        """What an intent may be corrected to: the labels of the version in use (those of
+        the version that was current at open while it loads); None without models."""
+        intent = getattr(self.models.loaded(), "intent", None)
+        labels = getattr(intent, "labels", None)
+        return list(labels) if labels is not None else self._labels_at_open
+
+    def follow_models(
+        self, models_dir: str | Path, load: Callable[[], Any] | None = None, interval: float = 1.0
+    ) -> None:
+        """Use the models directory's current version for the next suggestions, once a
+        promoted or rolled-back one is loaded (`ModelFollower.follow`)."""
+        self.models.follow(models_dir, load, interval)
+
+    def listen(self, callback: Callable[[str], None]) -> None:
+        """Send what the agent must be told about the models (another version in use, one
+        that failed to load) to `callback` (any thread), starting with the backlog."""
+        with self._notice_lock:
+            self._listener = callback
+            backlog, self._notices = self._notices, []
+        for text in backlog:
+            callback(text)
+
+    def _notice(self, text: str) -> None:
+        with self._notice_lock:
+            listener = self._listener
+            if listener is None:
+                self._notices.append(text)
+                return
+        try:
+            listener(text)
+        except Exception:  # noqa: BLE001 - a console that is gone must not stop the follower
+            pass
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -251,7 +297,8 @@ class TicketDesk:
         return self.api.wait_for_change(after, timeout)
 
     def close(self) -> None:
-        """Stop watching the log and close it."""
+        """Stop following the models and watching the log, and close it."""
+        self.models.stop()
         self.api.close()
         self.api.log.close()
 
@@ -262,9 +309,11 @@ def open_desk(
     models_dir: str | Path | None = None,
     kb_dir: str | Path | None = None,
     rules: PriorityRules | None = None,
+    follow_interval: float = FOLLOW_EVERY_S,
 ) -> TicketDesk:
     """A `TicketDesk` over the log at `db` for `agent`; the models (if any) load in the
-    background, so the console opens at once.
+    background, so the console opens at once, and follow the current version of `models_dir`
+    (checked every `follow_interval` seconds).
 
     Raises LogError when there is no log at `db` (a console on a mistyped path would wait
     for tickets forever) and ModelError when `models_dir` holds no trained models.
@@ -287,19 +336,6 @@ def open_desk(
             )
         # The labels of the version that loads, read from its manifest: pickable at once.
         labels = model_labels(resolve_models(models_dir).path)
-    engine: Future | None = None
-    if models_dir is not None:
-        engine = Future()
-
-        def load() -> None:
-            try:
-                from assistant.engine import DialogueEngine
-
-                engine.set_result(DialogueEngine.load(models_dir, kb_dir))
-            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for it
-                engine.set_exception(exc)
-
-        threading.Thread(target=load, name="load-models", daemon=True).start()
     log = ConversationLog(db)
     try:
         tickets = Tickets(log, rules or PriorityRules.load())
@@ -308,10 +344,20 @@ def open_desk(
             "models": str(models_dir) if models_dir else "(none: no suggestions)",
             "kb": str(kb_dir) if kb_dir else "(none)",
         }
-        return TicketDesk(tickets, agent, engine, info, model_labels=labels)
     except BaseException:
         log.close()
         raise
+    if models_dir is None:
+        return TicketDesk(tickets, agent, None, info, model_labels=labels)
+
+    def load() -> Any:
+        from assistant.engine import DialogueEngine
+
+        return DialogueEngine.load(models_dir, kb_dir)  # the current version, when versioned
+
+    desk = TicketDesk(tickets, agent, load_in_background(load), info, model_labels=labels)
+    desk.follow_models(models_dir, load, follow_interval)
+    return desk
 
 
 # -- formatting --------------------------------------------------------------------------------
@@ -697,6 +743,13 @@ class TriageApp(SafeApp[None]):
     class Changed(Message):
         """The log changed (posted by the watcher): re-read what is on screen."""
 
+    class ModelsChanged(Message):
+        """The desk uses another model version now, or could not load one (`Desk.listen`)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     class Failed(Message):
         def __init__(self, text: str) -> None:
             super().__init__()
@@ -720,6 +773,7 @@ class TriageApp(SafeApp[None]):
         self.priorities: dict[int, str] = dict(getattr(desk, "priorities", {}) or {})
         self.failures = 0
         self.last_failure = ""
+        self.notices: list[str] = []  # what the desk said about the models, oldest first
         self.reads = 0  # completed reads of the queue (tests wait on it)
         self._read_at = time.monotonic()  # when `rows` was read (waiting times tick from it)
         self._review_at = 0.0
@@ -781,6 +835,9 @@ class TriageApp(SafeApp[None]):
         self._update_reply_box()
         self._update_ticket_head()
         table.focus()
+        listen = getattr(self.desk, "listen", None)
+        if callable(listen):  # post_message: the desk calls from its follower's thread
+            listen(lambda text: self.post_message(self.ModelsChanged(text)))
         self._read_choices()
         self.refresh_all()
         self._watch_log()
@@ -901,6 +958,16 @@ class TriageApp(SafeApp[None]):
             self._read_ticket(self.ticket_id)
         if time.monotonic() - self._review_at >= REVIEW_EVERY_S:
             self._read_review()
+
+    @_while_running
+    def on_triage_app_models_changed(self, message: ModelsChanged) -> None:
+        """Another model version is in use: say so, and take the labels and the open
+        ticket's suggestions from it (in workers, as every read)."""
+        self.notices.append(message.text)
+        self.notify(inert(message.text), markup=False, timeout=8)
+        self._read_choices()
+        if self.ticket_id:
+            self._read_assist(self.ticket_id)
 
     @_while_running
     def on_triage_app_failed(self, message: Failed) -> None:
@@ -1144,6 +1211,10 @@ class TriageApp(SafeApp[None]):
         if message.ticket_id != self.ticket_id:
             return
         self.assist = message.assist
+        version = message.assist.model_version
+        self._main.query_one("#assist-pane").border_subtitle = (
+            f"models: version {one_line(version, 20)}" if version else ""
+        )
         options = self._main.query_one("#suggestions", OptionList)
         options.clear_options()
         for n, s in enumerate(message.assist.suggestions):
