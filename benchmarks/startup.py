@@ -3,8 +3,9 @@
 Each trial starts a fresh Python process that does what `assistant demo` does after the first
 run: import the CLI, check the paths and open the log, start loading the intent model, ranker,
 response bank and KB in the background, and start the Textual app. The child prints "ui" once
-the app has mounted its screen with the input focused (the chat is open: you can type), then
-"models" once the models are loaded (the first reply can be computed). Times are taken in this
+the app has mounted its screen with the input focused (the chat is open: you can type), and
+"models" the moment the models are loaded (the first reply can be computed), whichever comes
+first; as in `assistant chat`, the models start loading before the UI is imported. Times are taken in this
 parent process from spawning the child, so interpreter start-up and imports count. Textual
 runs headless (Pilot) here; in a real terminal the first paint follows within a frame.
 Prints one JSON object:
@@ -39,10 +40,19 @@ home = user_home()
 if not is_prepared(home):
     sys.exit(f"the demo is not prepared in {home}: run `assistant demo --no-chat` first")
 paths = demo_paths(home)
+import threading
 from assistant.service import open_service
-from assistant.tui.app import ChatApp
 
+# as `assistant chat` does: the models start loading, then the UI is imported and mounted
 svc = open_service(paths["intent"].parent, paths["kb"], paths["db"], background=True)
+
+def models_ready():  # the moment the models are loaded, whatever the UI is doing
+    svc.wait_ready()
+    print("models", flush=True)
+
+watcher = threading.Thread(target=models_ready)
+watcher.start()
+from assistant.tui.app import ChatApp
 
 async def main():
     app = ChatApp(svc)
@@ -50,13 +60,13 @@ async def main():
         await pilot.pause()
         assert app.focused is not None and app.focused.id == "prompt"
         print("ui", flush=True)
-        await asyncio.to_thread(svc.wait_ready)
+        await asyncio.to_thread(watcher.join)
         heavy = [m for m in ("torch", "transformers") if m in sys.modules]
         print("heavy", *heavy, flush=True)
         status = open("/proc/self/status").read()
         rss = int(status.split("VmRSS:")[1].split()[0]) / 1024
         print("rss", round(rss, 1), flush=True)
-        print("models", flush=True)
+        print("done", flush=True)
 
 asyncio.run(main())
 svc.close()
@@ -76,7 +86,7 @@ def trial() -> dict:
             seen["heavy_imports"] = rest
         if word == "rss":
             seen["rss_mb"] = float(rest[0])
-        if "models" in seen:
+        if "done" in seen:
             break
     proc.wait()
     if "ui" not in seen or "models" not in seen:

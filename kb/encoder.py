@@ -164,6 +164,11 @@ def set_inference_threads(threads: int | None) -> None:
         sys.modules["torch"].set_num_threads(threads)
 
 
+def inference_threads() -> int | None:
+    """The count `set_inference_threads` last set (None: each library's default)."""
+    return _INFERENCE_THREADS
+
+
 def load_encoder(
     model_path: str | os.PathLike | None = None,
     precision: str = "auto",

@@ -199,7 +199,15 @@ def calibrate(
     t0 = time.time()
     # 1. models
     if engine is None:
-        engine = DialogueEngine.load(cfg.models, cfg.kb, calibration=False)
+        import kb.encoder as encoders
+        from training.threads import free_threads
+
+        before = encoders.inference_threads()
+        encoders.set_inference_threads(free_threads())  # a busy core elsewhere slows every op
+        try:
+            engine = DialogueEngine.load(cfg.models, cfg.kb, calibration=False)
+        finally:
+            encoders.set_inference_threads(before)
     defaults = engine.config
     judge = judge or ReplyJudge(threshold=cfg.match_threshold)
     # 2. data

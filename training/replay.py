@@ -63,8 +63,10 @@ class ReplyJudge:
     def __init__(self, encoder=None, threshold: float = MATCH_THRESHOLD) -> None:
         if encoder is None:
             from kb.encoder import load_encoder
+            from training.threads import free_threads
 
-            encoder = load_encoder(None)  # the bundled all-MiniLM-L6-v2
+            # the bundled all-MiniLM-L6-v2, on the cores other processes leave free
+            encoder = load_encoder(None, threads=free_threads())
         self.encoder = encoder
         self.threshold = threshold
         # One vector per text, whatever batch it came in: a judgement never depends on what

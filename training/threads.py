@@ -134,3 +134,14 @@ def _pinned() -> int | None:
         if value.isdigit() and int(value) > 0:
             return int(value)
     return None
+
+
+def free_threads(window: float = 0.3) -> int:
+    """Threads for a piece of work starting now (an encoder's intra-op threads, fixed when it
+    is loaded): the cores other processes leave free over the next `window` seconds, or the
+    pinned count."""
+    governor = ThreadGovernor(set_threads=lambda n: None)
+    if governor.pinned is not None:
+        return governor.pinned
+    chosen = governor.settle(window) if governor.enabled else None
+    return chosen or governor.max_threads

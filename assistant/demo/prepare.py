@@ -57,13 +57,13 @@ def prepare_demo(
     t_all = time.time()
     if force or not (p["intent"] / "manifest.json").is_file():
         log(f"[1/{steps}] training the demo intent classifier -> {p['intent']}")
-        train_intent(IntentTrainConfig(data=dialogues, out=str(p["intent"]), epochs=3), log=log)
+        train_intent(IntentTrainConfig(data=dialogues, out=str(p["intent"]), epochs=2), log=log)
     else:
         log(f"[1/{steps}] intent classifier already trained ({p['intent']})")
     if force or not (p["ranker"] / "manifest.json").is_file():
         log(f"[2/{steps}] training the demo response ranker -> {p['ranker']}")
         train_ranker(
-            RankerTrainConfig(data=dialogues, out=str(p["ranker"]), max_pairs=3200, batch_size=32),
+            RankerTrainConfig(data=dialogues, out=str(p["ranker"]), max_pairs=2400, batch_size=32),
             log=log,
         )
     else:
