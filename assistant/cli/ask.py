@@ -8,6 +8,7 @@ import json
 import click
 
 from assistant.cli import cli, echo, timed
+from assistant.cli.options import db_option, kb_option, models_option
 
 
 @cli.command("ask")
@@ -26,25 +27,9 @@ from assistant.cli import cli, echo, timed
     default=None,
     help="Continue this conversation id (default: start a new one).",
 )
-@click.option(
-    "--models",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Directory with intent/ and ranker/ (default: the user data directory).",
-)
-@click.option(
-    "--kb",
-    "kb_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Knowledge-base index directory (default: the user data directory's kb/).",
-)
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Conversation log SQLite file (default: the user data directory's).",
-)
+@models_option()
+@kb_option()
+@db_option()
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object (one per line with --batch)."
 )

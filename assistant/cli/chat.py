@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from assistant.cli import cli, echo, timed
+from assistant.cli.options import db_option, kb_option, models_option
 
 CUSTOMER_FILE = "customer-id"  # in the user data directory: who `assistant chat` is by default
 
@@ -69,30 +70,9 @@ def run_chat_app(backend, app=None) -> None:
 
 
 @cli.command("chat")
-@click.option(
-    "--models",
-    "models_dir",
-    metavar="DIR",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=None,
-    help="Directory of the trained models. Default: the user data directory.",
-)
-@click.option(
-    "--kb",
-    "kb_dir",
-    metavar="DIR",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=None,
-    help="Knowledge-base index directory. Default: the user data directory.",
-)
-@click.option(
-    "--db",
-    "db_path",
-    metavar="PATH",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Conversation log (SQLite, created if missing). Default: in the user data directory.",
-)
+@models_option("models_dir", must_exist=True)
+@kb_option(must_exist=True)
+@db_option("db_path", as_path=True)
 @click.option(
     "--customer",
     metavar="ID",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from assistant.cli import cli, echo, timed
+from assistant.cli.options import db_option
 
 
 def _db_path(db):
@@ -32,12 +33,7 @@ def _open(db):
     return log
 
 
-_db = click.option(
-    "--db",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Conversation log (default: the user data directory's conversations.db).",
-)
+_db = db_option()
 
 
 @cli.group("log")

@@ -7,6 +7,7 @@ import json
 import click
 
 from assistant.cli import cli, echo, timed
+from assistant.cli.options import db_option
 
 
 def _pct(value) -> str:
@@ -20,12 +21,7 @@ def _pct(value) -> str:
     metavar="DATE",
     help="Only turns from this date (or ISO time) on, e.g. 2026-11-01.",
 )
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Conversation log (default: the user data directory's conversations.db).",
-)
+@db_option()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @timed
 def report_cmd(since, db, as_json) -> None:

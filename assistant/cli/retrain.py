@@ -7,22 +7,12 @@ import json
 import click
 
 from assistant.cli import cli, echo, timed
+from assistant.cli.options import db_option, models_option
 
 
 @cli.command("retrain")
-@click.option(
-    "--models",
-    "models_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Models directory (default: the user data directory's models/).",
-)
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Conversation log to learn from (default: the user data directory's, if any).",
-)
+@models_option("models_dir")
+@db_option(help="Conversation log to learn from (default: the user data directory's, if any).")
 @click.option(
     "--data",
     multiple=True,

@@ -15,15 +15,11 @@ from contextlib import contextmanager
 import click
 
 from assistant.cli import cli, echo, timed
+from assistant.cli.options import db_option
 
 AGENT_ENV = "ASSISTANT_AGENT"  # the agent's name when --agent is not given
 
-_db = click.option(
-    "--db",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Conversation log (default: the user data directory's conversations.db, as `ask`).",
-)
+_db = db_option()
 
 
 def _agent_option(required: bool = True):

@@ -1,0 +1,61 @@
+"""The options many commands share: where the models, the knowledge base and the log are.
+
+One definition each, so every command spells them, defaults them and explains them alike;
+a command passes `help=` where the option means something more there (`retrain --db` is the
+log it learns from), and `dest=` to keep its own parameter name.
+
+>>> import click
+>>> @click.command()
+... @db_option()
+... def show(db):
+...     click.echo(db)
+>>> from click.testing import CliRunner
+>>> CliRunner().invoke(show, ["--db", "x.db"]).output
+'x.db\\n'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+MODELS_HELP = "Directory with intent/ and ranker/ (default: the user data directory's models/)."
+KB_HELP = "Knowledge-base index directory (default: the user data directory's kb/, if any)."
+DB_HELP = "Conversation log, SQLite (default: the user data directory's conversations.db)."
+
+
+def models_option(dest: str = "models", help: str = MODELS_HELP, must_exist: bool = False):
+    """`--models DIR`: a models directory (a versioned one uses its current version)."""
+    return click.option(
+        "--models",
+        dest,
+        metavar="DIR",
+        type=click.Path(exists=must_exist, file_okay=False, path_type=Path if must_exist else None),
+        default=None,
+        help=help,
+    )
+
+
+def kb_option(dest: str = "kb_dir", help: str = KB_HELP, must_exist: bool = False):
+    """`--kb DIR`: a knowledge-base index directory."""
+    return click.option(
+        "--kb",
+        dest,
+        metavar="DIR",
+        type=click.Path(exists=must_exist, file_okay=False, path_type=Path if must_exist else None),
+        default=None,
+        help=help,
+    )
+
+
+def db_option(dest: str = "db", help: str = DB_HELP, as_path: bool = False):
+    """`--db PATH`: the conversation log (created if missing)."""
+    return click.option(
+        "--db",
+        dest,
+        metavar="PATH",
+        type=click.Path(dir_okay=False, path_type=Path if as_path else None),
+        default=None,
+        help=help,
+    )
