@@ -27,8 +27,9 @@ AGENT_ENV = "ASSISTANT_AGENT"  # the agent's name when --agent is not given
     metavar="DIR",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
-    help="Trained models for suggested replies and intent labels. Without it the Assist pane "
-    "says so and the labels come from the log.",
+    help="Trained models for suggested replies and intent labels: the current version, "
+    "followed while the console is open (`assistant models promote` / `rollback`). Without it "
+    "the Assist pane says so and the labels come from the log.",
 )
 @click.option(
     "--kb",
