@@ -5,9 +5,10 @@ run: import the CLI, check the paths and open the log, start loading the intent 
 response bank and KB in the background, and start the Textual app. The child prints "ui" once
 the app has mounted its screen with the input focused (the chat is open: you can type), and
 "models" the moment the models are loaded (the first reply can be computed), whichever comes
-first; as in `assistant chat`, the models start loading before the UI is imported. Times are taken in this
-parent process from spawning the child, so interpreter start-up and imports count. Textual
-runs headless (Pilot) here; in a real terminal the first paint follows within a frame.
+first; as in `assistant chat`, the models start loading before the UI is imported. Times are
+taken in this parent process from spawning the child, so interpreter start-up and imports
+count. Textual runs headless (Pilot) here; in a real terminal the first paint follows within a
+frame.
 Prints one JSON object:
 
     {"n", "open_median_s", "open_max_s", "models_median_s", "models_max_s", "open_s", "models_s",
