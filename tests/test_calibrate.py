@@ -22,9 +22,12 @@ from assistant.errors import ConfigError, ModelError
 from training.calibrate import (
     CalibrateConfig,
     SubsetScores,
+    Turn,
     best_pair,
     calibrate,
     format_report,
+    handoff_note,
+    handoff_rate,
     outcome,
 )
 from training.replay import TurnResult, dialogue_metrics
@@ -164,6 +167,47 @@ def test_a_damaged_calibration_is_named_with_the_fix(models_dir, tmp_path):
         DialogueEngine.load(d)
 
 
+# -- what the thresholds cost in handoffs ---------------------------------------------------
+
+
+def test_handoff_rate_carries_the_unhelpful_streak_through_each_dialogue():
+    from test_policy import engine as stub_engine
+
+    # A sure intent whose best reply scores 0.5: under the default bar (0.55) every turn falls
+    # back, and the third fallback in a row hands off.
+    e = stub_engine({"order_status": 0.9, "oos": 0.1}, reply_score=0.5)
+    messages = ["where is my parcel", "it was due on monday", "the tracking page is blank"]
+    turns = [Turn([], m, "true", None, d) for d in ("a", "b") for m in messages]
+    turns.append(Turn([], "where is my parcel", "true", None, "c"))  # one turn: no handoff
+    evidence = [e.evidence(t.history, t.message) for t in turns]
+    assert handoff_rate(e, evidence, turns, e.config) == round(2 / 3, 4)
+    # The streak restarts with each dialogue: two turns of "a" then three of "b" hand off "b" only.
+    assert handoff_rate(e, evidence[1:], turns[1:], e.config) == round(1 / 3, 4)
+    # A bar the replies reach answers every turn: nobody is handed over.
+    assert handoff_rate(e, evidence, turns, e.config.calibrated({"reply_threshold": 0.45})) == 0
+    assert handoff_rate(e, [], [], e.config) is None
+
+
+def test_a_calibration_that_hands_off_much_more_says_so():
+    assert handoff_note(0.14, 0.20, 0.10) is None
+    note = handoff_note(0.14, 0.40, 0.10)
+    assert "40.0%" in note and "14.0%" in note
+    fields = {
+        "target": 0.8,
+        "reached": True,
+        "thresholds": {"reply_threshold": 0.6},
+        "metrics": {
+            "defaults": {"coverage": 0.9, "precision": 0.6, "handoff": 0.14},
+            "calibrated": {"coverage": 0.4, "precision": 0.8, "handoff": 0.4},
+            "handoff_warning": note,
+        },
+        "table": [],
+    }
+    report = format_report(fields)
+    assert "WARNING: the calibrated thresholds hand 40.0%" in report
+    assert "0.400" in report.splitlines()[5]  # the calibrated line shows its handoff share
+
+
 # -- the whole calibration and the replay, tiny models -------------------------------------
 
 
@@ -191,6 +235,27 @@ def test_calibrate_end_to_end_writes_what_the_engine_reads(models_dir, dialogues
     assert e.config.reply_threshold == fields["thresholds"]["reply_threshold"]
     report = format_report(fields)
     assert "what each target precision buys" in report and "calibrated" in report
+    # Coverage, precision and handoffs side by side, for the defaults, the choice and each row.
+    assert "handoff*" in report
+    for row in (fields["metrics"]["defaults"], fields["metrics"]["calibrated"], *fields["table"]):
+        assert row["handoff"] is None or 0 <= row["handoff"] <= 1
+    assert all("clarify_min_mass" in row for row in fields["table"])
+    assert "cosine" in fields["judge"]
+
+
+def test_calibrate_with_a_kb_judges_its_answers_by_their_article(
+    models_dir, dialogues, tiny_index, tmp_path
+):
+    d = _copy(models_dir, tmp_path)
+    fields = calibrate(
+        CalibrateConfig(models=str(d), data=str(dialogues), kb=str(tiny_index), min_answers=2),
+        log=lambda m: None,
+        save=False,
+    )
+    assert {"kb_threshold", "kb_threshold_oos"} <= set(fields["thresholds"])
+    assert "the article the exchange is about" in fields["judge"]
+    assert fields["metrics"]["sweep_agrees"] is True
+    assert set(fields["metrics"]["calibrated"]["precision_by_source"]) == {"ranker", "kb"}
 
 
 def test_calibrate_and_eval_dialogues_commands(models_dir, dialogues, tmp_path, monkeypatch):

@@ -10,7 +10,8 @@ numbered steps:
   3. evidence  the intent model, the ranker with its bank and the KB on every turn, once
                (`DialogueEngine.evidence_many`, batched)
   4. judge     does each candidate reply, and the best KB passage, match the true agent reply
-               (`training.replay.ReplyJudge`: same template, or all-MiniLM cosine >= 0.70)
+               (`training.replay.ReplyJudge`: same template, or all-MiniLM cosine >= 0.60; a
+               passage also when its article is the one the exchange is about)
   5. sweep     the reply and KB thresholds on a grid: the pair that answers the most turns at
                answer precision >= target (turns where the out-of-scope class wins get their own
                pair, never lower than the in-scope one); then the clarify mass: the lowest at
@@ -19,7 +20,14 @@ numbered steps:
                the coverage and precision the sweep computed (a warning, and
                `sweep_agrees: false` in the manifest, when not)
   7. save      `<models>/calibration/manifest.json`: thresholds, the coverage/precision table
-               (what each target precision buys), the data fingerprint, the model versions
+               (what each target precision buys, and the handoffs it costs), the data
+               fingerprint, the model versions
+
+Handoffs: every turn the thresholds leave unanswered counts towards `handoff_after_low_turns`,
+so each row of the table also gives the share of validation dialogues the policy hands to a
+person (`handoff_rate`: turns in order, the unhelpful streak carried), and a calibration that
+hands off `handoff_warning` more than the defaults says so (a warning, `handoff_warning` in the
+manifest's metrics).
 
 The engine applies the thresholds at load (`assistant.calibration`). Turns where the
 out-of-scope class wins are answered only at thresholds that keep the target there too, else
@@ -45,7 +53,13 @@ import numpy as np
 
 from assistant.errors import ConfigError
 from training.data import Dialogue, fingerprint, load_dialogues
-from training.replay import MATCH_THRESHOLD, ReplyJudge, judged_text, smalltalk_match
+from training.replay import (
+    MATCH_THRESHOLD,
+    ReplyJudge,
+    kb_passages,
+    quoted_passage,
+    smalltalk_match,
+)
 
 TARGETS = (0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)  # rows of the coverage/precision table
 
@@ -64,6 +78,9 @@ class CalibrateConfig:
     grid_step: float = 0.025  # threshold grid step
     min_answers: int = 20  # a threshold pair answering fewer turns is too noisy to trust
     min_clarify: int = 10  # fewer labelled clarify turns than this: the clarify mass is kept
+    # Warn when the chosen thresholds hand this much more of the validation dialogues to a
+    # person than the defaults do (absolute share): fallbacks count towards the handoff streak.
+    handoff_warning: float = 0.10
 
     def __post_init__(self) -> None:
         if not 0 < self.target <= 1:
@@ -77,6 +94,8 @@ class CalibrateConfig:
             )
         if self.min_answers < 1 or self.min_clarify < 1:
             raise ConfigError("min_answers and min_clarify must be >= 1")
+        if not 0 <= self.handoff_warning <= 1:
+            raise ConfigError(f"handoff_warning must be in [0, 1], got {self.handoff_warning!r}")
 
     def grid(self) -> np.ndarray:
         n = int(round((self.grid_max - self.grid_min) / self.grid_step)) + 1
@@ -91,6 +110,7 @@ class Turn:
     message: str
     true_reply: str
     gold_intent: str | None
+    dialogue: str = ""  # the dialogue's id: turns of one dialogue are consecutive, in order
 
 
 def validation_turns(dialogues: list[Dialogue]) -> list[Turn]:
@@ -108,7 +128,7 @@ def validation_turns(dialogues: list[Dialogue]) -> list[Turn]:
             nxt = d.turns[i + 1]
             if t.role == "customer" and nxt.role == "agent":
                 history = [(u.role, u.text) for u in d.turns[:i]]
-                out.append(Turn(history, t.text, nxt.text, t.intent))
+                out.append(Turn(history, t.text, nxt.text, t.intent, d.id))
     return out
 
 
@@ -210,6 +230,8 @@ def calibrate(
             encoders.set_inference_threads(before)
     defaults = engine.config
     judge = judge or ReplyJudge(threshold=cfg.match_threshold)
+    if engine.kb is not None and not judge.has_kb:  # KB answers are judged by their article
+        judge.use_kb(kb_passages(engine.kb))
     # 2. data
     dialogues = load_dialogues(cfg.data)
     turns = validation_turns(dialogues)
@@ -240,6 +262,17 @@ def calibrate(
             "DialogueEngine._answer exactly (training/calibrate.py)"
         )
     before = policy_metrics(engine, evidence, turns, defaults, judge)
+    # What each row of the table buys in handoffs: the row's thresholds and its own clarify
+    # mass make a whole policy, replayed dialogue by dialogue with the unhelpful streak.
+    for row in table:
+        ths = {k: row[k] for k in chosen if k in row}
+        row_cfg = replace(cfg, target=row["target"])
+        ths["clarify_min_mass"] = _clarify_mass(row_cfg, engine, evidence, turns, ths)[0]
+        row["clarify_min_mass"] = ths["clarify_min_mass"]
+        row["handoff"] = handoff_rate(engine, evidence, turns, defaults.calibrated(ths))
+    warning = handoff_note(before["handoff"], check["handoff"], cfg.handoff_warning)
+    if warning:
+        log(f"warning: {warning}")
     log(f"[4/4] thresholds chosen ({time.time() - t0:.0f}s)")
     fields = {
         "thresholds": chosen,
@@ -250,10 +283,11 @@ def calibrate(
             "defaults": before,
             "clarify": clarify,
             "sweep_agrees": agree,
+            "handoff_warning": warning,
         },
         "table": table,
         "match_threshold": judge.threshold,
-        "judge": "all-MiniLM-L6-v2 cosine, or the same template (training/replay.py)",
+        "judge": judge.describe(),
         "data": {
             "path": str(cfg.data),
             "sha256": fingerprint(cfg.data),
@@ -264,7 +298,14 @@ def calibrate(
         "kb": engine.versions.get("kb"),
         "config": {
             k: getattr(cfg, k)
-            for k in ("grid_min", "grid_max", "grid_step", "min_answers", "min_clarify")
+            for k in (
+                "grid_min",
+                "grid_max",
+                "grid_step",
+                "min_answers",
+                "min_clarify",
+                "handoff_warning",
+            )
         },
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "library_versions": library_versions(),
@@ -299,7 +340,8 @@ def _scores(engine, evidence, turns, judge: ReplyJudge):
     pre_empted = np.zeros(n, bool)
     oos_class = np.zeros(n, bool)
     pairs: list[tuple[str, str]] = []
-    where: dict[tuple[str, int], int] = {}  # ("reply"|"intent"|"passage", turn) -> pair index
+    where: dict[tuple[str, int], int] = {}  # ("reply"|"intent", turn) -> pair index
+    quoted: dict[int, object] = {}  # turn -> the passage a KB answer would quote
 
     def pair(kind: str, i: int, text: str) -> None:
         where[(kind, i)] = len(pairs)
@@ -318,15 +360,17 @@ def _scores(engine, evidence, turns, judge: ReplyJudge):
         if ev.passages:
             passage[i] = ev.passages[0].score
             # the passage a KB answer quotes (the one that answers, not always the first)
-            pair("passage", i, kb_answer(ev.passages, ev.message)[1].text)
-    is_passage = [kind == "passage" for kind, _ in sorted(where, key=where.get)]
-    ok = np.zeros(len(pairs), bool)
-    for flag in (False, True):
-        sel = [i for i, p in enumerate(is_passage) if p == flag]
-        if sel:
-            ok[sel] = judge.matches([pairs[i] for i in sel], passages=flag)
+            quoted[i] = kb_answer(ev.passages, ev.message)[1]
+    ok = judge.matches(pairs) if pairs else np.zeros(0, bool)
+    kb_turns = sorted(quoted)
+    passage_ok = np.zeros(n, bool)
+    if kb_turns:
+        exchanges = [(turns[i].message, turns[i].true_reply) for i in kb_turns]
+        passage_ok[kb_turns] = judge.judge_kb([quoted[i] for i in kb_turns], exchanges)[2]
 
     def flags(kind: str) -> np.ndarray:
+        if kind == "passage":
+            return passage_ok
         return np.array(
             [bool(ok[where[(kind, i)]]) if (kind, i) in where else False for i in range(n)]
         )
@@ -448,23 +492,25 @@ def policy_metrics(engine, evidence, turns, config, judge: ReplyJudge) -> dict:
     """Coverage, precision and clarify share of the policy itself (`choose`) under `config`
     on teacher-forced turns."""
     decisions = [engine.choose(ev, 0, config) for ev in evidence]
-    by_source: dict[str, list[tuple[str, str]]] = {"ranker": [], "kb": []}
-    small: dict[str, list[bool]] = {"ranker": [], "kb": []}
+    replies: list[tuple[str, str]] = []  # (reply, true reply) of the bank answers
+    small: list[bool] = []
+    quoted, exchanges = [], []  # the KB answers' passages, (message, true reply)
     for d, ev, t in zip(decisions, evidence, turns):
-        if d.source in by_source:
-            text = judged_text(d.source, d.reply, d.citations)
-            by_source[d.source].append((text, t.true_reply))
-            small[d.source].append(
-                d.source == "ranker"
-                and smalltalk_match(t.gold_intent, d.reply, ev.candidates, config.smalltalk_intents)
+        if d.source == "ranker":
+            replies.append((d.reply, t.true_reply))
+            small.append(
+                smalltalk_match(t.gold_intent, d.reply, ev.candidates, config.smalltalk_intents)
             )
+        elif d.source == "kb" and d.citations:
+            quoted.append(quoted_passage(d.reply, d.citations))
+            exchanges.append((t.message, t.true_reply))
     n = len(turns)
-    answered = sum(len(p) for p in by_source.values())
-    correct = sum(
-        int((judge.matches(p, passages=s == "kb") | np.array(small[s], bool)).sum())
-        for s, p in by_source.items()
-        if p
-    )
+    judged = {
+        "ranker": judge.matches(replies) | np.array(small, bool) if replies else np.zeros(0),
+        "kb": judge.judge_kb(quoted, exchanges)[2] if quoted else np.zeros(0),
+    }
+    answered = sum(len(ok) for ok in judged.values())
+    correct = sum(int(ok.sum()) for ok in judged.values())
     sources: dict[str, int] = {}
     for d in decisions:
         sources[d.source] = sources.get(d.source, 0) + 1
@@ -474,48 +520,117 @@ def policy_metrics(engine, evidence, turns, config, judge: ReplyJudge) -> dict:
         "correct": correct,
         "coverage": round(answered / n, 4) if n else None,
         "precision": round(correct / answered, 4) if answered else None,
+        "precision_by_source": {
+            s: round(float(np.mean(ok)), 4) if len(ok) else None for s, ok in judged.items()
+        },
         "sources": sources,
+        "handoff": handoff_rate(engine, evidence, turns, config),
     }
 
 
+def handoff_rate(engine, evidence, turns, config) -> float | None:
+    """Share of the validation dialogues the policy under `config` hands to a person.
+
+    Each dialogue's turns go through `choose` in order with the unhelpful streak carried from
+    one turn to the next (a fallback, clarify or out-of-scope reply, the same question again,
+    frustration), as the log counts it; after a handoff a person has the dialogue. The history
+    stays the true conversation (teacher forcing), so this estimates the replay's handoff rate
+    rather than reproducing it; it shows what the thresholds cost in handoffs, since every
+    turn they leave unanswered counts towards `handoff_after_low_turns`.
+
+    >>> handoff_rate(None, [], [], None) is None
+    True
+    """
+    handed: dict[str, bool] = {}
+    streak, current = 0, None
+    for ev, t in zip(evidence, turns):
+        if t.dialogue != current or current is None:
+            current, streak = t.dialogue, 0
+            handed.setdefault(current, False)
+        if handed[current]:
+            continue  # a person has this dialogue from here
+        d = engine.choose(ev, streak, config)
+        if d.handoff:
+            handed[current] = True
+        # `choose` marks every unhelpful reply low_confidence (the log's streak counts it)
+        streak = streak + 1 if d.low_confidence else 0
+    return round(sum(handed.values()) / len(handed), 4) if handed else None
+
+
+def handoff_note(before: float | None, after: float | None, margin: float) -> str | None:
+    """A warning when the calibrated policy hands `margin` more of the dialogues to a person
+    than the defaults (None: no warning).
+
+    >>> "40.0% of validation dialogues" in handoff_note(0.14, 0.40, 0.10)
+    True
+    >>> handoff_note(0.14, 0.20, 0.10) is None
+    True
+    """
+    if before is None or after is None or after - before < margin - 1e-12:
+        return None
+    return (
+        f"the calibrated thresholds hand {after:.1%} of validation dialogues to a person "
+        f"(defaults: {before:.1%}): unanswered turns count towards handoff_after_low_turns; "
+        "a lower target answers more"
+    )
+
+
 def format_report(fields: dict) -> str:
-    """The calibration as text: chosen thresholds, before/after, the coverage/precision table."""
+    """The calibration as text: chosen thresholds, before/after (coverage, precision and
+    handoffs side by side), the coverage/precision table."""
     th = fields["thresholds"]
     m = fields["metrics"]
+
+    def pct(v) -> str:
+        return "-" if v is None else f"{v:.3f}"
+
     lines = [
         f"target answer precision {fields['target']} "
         f"({'reached' if fields['reached'] else 'NOT reached: the most precise pair is used'})",
         "thresholds: " + ", ".join(f"{k} {v:.3f}" for k, v in th.items()),
         "",
-        f"{'validation turns':<24}{'coverage':>10}{'precision':>11}",
+        f"{'validation turns':<24}{'coverage':>10}{'precision':>11}{'ranker':>8}{'kb':>7}"
+        f"{'handoff*':>10}",
     ]
     for name in ("defaults", "calibrated"):
         row = m[name]
-        prec = "-" if row["precision"] is None else f"{row['precision']:.3f}"
-        lines.append(f"{name:<24}{row['coverage']:>10.3f}{prec:>11}")
+        by = row.get("precision_by_source") or {}
+        lines.append(
+            f"{name:<24}{row['coverage']:>10.3f}{pct(row['precision']):>11}"
+            f"{pct(by.get('ranker')):>8}{pct(by.get('kb')):>7}{pct(row.get('handoff')):>10}"
+        )
+    if m.get("handoff_warning"):
+        lines.append(f"WARNING: {m['handoff_warning']}")
     lines += [
         "",
         "what each target precision buys (validation turns):",
         f"{'target':>7}{'reply':>8}{'kb':>7}{'reply_oos':>10}{'kb_oos':>8}"
-        f"{'coverage':>10}{'precision':>11}",
+        f"{'coverage':>10}{'precision':>11}{'handoff*':>10}",
     ]
     for row in fields["table"]:
-        prec = "-" if row["precision"] is None else f"{row['precision']:.3f}"
         mark = "" if row["reached"] else "  (not reached)"
         lines.append(
             f"{row['target']:>7.2f}{row['reply_threshold']:>8.3f}{row['kb_threshold']:>7.3f}"
             f"{row['reply_threshold_oos']:>10.3f}{row['kb_threshold_oos']:>8.3f}"
-            f"{row['coverage']:>10.3f}{prec:>11}{mark}"
+            f"{row['coverage']:>10.3f}{pct(row['precision']):>11}{pct(row.get('handoff')):>10}"
+            f"{mark}"
         )
+    lines.append(
+        "* share of validation dialogues handed to a person, turns answered in order with the "
+        "unhelpful streak carried"
+    )
     return "\n".join(lines)
 
 
 __all__ = [
     "CalibrateConfig",
     "SubsetScores",
+    "Turn",
     "best_pair",
     "calibrate",
     "format_report",
+    "handoff_note",
+    "handoff_rate",
     "outcome",
     "policy_metrics",
     "validation_turns",

@@ -25,7 +25,10 @@ after names, order and ticket numbers, e-mails, phones and dates become placehol
 (`templatize`), both are the same text, or when the bundled all-MiniLM-L6-v2 (not a model the
 assistant was trained into, so the system does not grade itself) gives them a cosine of at least
 `MATCH_THRESHOLD`. A KB answer is judged by the passage it quotes, by its best sentence (the
-frame "Here is what our help centre says" is the same for every answer). A small-talk turn
+frame "Here is what our help centre says" is the same for every answer), and is right as well
+when it quotes the article the exchange is about: of the KB's articles, the one whose passage
+or sentence the same MiniLM finds nearest to the customer's message with the agent's true reply
+(`ReplyJudge.judge_kb`; agents often ask a question before explaining). A small-talk turn
 (greeting, thanks and goodbye, labelled so in the dialogue) matches when answered with a reply
 agents gave for that intent (`smalltalk_match`).
 
@@ -60,7 +63,7 @@ SOURCE_ORDER = ("ranker", "kb", "clarify", "fallback", "oos", "handoff", "muted"
 class ReplyJudge:
     """Does a sent reply say what the true agent reply said? (the module docstring's match)"""
 
-    def __init__(self, encoder=None, threshold: float = MATCH_THRESHOLD) -> None:
+    def __init__(self, encoder=None, threshold: float = MATCH_THRESHOLD, kb=None) -> None:
         if encoder is None:
             from kb.encoder import load_encoder
             from training.threads import free_threads
@@ -69,6 +72,12 @@ class ReplyJudge:
             encoder = load_encoder(None, threads=free_threads())
         self.encoder = encoder
         self.threshold = threshold
+        # The KB's articles as the judge reads them (`use_kb`): texts and their article ids.
+        self._units: list[str] = []
+        self._unit_articles: np.ndarray = np.zeros(0, dtype=object)
+        self._unit_emb: np.ndarray | None = None
+        if kb is not None:
+            self.use_kb(kb_passages(kb))
         # One vector per text, whatever batch it came in: a judgement never depends on what
         # else was judged with it (calibration checks its sweep against the policy exactly).
         self._cache: dict[str, np.ndarray] = {}
@@ -101,8 +110,75 @@ class ReplyJudge:
         return np.where(same, 1.0, sims).astype(np.float32)
 
     def matches(self, pairs: list[tuple[str, str]], passages: bool = False) -> np.ndarray:
-        """Whether each (sent, true) pair matches."""
+        """Whether each (sent, true) pair matches by what it says (the cosine, the template)."""
         return self.similarities(pairs, passages) >= self.threshold
+
+    def use_kb(self, passages) -> None:
+        """Read the KB's articles (`kb.passage.Passage`s): each passage, headed by its title
+        and section, and each of its sentences stand for its article in `on_topic`."""
+        units, articles = [], []
+        for p in passages:
+            for text in (f"{p.title}. {p.section}. {p.text}", *_sentences(p.text)):
+                units.append(text)
+                articles.append(p.article_id)
+        self._units, self._unit_articles = units, np.array(articles, dtype=object)
+        self._unit_emb = None
+
+    @property
+    def has_kb(self) -> bool:
+        return bool(self._units)
+
+    def exchange_articles(self, exchanges: list[tuple[str, str]]) -> list[str | None]:
+        """The article each (customer message, true agent reply) exchange is about: the KB
+        article whose passage or sentence is nearest to the two texts together (None without
+        a KB). The agent's reply says what the customer was asking about even when it asks a
+        question back ("Which order is it?" after "how do I cancel?")."""
+        if not exchanges or not self.has_kb:
+            return [None] * len(exchanges)
+        if self._unit_emb is None:
+            self._unit_emb = np.stack([self._embed(self._units)[u] for u in self._units])
+        texts = [f"{m}\n{t}" for m, t in exchanges]
+        emb = self._embed(texts)
+        sims = np.stack([emb[t] for t in texts]) @ self._unit_emb.T  # (exchanges, units)
+        return [str(self._unit_articles[i]) for i in sims.argmax(1)]
+
+    def judge_kb(
+        self, quoted: list, exchanges: list[tuple[str, str]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(cosine, on_topic, right) for KB answers: `quoted` the passages they quote
+        (`kb.passage.Passage`), `exchanges` the (customer message, true agent reply) pairs.
+
+        A KB answer is right when its passage says what the agent said (`similarities` with
+        `passages=True` >= threshold), or when it quotes the article the exchange is about
+        (`exchange_articles`): a help-centre passage rarely reads like a chat reply, and an
+        agent often asks a question before explaining what the article explains.
+        """
+        sims = self.similarities([(q.text, t) for q, (_, t) in zip(quoted, exchanges)], True)
+        about = self.exchange_articles(exchanges)
+        on_topic = np.array(
+            [a is not None and q.article_id == a for q, a in zip(quoted, about)], dtype=bool
+        )
+        return sims, on_topic, (sims >= self.threshold) | on_topic
+
+    def describe(self) -> str:
+        """The judge in one line, for manifests and reports."""
+        text = f"all-MiniLM-L6-v2 cosine >= {self.threshold:.2f} or the same template"
+        if self.has_kb:
+            text += "; a KB answer also when it quotes the article the exchange is about"
+        return text + " (training/replay.py)"
+
+
+def kb_passages(kb) -> list:
+    """Every passage of a knowledge base (`kb.KnowledgeBase`), read through its public search
+    (a dense search for all `len(kb)` passages), for the judge; [] for an object that cannot
+    be read that way."""
+    search = getattr(kb, "search_embedding", None)
+    n = len(kb) if hasattr(kb, "__len__") else 0
+    if search is None or not n:
+        return []
+    probe = np.zeros(int(kb.dimension), dtype=np.float32)
+    probe[0] = 1.0  # any unit vector: every passage comes back
+    return list(search(probe, k=n))
 
 
 def _sentences(text: str) -> list[str]:
@@ -156,6 +232,8 @@ class TurnResult:
     judged: str = ""  # the text compared with the true reply
     smalltalk: bool = False  # small talk answered with a reply agents gave for its intent
     similarity: float | None = None  # judge score (answers with a true reply only)
+    article: str = ""  # KB answers: the article of the passage quoted
+    on_topic: bool | None = None  # KB answers: it quotes the article the exchange is about
     matched: bool | None = None
     claims: list[str] = field(default_factory=list)
     ungrounded: list[str] = field(default_factory=list)
@@ -203,6 +281,8 @@ def replay(
             )
             if r.source in ANSWER_SOURCES:
                 res.judged = judged_text(r.source, r.reply, r.citations)
+                if r.source == "kb" and r.citations:
+                    res.article = quoted_passage(r.reply, r.citations).article_id
                 res.smalltalk = smalltalk_match(
                     t.intent, r.reply, r.candidates, service.engine.config.smalltalk_intents
                 )
@@ -219,12 +299,18 @@ def replay(
 
 def judge_results(results: list[TurnResult], judge: ReplyJudge) -> None:
     """Fill `similarity` and `matched` of the answers that have a true reply (in place)."""
-    for source in ANSWER_SOURCES:
-        todo = [r for r in results if r.source == source and r.true_reply]
-        pairs = [(r.judged, r.true_reply) for r in todo]
-        for r, s in zip(todo, judge.similarities(pairs, passages=source == "kb")):
-            r.similarity = float(s)
-            r.matched = bool(s >= judge.threshold) or r.smalltalk
+    from kb.passage import Passage
+
+    todo = [r for r in results if r.source == "ranker" and r.true_reply]
+    for r, s in zip(todo, judge.similarities([(r.judged, r.true_reply) for r in todo])):
+        r.similarity = float(s)
+        r.matched = bool(s >= judge.threshold) or r.smalltalk
+    todo = [r for r in results if r.source == "kb" and r.true_reply]
+    quoted = [Passage(r.article, "", "", "", 0.0, r.judged) for r in todo]
+    sims, on_topic, ok = judge.judge_kb(quoted, [(r.text, r.true_reply) for r in todo])
+    for r, s, t, good in zip(todo, sims, on_topic, ok):
+        r.similarity, r.on_topic = float(s), bool(t)
+        r.matched = bool(good) or r.smalltalk
 
 
 def smalltalk_match(gold: str | None, sent: str, candidates, smalltalk) -> bool:
@@ -333,6 +419,8 @@ def evaluate_dialogues(
         finally:
             service.close()
     judge = judge or ReplyJudge()
+    if engine.kb is not None and not judge.has_kb:
+        judge.use_kb(kb_passages(engine.kb))
     judge_results(results, judge)
     metrics = dialogue_metrics(results, engine.config.handoff_after_low_turns)
     metrics["thresholds"] = {k: getattr(engine.config, k) for k in CALIBRATED}
