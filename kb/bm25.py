@@ -79,6 +79,7 @@ class KeywordIndex:
 
     def __post_init__(self) -> None:
         self._vocab = {str(term): i for i, term in enumerate(self.terms.tolist())}
+        self._term_best: np.ndarray | None = None  # (V,) best weight of each term, lazily
 
     @classmethod
     def build(cls, texts: list[str], k1: float = 1.2, b: float = 0.75) -> KeywordIndex:
@@ -110,21 +111,47 @@ class KeywordIndex:
         indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
         return cls(terms, indptr, doc.astype(np.int32), weight.astype(np.float32), n)
 
+    def _query_terms(self, text: str) -> list[int]:
+        """The distinct known terms of `text` that scoring uses, in order (at most 64)."""
+        terms: list[int] = []
+        for token in tokenize(text)[: _MAX_QUERY_TERMS * 4]:
+            term = self._vocab.get(token)
+            if term is None or term in terms:
+                continue
+            terms.append(term)
+            if len(terms) >= _MAX_QUERY_TERMS:
+                break
+        return terms
+
     def scores(self, text: str) -> np.ndarray:
         """BM25 score of every passage for the words of `text`, shape (count,), float32."""
         out = np.zeros(self.count, dtype=np.float32)
-        seen: set[int] = set()
-        for token in tokenize(text)[: _MAX_QUERY_TERMS * 4]:
-            term = self._vocab.get(token)
-            if term is None or term in seen:
-                continue
-            seen.add(term)
+        for term in self._query_terms(text):
             start, end = self.indptr[term], self.indptr[term + 1]
             # doc ids are unique within one term's postings, so fancy-index add is exact
             out[self.doc_ids[start:end]] += self.weights[start:end]
-            if len(seen) >= _MAX_QUERY_TERMS:
-                break
         return out
+
+    def ideal_score(self, text: str) -> float:
+        """The score a passage would get that matched every known word of `text` as well as
+        the best passage for that word does: the sum of each query term's best weight. It
+        depends on the query, not on which passages happen to match it, so a short
+        question whose only known word is common gets a low best score against a high
+        ideal one.
+
+        >>> index = KeywordIndex.build(["card refunds", "delivery times", "gift card balance"])
+        >>> round(float(index.scores("refund or delivery?").max()), 2)
+        1.04
+        >>> round(index.ideal_score("refund or delivery?"), 2)  # no passage has both words
+        2.08
+        """
+        if self._term_best is None:
+            self._term_best = (
+                np.maximum.reduceat(self.weights, self.indptr[:-1])
+                if len(self.weights)
+                else np.zeros(0, dtype=np.float32)
+            )
+        return float(sum(float(self._term_best[term]) for term in self._query_terms(text)))
 
     def save(self, path: Path) -> None:
         """Write the arrays to `path` as an .npz (plain arrays, loadable without pickle)."""

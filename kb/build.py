@@ -555,7 +555,10 @@ def _manifest(
         "chunking": settings["chunking"],
         "keywords": {"scoring": "bm25", "k1": 1.2, "b": 0.75, "text": "title, section, text"},
         # how KnowledgeBase.load searches this index unless its SearchConfig says otherwise
-        "search": {"keyword_weight": config.keyword_weight},
+        "search": {
+            "keyword_weight": config.keyword_weight,
+            "keyword_floor": config.keyword_floor,
+        },
         # what `kb build --questions` measured to choose the settings (None: not tuned)
         "tuning": tuning,
         "embedding": {

@@ -12,6 +12,9 @@ EMBED_TEMPLATE_NAMES = ("title_section", "title", "text")  # keys of kb.chunking
 # BM25 weight in hybrid scoring when neither the index nor the caller says otherwise; chosen
 # with the passage size across knowledge bases of three voices (docs/benchmarks.md)
 DEFAULT_KEYWORD_WEIGHT = 0.2
+# BM25 is divided by max(best passage's score, this x the query's ideal score); 0 = by the
+# best passage's score alone (see kb.knowledge_base.hybrid_ranking)
+DEFAULT_KEYWORD_FLOOR = 0.0
 
 
 @dataclass
@@ -34,6 +37,9 @@ class BuildConfig:
     # BM25 weight the index is searched with unless SearchConfig says otherwise (manifest
     # "search"); `kb build --questions` replaces it with the weight it tuned
     keyword_weight: float = DEFAULT_KEYWORD_WEIGHT
+    # fraction of the query's ideal BM25 score below which the best passage's score is not
+    # taken as "a full match" (manifest "search"); 0 = the best passage is always one
+    keyword_floor: float = DEFAULT_KEYWORD_FLOOR
     index_type: str = "auto"  # "flat" (exact), "hnsw" (approximate) or "auto" (by hnsw_threshold)
     hnsw_threshold: int = 20_000  # with index_type="auto", HNSW from this many passages on
     hnsw_m: int = 32  # HNSW graph degree: more = better recall, bigger index
@@ -63,6 +69,7 @@ class BuildConfig:
                 f"got {self.embed_template!r}"
             )
         _check_keyword_weight(self.keyword_weight)
+        _check_keyword_floor(self.keyword_floor)
         if self.index_type not in INDEX_TYPES:
             raise KBInputError(
                 f"index_type must be one of {', '.join(INDEX_TYPES)}, got {self.index_type!r}"
@@ -106,6 +113,9 @@ class SearchConfig:
     # stored in the index's manifest (its build's, or the one `kb build --questions` tuned),
     # DEFAULT_KEYWORD_WEIGHT for an index that stores none
     keyword_weight: float | None = None
+    # fraction of the query's ideal BM25 score that the normaliser never goes below (see
+    # BuildConfig.keyword_floor); None = the index's manifest, DEFAULT_KEYWORD_FLOOR if none
+    keyword_floor: float | None = None
     candidates: int = 50  # passages taken from each retriever (dense, keyword) before fusion
     hnsw_ef_search: int | None = None  # override the HNSW beam width stored in the manifest
     query_threads: int | None = 1  # torch threads for one query (1 avoids spikes on a busy CPU)
@@ -124,6 +134,8 @@ class SearchConfig:
             )
         if self.keyword_weight is not None:
             _check_keyword_weight(self.keyword_weight)
+        if self.keyword_floor is not None:
+            _check_keyword_floor(self.keyword_floor)
         if self.candidates < 1:
             raise KBInputError(f"candidates must be positive, got {self.candidates!r}")
         if self.hnsw_ef_search is not None and self.hnsw_ef_search < 1:
@@ -137,9 +149,18 @@ def _check_keyword_weight(weight: float) -> None:
         raise KBInputError(f"keyword_weight must be between 0 and 10, got {weight!r}")
 
 
+def _check_keyword_floor(floor: float) -> None:
+    if isinstance(floor, bool) or not isinstance(floor, int | float) or not 0 <= floor <= 1:
+        raise KBInputError(
+            f"keyword_floor must be between 0 and 1 (a fraction of the query's ideal BM25 "
+            f"score), got {floor!r}"
+        )
+
+
 __all__ = [
     "BuildConfig",
     "SearchConfig",
+    "DEFAULT_KEYWORD_FLOOR",
     "DEFAULT_KEYWORD_WEIGHT",
     "EMBED_TEMPLATE_NAMES",
     "INDEX_TYPES",

@@ -3,8 +3,9 @@
 Scores: dense retrieval gives the cosine similarity of the question and a passage. With a
 keyword weight > 0 (hybrid: `SearchConfig.keyword_weight`, else the weight the manifest
 stores, else `DEFAULT_KEYWORD_WEIGHT`), the BM25 score of the passage for the question's
-words, divided by the best BM25 score in the collection for that question, is added with
-that weight. Candidates are the best `candidates` passages of each retriever.
+words, divided by the best BM25 score in the collection for that question (or by the
+keyword floor times the question's ideal score, when that is higher), is added with that
+weight. Candidates are the best `candidates` passages of each retriever.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.bm25 import KeywordIndex
-from kb.config import DEFAULT_KEYWORD_WEIGHT, SearchConfig
+from kb.config import DEFAULT_KEYWORD_FLOOR, DEFAULT_KEYWORD_WEIGHT, SearchConfig
 from kb.encoder import TextEncoder, load_encoder
 from kb.errors import KBIndexError, KBInputError
 from kb.index import read_faiss_index, set_ef_search
@@ -74,6 +75,16 @@ class KnowledgeBase:
             )
         # the BM25 weight this index is searched with (see the module docstring)
         self.keyword_weight = float(weight)
+        floor = config.keyword_floor
+        if floor is None:
+            floor = stored.get("keyword_floor", DEFAULT_KEYWORD_FLOOR)
+        if isinstance(floor, bool) or not isinstance(floor, int | float) or not 0 <= floor <= 1:
+            raise KBIndexError(
+                f"{index_dir / MANIFEST_FILE}: search.keyword_floor must be a number from 0 "
+                f"to 1, got {floor!r}: rebuild the index"
+            )
+        # fraction of a query's ideal BM25 score the normaliser never goes below
+        self.keyword_floor = float(floor)
 
     @classmethod
     def load(
@@ -257,8 +268,15 @@ class KnowledgeBase:
         def cosine(ids: np.ndarray) -> np.ndarray:
             return np.asarray(self._embeddings[ids], dtype=np.float32) @ query[0]
 
+        floor = self.keyword_floor * self._keywords.ideal_score(text) if self.keyword_floor else 0.0
         ids, scores = hybrid_ranking(
-            dense_ids[0], cosine, self._keywords.scores(text), self.keyword_weight, n_candidates, k
+            dense_ids[0],
+            cosine,
+            self._keywords.scores(text),
+            self.keyword_weight,
+            n_candidates,
+            k,
+            floor=floor,
         )
         return ids.tolist(), scores.tolist()
 
@@ -270,13 +288,17 @@ def hybrid_ranking(
     weight: float,
     n_candidates: int,
     k: int,
+    floor: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The `k` best passage ids and their fused scores, best first.
 
     Candidates are `dense_ids` (the dense retriever's best, -1 = none) and the
     `n_candidates` passages of highest BM25 score above 0 (`bm25` holds every passage's);
-    each scores cosine + weight * bm25 / max bm25, its cosine computed exactly by `cosine`
-    (ids -> cosines). The benchmarks rank with this same function.
+    each scores cosine + weight * bm25 / scale, its cosine computed exactly by `cosine`
+    (ids -> cosines). The scale is the best passage's BM25 score, or `floor` when that is
+    higher (a query-dependent floor, see `KeywordIndex.ideal_score`: a passage that shares
+    one common word with a short question then gets only part of the bonus). The
+    benchmarks rank with this same function.
 
     >>> cos = np.array([0.9, 0.5, 0.4])
     >>> hybrid_ranking(np.array([0, 1]), lambda ids: cos[ids], np.array([0.0, 0.0, 2.0]),
@@ -292,7 +314,7 @@ def hybrid_ranking(
     candidates = np.union1d(dense_ids[dense_ids >= 0], keyword_ids)  # sorted ids
     fused = cosine(candidates).astype(np.float32)  # (c,)
     if top > 0:
-        fused += weight * bm25[candidates] / top
+        fused += weight * bm25[candidates] / max(top, floor)
     order = np.argsort(-fused, kind="stable")[:k]
     return candidates[order], fused[order]
 
