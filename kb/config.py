@@ -10,11 +10,12 @@ INDEX_TYPES = ("auto", "flat", "hnsw")
 PRECISIONS = ("auto", "fp32", "autocast", "bf16")
 EMBED_TEMPLATE_NAMES = ("title_section", "title", "text")  # keys of kb.chunking.EMBED_TEMPLATES
 # BM25 weight in hybrid scoring when neither the index nor the caller says otherwise; chosen
-# with the passage size across knowledge bases of three voices (docs/benchmarks.md)
-DEFAULT_KEYWORD_WEIGHT = 0.2
+# with the passage size and the floor on three knowledge bases of different voices and
+# checked on a fourth written afterwards (docs/benchmarks.md, issue 10)
+DEFAULT_KEYWORD_WEIGHT = 0.25
 # BM25 is divided by max(best passage's score, this x the query's ideal score); 0 = by the
 # best passage's score alone (see kb.knowledge_base.hybrid_ranking)
-DEFAULT_KEYWORD_FLOOR = 0.0
+DEFAULT_KEYWORD_FLOOR = 0.4
 
 
 @dataclass
@@ -22,12 +23,14 @@ class BuildConfig:
     """How `build_index` chunks, embeds and indexes a docs folder.
 
     >>> BuildConfig(max_words=80).overlap_words
-    12
+    16
     """
 
     model_path: str | None = None  # sentence-transformers directory; None = the bundled MiniLM
-    max_words: int = 60  # passage size limit in words (tables and code count their words too)
-    overlap_words: int = 12  # whole trailing sentences (up to this many words) repeated in the next
+    max_words: int = 150  # passage size limit in words (tables and code count their words too)
+    # whole trailing sentences (up to this many words) repeated in the next passage; None = a
+    # fifth of max_words
+    overlap_words: int | None = None
     # True: a passage packs consecutive blocks (paragraphs, lists, tables) of a section while
     # they fit; False: every block starts its own passage
     pack_blocks: bool = True
@@ -38,7 +41,8 @@ class BuildConfig:
     # "search"); `kb build --questions` replaces it with the weight it tuned
     keyword_weight: float = DEFAULT_KEYWORD_WEIGHT
     # fraction of the query's ideal BM25 score below which the best passage's score is not
-    # taken as "a full match" (manifest "search"); 0 = the best passage is always one
+    # taken as "a full match" (manifest "search"); 0 = the best passage is always one;
+    # `kb build --questions` replaces it with the floor it tuned
     keyword_floor: float = DEFAULT_KEYWORD_FLOOR
     index_type: str = "auto"  # "flat" (exact), "hnsw" (approximate) or "auto" (by hnsw_threshold)
     hnsw_threshold: int = 20_000  # with index_type="auto", HNSW from this many passages on
@@ -58,6 +62,8 @@ class BuildConfig:
     def __post_init__(self) -> None:
         if self.max_words < 10:
             raise KBInputError(f"max_words must be at least 10, got {self.max_words!r}")
+        if self.overlap_words is None:
+            self.overlap_words = self.max_words // 5
         if not 0 <= self.overlap_words < self.max_words // 2:
             raise KBInputError(
                 f"overlap_words must be >= 0 and below half of max_words ({self.max_words}), "
@@ -114,7 +120,8 @@ class SearchConfig:
     # DEFAULT_KEYWORD_WEIGHT for an index that stores none
     keyword_weight: float | None = None
     # fraction of the query's ideal BM25 score that the normaliser never goes below (see
-    # BuildConfig.keyword_floor); None = the index's manifest, DEFAULT_KEYWORD_FLOOR if none
+    # BuildConfig.keyword_floor); None = the index's manifest, 0 for an index that stores
+    # none (built before the floor existed: searched as it was built and tuned)
     keyword_floor: float | None = None
     candidates: int = 50  # passages taken from each retriever (dense, keyword) before fusion
     hnsw_ef_search: int | None = None  # override the HNSW beam width stored in the manifest

@@ -77,7 +77,8 @@ class KnowledgeBase:
         self.keyword_weight = float(weight)
         floor = config.keyword_floor
         if floor is None:
-            floor = stored.get("keyword_floor", DEFAULT_KEYWORD_FLOOR)
+            # an index built before the floor existed was built (and maybe tuned) without one
+            floor = stored.get("keyword_floor", DEFAULT_KEYWORD_FLOOR if not stored else 0.0)
         if isinstance(floor, bool) or not isinstance(floor, int | float) or not 0 <= floor <= 1:
             raise KBIndexError(
                 f"{index_dir / MANIFEST_FILE}: search.keyword_floor must be a number from 0 "

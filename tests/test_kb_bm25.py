@@ -53,6 +53,31 @@ def test_scores_favour_rare_words_and_short_passages():
     assert not index.scores("").any()
 
 
+def test_ideal_score_sums_each_query_words_best_weight():
+    texts = ["card refunds", "delivery times for cards", "gift card balance", "delivery"]
+    index = KeywordIndex.build(texts)
+    # no passage holds both words, so the ideal is above every real score
+    ideal = index.ideal_score("refund delivery")
+    best_each = index.scores("refund").max() + index.scores("delivery").max()
+    assert ideal == pytest.approx(float(best_each), rel=1e-6)
+    assert ideal > index.scores("refund delivery").max() > 0
+    # one word: the best passage is the ideal; repeated and unknown words add nothing
+    assert index.ideal_score("card card zebra") == pytest.approx(
+        float(index.scores("card").max()), rel=1e-6
+    )
+    assert index.ideal_score("zebra") == 0.0
+    assert KeywordIndex.build([]).ideal_score("card") == 0.0
+
+
+def test_ideal_score_survives_a_save_load_round_trip(tmp_path):
+    index = KeywordIndex.build(["card refunds", "delivery times", "gift card balance"])
+    index.save(tmp_path / "kw.npz")
+    loaded = KeywordIndex.load(tmp_path / "kw.npz")
+    assert loaded.ideal_score("refund delivery") == pytest.approx(
+        index.ideal_score("refund delivery")
+    )
+
+
 def test_empty_collection_and_texts_without_words():
     index = KeywordIndex.build(["the and of", "!!!"])
     assert index.count == 2 and not index.scores("the").any()

@@ -44,7 +44,10 @@ def test_build_writes_a_self_describing_index(kb_docs, tiny_st_model, tmp_path):
     assert manifest["index"]["type"] == "flat"
     config = build_config(tiny_st_model)
     assert manifest["chunking"] == config.chunking()
-    assert manifest["search"] == {"keyword_weight": config.keyword_weight}
+    assert manifest["search"] == {
+        "keyword_weight": config.keyword_weight,
+        "keyword_floor": config.keyword_floor,
+    }
     assert manifest["embedding"]["template_name"] == config.embed_template
     assert manifest["tuning"] is None
     assert manifest["files"]["billing/refunds.md"]["articles"] == ["billing/refunds"]

@@ -11,7 +11,7 @@ from kb import BuildConfig, KBInputError, SearchConfig
     ("field", "value"),
     [
         ("max_words", 3),
-        ("overlap_words", 60),
+        ("overlap_words", 80),  # not below half of max_words (150)
         ("index_type", "ivf"),
         ("precision", "fp8"),
         ("batch_size", 0),
@@ -19,6 +19,8 @@ from kb import BuildConfig, KBInputError, SearchConfig
         ("workers", 0),
         ("embed_template", "heading"),
         ("keyword_weight", -0.5),
+        ("keyword_floor", 1.5),
+        ("keyword_floor", -0.1),
     ],
 )
 def test_build_config_rejects_bad_values(field, value):
@@ -32,6 +34,8 @@ def test_search_config_rejects_bad_values():
         SearchConfig(keyword_weight=-1)
     with pytest.raises(KBInputError, match="candidates"):
         SearchConfig(candidates=0)
+    with pytest.raises(KBInputError, match="keyword_floor must be between 0 and 1.*2"):
+        SearchConfig(keyword_floor=2)
     with pytest.raises(KBInputError, match="query_threads must be positive or None, got 0"):
         SearchConfig(query_threads=0)
     with pytest.raises(
@@ -49,3 +53,4 @@ def test_defaults_are_valid():
     }
     assert SearchConfig().candidates == 50
     assert SearchConfig().keyword_weight is None  # the index's own weight
+    assert SearchConfig().keyword_floor is None  # the index's own floor

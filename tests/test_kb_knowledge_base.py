@@ -289,3 +289,70 @@ def test_an_index_without_a_stored_weight_uses_the_default(tiny_index, tmp_path)
         assert kb.keyword_weight == DEFAULT_KEYWORD_WEIGHT
     finally:
         kb.close()
+
+
+def test_hybrid_ranking_floor_shrinks_the_bonus_of_a_weak_best_match():
+    from kb.knowledge_base import hybrid_ranking
+
+    cos = np.array([0.50, 0.45, 0.10])
+    bm25 = np.array([0.0, 1.0, 0.0])  # passage 1 shares one common word with the question
+
+    def rank(floor):
+        return hybrid_ranking(np.array([0, 1, 2]), lambda ids: cos[ids], bm25, 0.2, 3, 3, floor)
+
+    ids, scores = rank(0.0)  # divided by the best passage: passage 1 gets the full 0.2
+    assert ids.tolist()[:2] == [1, 0] and scores[0] == pytest.approx(0.65)
+    ids, scores = rank(4.0)  # a floor 4x the best score: a quarter of the bonus
+    assert ids.tolist()[:2] == [0, 1] and scores[1] == pytest.approx(0.45 + 0.2 / 4)
+    ids, _ = rank(0.5)  # a floor below the best score changes nothing
+    assert ids.tolist()[:2] == [1, 0]
+
+
+def test_the_keyword_floor_comes_from_the_manifest_unless_the_caller_sets_one(
+    kb_docs, tiny_st_model, tmp_path
+):
+    from kb.config import DEFAULT_KEYWORD_FLOOR
+
+    out = tmp_path / "index"
+    build_index(kb_docs, out, build_config(tiny_st_model, keyword_weight=0.2, keyword_floor=1.0))
+    assert json.loads((out / "manifest.json").read_text())["search"]["keyword_floor"] == 1.0
+    stored = KnowledgeBase.load(out)
+    overridden = KnowledgeBase.load(out, config=SearchConfig(keyword_floor=0.0))
+    try:
+        assert stored.keyword_floor == 1.0 and overridden.keyword_floor == 0.0
+        # two words of two articles: no passage matches both, so the ideal score is above
+        # the best passage's, and the floor lowers every keyword bonus
+        question = "refund descaling"
+        floored = {p.text: p.score for p in stored.search(question, k=len(stored))}
+        plain = {p.text: p.score for p in overridden.search(question, k=len(stored))}
+        assert floored.keys() == plain.keys()
+        assert all(floored[t] <= plain[t] + 1e-6 for t in plain)
+        assert sum(floored[t] < plain[t] - 1e-3 for t in plain) >= 2
+    finally:
+        stored.close()
+        overridden.close()
+    manifest = json.loads((out / "manifest.json").read_text())
+    # an index built (maybe tuned) before the floor existed is searched as it was built
+    del manifest["search"]["keyword_floor"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    old = KnowledgeBase.load(out)
+    try:
+        assert old.keyword_floor == 0.0 and old.keyword_weight == 0.2
+    finally:
+        old.close()
+    del manifest["search"]  # older still: nothing stored, the defaults
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    oldest = KnowledgeBase.load(out)
+    try:
+        assert oldest.keyword_floor == DEFAULT_KEYWORD_FLOOR > 0
+    finally:
+        oldest.close()
+
+
+def test_a_bad_stored_floor_names_the_manifest(tiny_index, tmp_path):
+    bad = Path(shutil.copytree(tiny_index, tmp_path / "bad"))
+    manifest = json.loads((bad / "manifest.json").read_text())
+    manifest["search"]["keyword_floor"] = 3
+    (bad / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(KBIndexError, match="manifest.json: search.keyword_floor .* got 3"):
+        KnowledgeBase.load(bad)

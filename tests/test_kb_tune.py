@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from kb_fixtures import build_config
 
 from assistant.cli import cli
-from kb import KBInputError, KnowledgeBase
+from kb import BuildConfig, KBInputError, KnowledgeBase
 from kb.tune import TuneGrid, tune_build
 
 # Keyword-rich questions: with the random tiny model only BM25 can answer them, so the
@@ -36,7 +36,9 @@ def test_tuning_builds_the_best_point_and_records_every_point(kb_docs, tiny_st_m
     out = tmp_path / "index"
     questions = _questions(tmp_path / "q.jsonl")
     _, tuning = tune_build(kb_docs, out, questions, build_config(tiny_st_model), GRID)
-    assert len(tuning["points"]) == 4
+    # 2 chunkings x (weight 0, and weight 10 with each of the default floors 0 and 0.4)
+    assert len(tuning["points"]) == 6
+    assert {p["keyword_floor"] for p in tuning["points"] if p["keyword_weight"] == 0} == {0.0}
     assert tuning["n"] == len(QUESTIONS)
     best = max(p["recall_at_1"] + p["recall_at_5"] for p in tuning["points"])
     chosen = tuning["chosen"]
@@ -45,11 +47,14 @@ def test_tuning_builds_the_best_point_and_records_every_point(kb_docs, tiny_st_m
     assert chosen["keyword_weight"] == 10.0  # BM25 is all the tiny model has
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["tuning"] == tuning
-    assert manifest["search"] == {"keyword_weight": 10.0}
+    assert manifest["search"] == {
+        "keyword_weight": 10.0,
+        "keyword_floor": chosen["keyword_floor"],
+    }
     assert manifest["chunking"]["max_words"] == chosen["max_words"]
     kb = KnowledgeBase.load(out)
     try:
-        assert kb.keyword_weight == 10.0
+        assert kb.keyword_weight == 10.0 and kb.keyword_floor == chosen["keyword_floor"]
     finally:
         kb.close()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".kb-tune-")] == []
@@ -62,11 +67,22 @@ def test_a_question_about_an_unknown_article_is_named(kb_docs, tiny_st_model, tm
     assert not (tmp_path / "index").exists()
 
 
+def test_the_default_grid_starts_from_the_shipped_defaults():
+    config, grid = BuildConfig(), TuneGrid()
+    assert grid.chunkings[0] == (config.max_words, config.pack_blocks, config.embed_template)
+    assert config.keyword_weight in grid.keyword_weights
+    assert config.keyword_floor in grid.keyword_floors and 0.0 in grid.keyword_floors
+
+
 def test_bad_grid_values_are_refused():
     with pytest.raises(KBInputError, match="embed_template"):
         TuneGrid(chunkings=((60, False, "heading"),))
     with pytest.raises(KBInputError, match="keyword_weight"):
         TuneGrid(keyword_weights=(-1.0,))
+    with pytest.raises(KBInputError, match="keyword_floor"):
+        TuneGrid(keyword_floors=(2.0,))
+    with pytest.raises(KBInputError, match="one floor"):
+        TuneGrid(keyword_floors=())
 
 
 def test_cli_build_with_questions_prints_the_choice(kb_docs, tiny_st_model, tmp_path):

@@ -78,7 +78,8 @@ def kb_group() -> None:
     type=click.Path(dir_okay=False),
     default=None,
     help='Tune the index on these questions ({"question", "article"} JSONL): try a small '
-    "grid of passage sizes and keyword weights, build the best, record it in the manifest.",
+    "grid of passage sizes, keyword weights and floors, build the best, record it in the "
+    "manifest.",
 )
 @click.option(
     "--precision",
@@ -160,7 +161,8 @@ def build_cmd(
             f"tuned on {tuning['n']} questions ({len(tuning['points'])} settings tried): "
             f"{chosen['max_words']}-word passages"
             f"{'' if chosen['pack_blocks'] else ', one block each'}, "
-            f"template {chosen['embed_template']}, keyword weight {chosen['keyword_weight']:g}: "
+            f"template {chosen['embed_template']}, keyword weight {chosen['keyword_weight']:g}"
+            f" (floor {chosen.get('keyword_floor', 0.0):g}): "
             f"Recall@1 {best['recall_at_1']:.3f}, Recall@5 {best['recall_at_5']:.3f}, "
             f"MRR {best['mrr']:.3f}"
         )
