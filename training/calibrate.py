@@ -61,7 +61,7 @@ from training.replay import (
     smalltalk_match,
 )
 
-TARGETS = (0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)  # rows of the coverage/precision table
+TARGETS = (0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98)  # rows of the coverage/precision table
 
 
 @dataclass
@@ -80,7 +80,7 @@ class CalibrateConfig:
     min_clarify: int = 10  # fewer labelled clarify turns than this: the clarify mass is kept
     # Warn when the chosen thresholds hand this much more of the validation dialogues to a
     # person than the defaults do (absolute share): fallbacks count towards the handoff streak.
-    handoff_warning: float = 0.10
+    handoff_warning: float = 0.05
 
     def __post_init__(self) -> None:
         if not 0 < self.target <= 1:

@@ -27,7 +27,7 @@ assistant was trained into, so the system does not grade itself) gives them a co
 `MATCH_THRESHOLD`. A KB answer is judged by the passage it quotes, by its best sentence (the
 frame "Here is what our help centre says" is the same for every answer), and is right as well
 when it quotes the article the exchange is about: of the KB's articles, the one whose passage
-or sentence the same MiniLM finds nearest to the customer's message with the agent's true reply
+the same MiniLM finds nearest to the customer's message with the agent's true reply
 (`ReplyJudge.judge_kb`; agents often ask a question before explaining). A small-talk turn
 (greeting, thanks and goodbye, labelled so in the dialogue) matches when answered with a reply
 agents gave for that intent (`smalltalk_match`).
@@ -114,14 +114,12 @@ class ReplyJudge:
         return self.similarities(pairs, passages) >= self.threshold
 
     def use_kb(self, passages) -> None:
-        """Read the KB's articles (`kb.passage.Passage`s): each passage, headed by its title
-        and section, and each of its sentences stand for its article in `on_topic`."""
-        units, articles = [], []
-        for p in passages:
-            for text in (f"{p.title}. {p.section}. {p.text}", *_sentences(p.text)):
-                units.append(text)
-                articles.append(p.article_id)
-        self._units, self._unit_articles = units, np.array(articles, dtype=object)
+        """Read the KB's articles (`kb.passage.Passage`s): each passage, headed by its
+        article's title and its section, stands for its article in `exchange_articles`.
+        (Whole passages, not sentences: one generic sentence of an unrelated article, "have
+        your order number ready", would otherwise win an exchange about anything.)"""
+        self._units = [f"{p.title}. {p.section}. {p.text}" for p in passages]
+        self._unit_articles = np.array([p.article_id for p in passages], dtype=object)
         self._unit_emb = None
 
     @property
@@ -130,9 +128,9 @@ class ReplyJudge:
 
     def exchange_articles(self, exchanges: list[tuple[str, str]]) -> list[str | None]:
         """The article each (customer message, true agent reply) exchange is about: the KB
-        article whose passage or sentence is nearest to the two texts together (None without
-        a KB). The agent's reply says what the customer was asking about even when it asks a
-        question back ("Which order is it?" after "how do I cancel?")."""
+        article whose passage is nearest to the two texts together (None without a KB). The
+        agent's reply says what the customer was asking about even when it asks a question
+        back ("Which order is it?" after "how do I cancel?")."""
         if not exchanges or not self.has_kb:
             return [None] * len(exchanges)
         if self._unit_emb is None:
