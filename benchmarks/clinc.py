@@ -10,6 +10,14 @@ Variants (each a separate training run):
     finetune         fine-tuned from the probe, oos class + threshold (the default recipe)
     finetune-class   the same model, oos as a class only (no threshold)       [no extra training]
     finetune-thresh  fine-tuned without the oos class, threshold only           (--thresh-only)
+    lora             LoRA adapters (rank --lora-rank) on the attention's query/value instead of
+                     the whole body, head trained fully; same data, epochs and seed as finetune
+    lora-all         the same with adapters on every linear layer of the transformer
+
+LoRA rows add the adapter file's size (what a version would store if it kept only adapters)
+beside the size of the saved model directory (merged weights + ONNX export: what it stores).
+
+    python benchmarks/clinc.py --variants finetune,lora,lora-all --epochs 3
 """
 
 from __future__ import annotations
@@ -20,7 +28,29 @@ import time
 from pathlib import Path
 
 
-def run(name, data, out, epochs, oos_mode, seed, log):
+class StageLog:
+    """Prints the trainer's messages with the UTC time and notes when the probe was done and
+    when the last epoch ended: the fine-tuning stage alone (what LoRA changes) is the time
+    between the two, validation after each epoch included."""
+
+    def __init__(self) -> None:
+        self.probe_done = self.last_epoch = None
+
+    def __call__(self, message: str) -> None:
+        now = time.time()
+        if message.startswith("probe:"):
+            self.probe_done, self.last_epoch = now, None
+        elif message.startswith("epoch "):
+            self.last_epoch = now
+        print(f"[{time.strftime('%H:%M:%S', time.gmtime(now))}] {message}", flush=True)
+
+    def finetune_s(self) -> float | None:
+        if self.probe_done is None or self.last_epoch is None:
+            return None
+        return round(self.last_epoch - self.probe_done, 1)
+
+
+def run(name, data, out, epochs, oos_mode, seed, log, **extra):
     from training.intent import IntentTrainConfig, train_intent
 
     cfg = IntentTrainConfig(
@@ -30,6 +60,7 @@ def run(name, data, out, epochs, oos_mode, seed, log):
         epochs=epochs,
         oos_mode=oos_mode,
         seed=seed,
+        **extra,
     )
     t0 = time.time()
     manifest = train_intent(cfg, log=log)
@@ -43,15 +74,18 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
-        "--variants", default="probe,finetune", help="comma-separated: probe, finetune, thresh-only"
+        "--variants",
+        default="probe,finetune",
+        help="comma-separated: probe, finetune, thresh-only, lora, lora-all",
     )
+    ap.add_argument("--lora-rank", type=int, default=8, help="rank of the lora variants")
     args = ap.parse_args()
     from training.evaluate import evaluate_intent
 
     test = args.data / "test.csv"
     results = {}
     variants = args.variants.split(",")
-    log = lambda m: print(m, flush=True)  # noqa: E731
+    log = StageLog()
     if "probe" in variants:
         m, t = run("probe", args.data, args.out, 0, "both", args.seed, log)
         results["probe"] = {
@@ -64,10 +98,12 @@ def main() -> None:
         results["finetune"] = {
             **evaluate_intent(args.out / "finetune", test),
             "train_s": round(t, 1),
+            "finetune_s": log.finetune_s(),
             "threshold": m["threshold"],
             "selected": m["metrics"]["selected"],
             "best_epoch": m["metrics"]["best_epoch"],
         }
+        print(json.dumps({"finetune": results["finetune"]}), flush=True)
         results["finetune-class"] = {
             **evaluate_intent(args.out / "finetune", test, threshold=0.0),
             "threshold": 0.0,
@@ -79,7 +115,36 @@ def main() -> None:
             "train_s": round(t, 1),
             "threshold": m["threshold"],
         }
+    for name, targets in (("lora", "query-value"), ("lora-all", "all-linear")):
+        if name not in variants:
+            continue
+        extra = {"lora_rank": args.lora_rank, "lora_targets": targets}
+        m, t = run(name, args.data, args.out, args.epochs, "both", args.seed, log, **extra)
+        results[name] = {
+            **evaluate_intent(args.out / name, test),
+            "train_s": round(t, 1),
+            "finetune_s": log.finetune_s(),
+            "threshold": m["threshold"],
+            "selected": m["metrics"]["selected"],
+            "best_epoch": m["metrics"]["best_epoch"],
+            **sizes(args.out / name),
+            **{f"lora_{k}": m["lora"][k] for k in ("rank", "alpha", "targets", "adapter_params")},
+            "adapter_bytes": m["lora"]["adapter_bytes"],
+        }
+        print(json.dumps({name: results[name]}), flush=True)  # kept if a later run fails
+    if "finetune" in results:
+        results["finetune"].update(sizes(args.out / "finetune"))
     print(json.dumps(results, indent=2))
+
+
+def sizes(model_dir: Path) -> dict:
+    """Bytes of a saved model: its weights file, and the whole directory (with the ONNX
+    export, the head, the tokenizer and the report)."""
+    files = [p for p in model_dir.rglob("*") if p.is_file()]
+    return {
+        "weights_bytes": (model_dir / "model.safetensors").stat().st_size,
+        "dir_bytes": sum(p.stat().st_size for p in files),
+    }
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ The recipe, in order:
   1. data      read and validate examples; hold out a validation split if none is given
   2. probe     frozen embeddings + logistic regression (the one-minute baseline)
   3. fine-tune encoder + linear head, the head warm-started from the probe, with separate
-               learning rates for head and body, linear warm-up/decay and early stopping
+               learning rates for head and body, linear warm-up/decay and early stopping;
+               with `lora_rank` > 0 the body stays frozen and LoRA adapters (peft,
+               `training.lora`) learn its update instead, merged into the weights at save
   4. select    keep whichever of probe / fine-tuned scores better on validation
   5. threshold pick the out-of-scope confidence threshold on validation data only
   6. save      encoder (safetensors), head, manifest, metrics and the report
@@ -57,6 +59,10 @@ class IntentTrainConfig:
     oos_weight: float = 3.0  # loss weight of the out-of-scope class (rare, but errors there matter)
     max_accuracy_drop: float = 0.003  # in-scope accuracy the oos threshold may cost on validation
     freeze_embeddings: bool = True  # keep the word-embedding matrix fixed (faster, less overfit)
+    lora_rank: int = 0  # > 0: train LoRA adapters of this rank instead of the body (needs peft)
+    lora_targets: str = "query-value"  # layers with adapters: "query-value" or "all-linear"
+    lora_alpha: float | None = None  # adapter scale numerator (update = alpha/rank B A); None: 2r
+    lr_lora: float = 1e-3  # peak learning rate of the adapters (replaces lr_body with LoRA)
     bf16: bool | None = None  # bfloat16 autocast; None: on when the CPU supports it natively
     text_column: str = "text"  # CSV column holding the message
     label_column: str = "label"  # CSV column holding the intent
@@ -72,6 +78,18 @@ class IntentTrainConfig:
             raise ConfigError(f"oos_mode must be one of {OOS_MODES}, got {self.oos_mode!r}")
         if self.max_length < 8:
             raise ConfigError(f"max_length must be >= 8, got {self.max_length}")
+        if self.lora_rank < 0:
+            raise ConfigError(f"lora_rank must be >= 0 (0: full fine-tuning), got {self.lora_rank}")
+        if self.lora_rank:
+            self.lora_settings()  # checks targets and alpha
+        if self.lr_lora <= 0:
+            raise ConfigError(f"lr_lora must be > 0, got {self.lr_lora}")
+
+    def lora_settings(self):
+        """The `training.lora.LoraSettings` of this run (only meaningful when lora_rank > 0)."""
+        from training.lora import LoraSettings
+
+        return LoraSettings(rank=self.lora_rank, alpha=self.lora_alpha, targets=self.lora_targets)
 
 
 class IntentNet:
@@ -159,7 +177,9 @@ class _IntentTask:
 
     def param_groups(self) -> list[dict]:
         cfg, net = self.cfg, self.module
-        return self.run.decay_groups(net.body, cfg.lr_body, cfg.weight_decay) + [
+        # With LoRA only the adapters in the body are trainable; they take their own rate.
+        lr_body = cfg.lr_lora if cfg.lora_rank else cfg.lr_body
+        return self.run.decay_groups(net.body, lr_body, cfg.weight_decay) + [
             {"params": list(net.head.parameters()), "lr": cfg.lr_head, "weight_decay": 0.0}
         ]
 
@@ -225,6 +245,11 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
     """Train an intent classifier and save it to `cfg.out`; returns the manifest."""
     import torch
 
+    if cfg.lora_rank:
+        from training.lora import require_peft
+
+        require_peft()  # before any work: say how to install it
+
     from assistant.intent import IntentClassifier
 
     args = TrainerArgs(
@@ -267,7 +292,19 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
         )
 
         # 3-4. fine-tune from the probe; keep the best of probe and epochs -------------------------
-        run.freeze(encoder, cfg.freeze_embeddings)
+        adapters = None
+        if cfg.lora_rank:
+            # LoRA: the body is frozen and adapters learn its update; the head trains fully.
+            from training.lora import LoraAdapters
+
+            adapters = LoraAdapters.attach(encoder, cfg.lora_settings())
+            trainable, total = adapters.parameters()
+            run.say(
+                f"LoRA: rank {cfg.lora_rank} on {cfg.lora_targets}: {trainable:,} trainable "
+                f"encoder parameters of {total:,} ({trainable / total:.2%})"
+            )
+        else:
+            run.freeze(encoder, cfg.freeze_embeddings)
         net = IntentNet.build(encoder, len(labels))
         with torch.no_grad():
             net.head.weight.copy_(torch.tensor(w0, dtype=torch.float32))
@@ -292,11 +329,25 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
         def write(tmp) -> dict:
             from training.report import write_intent_report
 
+            lora = None
+            if adapters is not None:
+                # Fold the adapters into the weights: the saved encoder is a plain one that the
+                # runtime (ONNX export, no peft) loads; the adapter files stay in lora/.
+                from training.lora import ADAPTER_DIR
+
+                check = [e.text for e in (val_ex or train_ex)[:32]]
+                lora = adapters.merge(tmp / ADAPTER_DIR, check)
+                run.say(
+                    f"LoRA adapters merged into the weights (max embedding change "
+                    f"{lora['merge_max_abs_error']:.1e}); adapter file {lora['adapter_bytes']:,} "
+                    "bytes"
+                )
             manifest = {
                 **run.provenance(asdict(cfg), cfg.data, cfg.val),
                 "labels": labels,
                 "oos_label": cfg.oos_label,
                 "threshold": threshold,
+                "lora": lora,  # None: fully fine-tuned (or the probe)
                 "metrics": {
                     "validation": chosen.evaluation.metrics,
                     "probe_validation": probe_m,

@@ -57,6 +57,21 @@ _seed = click.option("--seed", type=int, default=0, show_default=True, help="Ran
     help="Out-of-scope detection: a class, a confidence threshold, or both.",
 )
 @click.option("--batch-size", type=int, default=32, show_default=True, help="Examples per step.")
+@click.option(
+    "--lora-rank",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Train LoRA adapters of this rank (e.g. 8) instead of the whole encoder, merged into "
+    "the saved weights; 0: full fine-tuning. Needs peft (pip install 'offline-assistant[lora]').",
+)
+@click.option(
+    "--lora-targets",
+    type=click.Choice(["query-value", "all-linear"]),
+    default="query-value",
+    show_default=True,
+    help="Layers that get adapters: the attention's query/value, or every linear layer.",
+)
 @timed
 def train_intent_cmd(
     data,
@@ -70,6 +85,8 @@ def train_intent_cmd(
     oos_label,
     oos_mode,
     batch_size,
+    lora_rank,
+    lora_targets,
 ) -> None:
     """Fine-tune the intent classifier.
 
@@ -81,6 +98,9 @@ def train_intent_cmd(
     Example:
 
         assistant train intent --data intents.csv --val val.csv --out models/intent
+
+    With --lora-rank 8 only low-rank adapters on the encoder are trained (the head fully);
+    they are merged into the saved weights, so the model loads like any other.
     """
     from training.intent import IntentTrainConfig, train_intent
 
@@ -96,6 +116,8 @@ def train_intent_cmd(
         oos_label=oos_label,
         oos_mode=oos_mode,
         batch_size=batch_size,
+        lora_rank=lora_rank,
+        lora_targets=lora_targets,
     )
     train_intent(cfg, log=echo)  # may quote labels and rows of the data
 
