@@ -50,12 +50,37 @@ class StageLog:
         return round(self.last_epoch - self.probe_done, 1)
 
 
-def run(name, data, out, epochs, oos_mode, seed, log, **extra):
+def capped(src: Path, dst: Path, cap: int | None, seed: int) -> Path:
+    """`src` with at most `cap` examples of each in-scope intent (drawn with `seed`; every
+    `oos` example kept), written to `dst`; `src` itself when there is no cap."""
+    if not cap:
+        return src
+    import csv
+    import random
+
+    with open(src, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    rng = random.Random(seed)
+    rng.shuffle(rows)
+    kept, seen = [], {}
+    for row in rows:
+        seen[row["label"]] = seen.get(row["label"], 0) + 1
+        if row["label"] == "oos" or seen[row["label"]] <= cap:
+            kept.append(row)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with open(dst, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["text", "label"], extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(kept)
+    return dst
+
+
+def run(name, train, val, out, epochs, oos_mode, seed, log, **extra):
     from training.intent import IntentTrainConfig, train_intent
 
     cfg = IntentTrainConfig(
-        data=str(data / "train.csv"),
-        val=str(data / "val.csv"),
+        data=str(train),
+        val=str(val),
         out=str(out / name),
         epochs=epochs,
         oos_mode=oos_mode,
@@ -79,22 +104,29 @@ def main() -> None:
         help="comma-separated: probe, finetune, thresh-only, lora, lora-all",
     )
     ap.add_argument("--lora-rank", type=int, default=8, help="rank of the lora variants")
+    ap.add_argument(
+        "--train-per-intent", type=int, default=None, help="cap per in-scope intent (all oos kept)"
+    )
+    ap.add_argument("--val-per-intent", type=int, default=None, help="the same for val.csv")
     args = ap.parse_args()
     from training.evaluate import evaluate_intent
 
-    test = args.data / "test.csv"
+    test = args.data / "test.csv"  # always the whole test set
+    train = capped(args.data / "train.csv", args.out / "train.csv", args.train_per_intent, 0)
+    val = capped(args.data / "val.csv", args.out / "val.csv", args.val_per_intent, 0)
+    data = (train, val)
     results = {}
     variants = args.variants.split(",")
     log = StageLog()
     if "probe" in variants:
-        m, t = run("probe", args.data, args.out, 0, "both", args.seed, log)
+        m, t = run("probe", *data, args.out, 0, "both", args.seed, log)
         results["probe"] = {
             **evaluate_intent(args.out / "probe", test),
             "train_s": round(t, 1),
             "threshold": m["threshold"],
         }
     if "finetune" in variants:
-        m, t = run("finetune", args.data, args.out, args.epochs, "both", args.seed, log)
+        m, t = run("finetune", *data, args.out, args.epochs, "both", args.seed, log)
         results["finetune"] = {
             **evaluate_intent(args.out / "finetune", test),
             "train_s": round(t, 1),
@@ -109,7 +141,7 @@ def main() -> None:
             "threshold": 0.0,
         }
     if "thresh-only" in variants:
-        m, t = run("thresh-only", args.data, args.out, args.epochs, "threshold", args.seed, log)
+        m, t = run("thresh-only", *data, args.out, args.epochs, "threshold", args.seed, log)
         results["finetune-thresh"] = {
             **evaluate_intent(args.out / "thresh-only", test),
             "train_s": round(t, 1),
@@ -119,7 +151,7 @@ def main() -> None:
         if name not in variants:
             continue
         extra = {"lora_rank": args.lora_rank, "lora_targets": targets}
-        m, t = run(name, args.data, args.out, args.epochs, "both", args.seed, log, **extra)
+        m, t = run(name, *data, args.out, args.epochs, "both", args.seed, log, **extra)
         results[name] = {
             **evaluate_intent(args.out / name, test),
             "train_s": round(t, 1),
