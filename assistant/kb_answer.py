@@ -6,9 +6,14 @@ article ("This article explains the window, the steps and what to do if ..."), w
 steps sit in a section of their own. `choose_passage` therefore looks at the passages of the
 best article that score nearly as well as the best one, and prefers
 
+- a passage whose table has the row the question names (an error code, a plan name),
 - a passage whose section heading shares words with the question (the matching section),
 - a passage with content over a signpost introduction (one that only says what the article
   covers), and a passage with numbered steps when the question asks how to do something.
+
+A passage that asks rather than answers (a forum thread's opening post, which ends with its
+question) is quoted only when no other passage of its article was found: it would echo the
+customer's question back.
 
 `chat_text` makes a passage readable in a narrow chat: signpost sentences go, and Markdown
 tables, which collapse into one-word columns at chat width, become one line per row
@@ -38,6 +43,9 @@ SCORE_MARGIN = 0.08
 SECTION_BONUS = 0.03  # per question word found in the section heading (up to 2 words)
 SIGNPOST_PENALTY = 0.05  # an introduction that only announces what the article covers
 STEPS_BONUS = 0.02  # numbered steps, when the question asks how to do something
+# a table row named by the question (its first cell) is the answer itself: it beats any rival
+# within the margin, section bonuses included
+ROW_BONUS = SCORE_MARGIN + 2 * SECTION_BONUS
 
 _SIGNPOST = re.compile(
     r"\b(?:this|the following) (?:article|page|guide|section|list|document)\b"
@@ -65,16 +73,53 @@ def is_signpost(passage: Passage) -> bool:
     return signposts > 0 and signposts * 2 >= len(sentences)
 
 
+def asks(passage: Passage) -> bool:
+    """True for a passage that asks rather than answers, like a forum thread's opening post:
+    it ends with a question and has no table or steps. (No passage of the demo, helpdesk or
+    airline knowledge bases does; 7 of the e-bike forum's 11 opening posts do.)
+
+    >>> asks(Passage("a", "T", "Post", "a.html", 0.5,
+    ...              "I'd love to fly with my bike. Is it possible? What do people do?"))
+    True
+    >>> asks(Passage("a", "T", "", "a.md", 0.5, "Can I return a gift? Yes, within 30 days."))
+    False
+    """
+    text = passage.text.strip()
+    return text.endswith("?") and "|" not in text and len(_STEP.findall(text)) < 2
+
+
+def names_a_row(passage: Passage, question: str) -> bool:
+    """True when a table of `passage` has a row whose first cell the question names (the
+    rows `table_lines` would keep for it).
+
+    >>> p = Passage("a", "Codes", "", "a.md", 0.5, "| Code | Meaning |\\n|---|---|\\n| E3 | Hot |")
+    >>> names_a_row(p, "display says e3"), names_a_row(p, "what does code mean")
+    (True, False)
+    """
+    lines = [line for line in passage.text.split("\n") if line.lstrip().startswith("|")]
+    if not lines:
+        return False
+    asked = {w.lower() for w in _CODE_WORD.findall(question)}
+    rows = [_cells(line) for line in lines if not _TABLE_SEPARATOR.match(line.strip())]
+    if len(lines) >= 2 and _TABLE_SEPARATOR.match(lines[1].strip()):
+        rows = rows[1:]  # the header row names columns, not rows
+    return any(row and row[0].strip("*` ").lower() in asked for row in rows)
+
+
 def choose_passage(passages: list[Passage], question: str = "") -> Passage:
     """The passage to quote for `question`, from search results (best first).
 
     Only passages of the best passage's article within `SCORE_MARGIN` of its score compete,
     so the answer never switches article and never quotes a passage that ranks far below.
-    Raises ValueError for an empty list.
+    When the best passage only asks (`asks`), the best other passage of its article takes
+    its place. Raises ValueError for an empty list.
     """
     if not passages:
         raise ValueError("no passages to choose from")
     best = passages[0]
+    if asks(best):
+        answers = [p for p in passages if p.article_id == best.article_id and not asks(p)]
+        best = answers[0] if answers else best
     words = set(tokenize(question))
     asks_how = bool(_HOW.search(question))
 
@@ -86,12 +131,16 @@ def choose_passage(passages: list[Passage], question: str = "") -> Passage:
             score -= SIGNPOST_PENALTY
         if asks_how and len(_STEP.findall(passage.text)) >= 2:
             score += STEPS_BONUS
+        if names_a_row(passage, question):
+            score += ROW_BONUS
         return score
 
     rivals = [
         p
         for p in passages
-        if p.article_id == best.article_id and p.score >= best.score - SCORE_MARGIN
+        if p.article_id == best.article_id
+        and p.score >= best.score - SCORE_MARGIN
+        and (p is best or not asks(p))
     ]
     return max(rivals, key=preference)  # max keeps the first (best ranked) of equals
 
@@ -196,10 +245,12 @@ def kb_answer(passages: list[Passage], question: str = "", limit: int = 900) -> 
 
 __all__ = [
     "ANSWER_PREFIX",
+    "asks",
     "chat_text",
     "choose_passage",
     "drop_signposts",
     "is_signpost",
     "kb_answer",
+    "names_a_row",
     "table_lines",
 ]

@@ -30,6 +30,7 @@ EMBED_TEMPLATE = EMBED_TEMPLATES["title_section"]  # the template of builds befo
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
+_ITEM_NUMBER = re.compile(r"^\s*\d{1,3}[.)]$")  # a numbered list item's marker alone
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,17 @@ def _word_windows(text: str, max_words: int) -> list[str]:
 
 
 def _sentences(text: str, max_words: int) -> list[str]:
+    """The sentences of `text`, each at most `max_words` words (longer ones cut into
+    windows). A list item's number stays with its first sentence.
+
+    >>> _sentences("7. Refit the wheel. Tighten to 35 Nm.", 50)
+    ['7. Refit the wheel.', 'Tighten to 35 Nm.']
+    """
     out: list[str] = []
-    for sentence in _SENTENCE_END.split(text):
+    pieces = _SENTENCE_END.split(text)
+    if len(pieces) > 1 and _ITEM_NUMBER.match(pieces[0]):  # "7." is not a sentence
+        pieces[:2] = [pieces[0] + " " + pieces[1]]
+    for sentence in pieces:
         if len(sentence.split()) > max_words:
             out.extend(_word_windows(sentence, max_words))
         elif sentence.strip():

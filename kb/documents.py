@@ -346,6 +346,10 @@ class _HTMLArticle(HTMLParser):
         self.text: list[str] = []
         self.items: list[str] = []
         self.in_li = False
+        # open lists, innermost last: [tag, items numbered so far]; an <ol>'s items keep
+        # their numbers ("1. ...") so steps read as steps and "see step 5" still makes sense
+        self.lists: list[list] = []
+        self.li_marker = "- "  # what starts the current item's first piece of text
         self.pre = 0
         self.rows: list[list[str]] = []
         self.header_row = False
@@ -360,7 +364,8 @@ class _HTMLArticle(HTMLParser):
             self.out.block("code", text.strip("\n").splitlines())
         elif self.in_li:
             if _clean(text):
-                self.items.append("- " + _clean(text))
+                self.items.append(self.li_marker + _clean(text))
+                self.li_marker = "- "  # later pieces of one item: as before, bullets
         elif _clean(text):
             self.out.block("text", [_clean(text)])
 
@@ -392,9 +397,14 @@ class _HTMLArticle(HTMLParser):
                 self.header_row = True
         elif tag in ("ul", "ol"):
             self._flush_text()
+            self.lists.append([tag, 0])
         elif tag == "li":
             self._flush_text()
             self.in_li = True
+            self.li_marker = "- "
+            if self.lists and self.lists[-1][0] == "ol":
+                self.lists[-1][1] += 1
+                self.li_marker = f"{self.lists[-1][1]}. "
         elif tag == "pre":
             self._flush_text()
             self.pre += 1
@@ -435,6 +445,8 @@ class _HTMLArticle(HTMLParser):
             self.in_li = False
         elif tag in ("ul", "ol"):
             self._flush_items()
+            if self.lists:
+                self.lists.pop()
         elif tag == "pre":
             self._flush_text()
             self.pre = max(0, self.pre - 1)

@@ -9,11 +9,13 @@ from assistant.bank import BankEntry, ResponseBank
 from assistant.config import EngineConfig
 from assistant.engine import DialogueEngine
 from assistant.kb_answer import (
+    asks,
     chat_text,
     choose_passage,
     drop_signposts,
     is_signpost,
     kb_answer,
+    names_a_row,
     table_lines,
 )
 from assistant.ranker import ResponseRanker
@@ -56,6 +58,65 @@ def test_the_section_named_by_the_question_wins_a_close_call():
     times = Passage("a", "Shipping", "Delivery times", "a.md", 0.69, "Standard takes 3 days.")
     assert choose_passage([fees, times], "what are the delivery times?") is times
     assert choose_passage([fees, times], "how much is it?") is fees  # no section named: best
+
+
+# A forum thread: the rider's post matches the customer's question best, the answer is below.
+POST = Passage(
+    "travel",
+    "Taking the bike on holiday",
+    "Original post by mireille_v",
+    "travel.html",
+    0.82,
+    "We'd love to bring the bike to Mallorca. Is it possible to fly with it? What do people do?",
+)
+ANSWER = Passage(
+    "travel",
+    "Taking the bike on holiday",
+    "Answer from Sanne",
+    "travel.html",
+    0.57,
+    "The bike can fly, the battery can't: airlines refuse lithium batteries above 160 Wh.",
+)
+
+
+def test_a_post_that_only_asks_gives_way_to_the_answer_of_its_thread():
+    assert asks(POST) and not asks(ANSWER)
+    assert choose_passage([POST, OTHER, ANSWER], "can i fly with my ebike") is ANSWER
+    # no other passage of the thread was found: the post is all there is to quote
+    assert choose_passage([POST, OTHER], "can i fly with my ebike") is POST
+    # a question inside an answer, a table or steps are not "asking"
+    faq = Passage("a", "Gifts", "", "a.md", 0.5, "Can I return a gift? Yes, within 30 days.")
+    steps = Passage("a", "T", "", "a.md", 0.5, "1. Open Orders.\n2. Tap Return.\nDone?")
+    assert not asks(faq) and not asks(steps)
+
+
+CODES = Passage(
+    "codes",
+    "Error codes",
+    "",
+    "codes.md",
+    0.68,
+    "| Code | What it means |\n|---|---|\n| E03 | Battery too hot or cold |\n| E05 | Cells |",
+)
+DEALER = Passage(
+    "codes",
+    "Error codes",
+    "Codes that mean see the dealer",
+    "codes.md",
+    0.75,
+    "E07 is the one to take seriously: book a dealer visit.",
+)
+
+
+def test_the_table_row_the_question_names_wins_a_close_call():
+    assert names_a_row(CODES, "display says E03 what does that mean")
+    assert not names_a_row(CODES, "what does code mean")  # the header names no row
+    assert not names_a_row(DEALER, "display says E03")
+    # "mean" names DEALER's section too: the named row still wins
+    assert choose_passage([DEALER, CODES], "display says E03 what does that mean") is CODES
+    assert choose_passage([DEALER, CODES], "what does the display mean") is DEALER
+    text, _ = kb_answer([DEALER, CODES], "display says E03 what does that mean")
+    assert "**E03** — What it means: Battery too hot or cold" in text and "E05" not in text
 
 
 def test_a_best_passage_alone_is_quoted():

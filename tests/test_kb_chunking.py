@@ -90,3 +90,14 @@ def test_embedding_templates_and_keyword_text():
 
     with pytest.raises(ValueError, match="'header'"):
         chunk.embed_text("header")
+
+
+def test_a_numbered_items_number_stays_with_its_first_sentence():
+    steps = "\n".join(f"{n}. Do step {n} now. Then check it." for n in range(1, 8))
+    doc = parse_markdown(f"# Steps\n\n{steps}", "steps", "steps.md")
+    chunks = chunk_document(doc, max_words=20, overlap_words=0)
+    for chunk in chunks:
+        # no passage ends with a bare "7." and every line starts with its number
+        assert not chunk.text.rstrip().split("\n")[-1].rstrip(".").isdigit(), chunk.text
+    lines = [line for c in chunks for line in c.text.split("\n")]
+    assert "7. Do step 7 now. Then check it." in lines or "7. Do step 7 now." in lines

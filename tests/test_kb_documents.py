@@ -77,6 +77,19 @@ def test_html_title_headings_table_and_list_without_script_or_nav():
     assert "console.log" not in text and "Home" not in text and "color" not in text
 
 
+def test_html_ordered_lists_keep_their_numbers():
+    html = (
+        "<h1>Pairing</h1><ol><li>Switch the bike on.</li><li>Open the app.</li></ol>"
+        "<ul><li>Bluetooth on</li></ul><ol><li>Again from one</li></ol>"
+    )
+    doc = parse_html(html, "pairing", "pairing.html")
+    assert [b.lines for b in doc.sections[0].blocks] == [
+        ["1. Switch the bike on.", "2. Open the app."],
+        ["- Bluetooth on"],
+        ["1. Again from one"],
+    ]
+
+
 def test_html_title_from_h1_when_no_title_tag():
     doc = parse_html("<h1>Returns</h1><p>Send it back.</p>", "returns", "returns.html")
     assert doc.title == "Returns"
