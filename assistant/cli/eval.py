@@ -144,7 +144,8 @@ def calibrate_cmd(models, kb_dir, data, target, dry_run, as_json) -> None:
     one, and picks the reply and KB thresholds (and the clarify mass) that answer the most
     turns at that precision. Writes MODELS/calibration/manifest.json, which the assistant
     then uses instead of the config defaults (settings in config.json still win). Prints the
-    chosen thresholds and the coverage/precision table they buy.
+    chosen thresholds and the coverage/precision table they buy, with the share of
+    dialogues each choice hands to a person.
 
     Example:
 

@@ -95,9 +95,11 @@ def prepare_demo(
             log=lambda m: log(f"      {m}"),
         )
         row = fields["metrics"]["calibrated"]
+        handed = row.get("handoff")
         log(
             f"      answers {row['coverage']:.0%} of validation turns at precision "
             f"{row['precision'] or 0:.0%} (target {fields['target']:.0%})"
+            + (f", hands {handed:.0%} of the dialogues to a person" if handed is not None else "")
         )
     else:
         log(f"[4/{steps}] policy already calibrated ({p['calibration']})")
