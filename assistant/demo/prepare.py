@@ -57,7 +57,7 @@ def prepare_demo(
     t_all = time.time()
     if force or not (p["intent"] / "manifest.json").is_file():
         log(f"[1/{steps}] training the demo intent classifier -> {p['intent']}")
-        train_intent(IntentTrainConfig(data=dialogues, out=str(p["intent"]), epochs=2), log=log)
+        train_intent(IntentTrainConfig(data=dialogues, out=str(p["intent"]), epochs=1), log=log)
     else:
         log(f"[1/{steps}] intent classifier already trained ({p['intent']})")
     if force or not (p["ranker"] / "manifest.json").is_file():
