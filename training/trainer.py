@@ -159,12 +159,19 @@ class Trainer:
         dist.setup()
         seed_everything(self.args.seed)
         if dist.world()[1] == 1:  # under torchrun the processes share the cores (dist.setup)
+            import torch
+
             from training.threads import ThreadGovernor
 
+            self._threads_before = torch.get_num_threads()  # restored on exit
             self.governor = ThreadGovernor(log=self.say)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        if self.governor is not None:  # the process's thread count as it was before training
+            import torch
+
+            torch.set_num_threads(self._threads_before)
         if exc_type is None:
             dist.barrier()
         dist.teardown()
