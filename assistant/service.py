@@ -50,6 +50,7 @@ from assistant.log.columns import cut_redacted
 from assistant.log.spool import Spool
 from assistant.log.store import Exchange, is_busy
 from assistant.log.writer import BUSY_SLICE_MS, FailedWrite
+from assistant.notices import Notices
 from assistant.redact import check_conversation_id
 from assistant.reply import ConversationSummary, ConversationView, Reply, TurnRecord
 from assistant.untrusted import clean
@@ -104,9 +105,7 @@ class AssistantService:
         self.log_wait = log_wait
         self.notice_after = notice_after
         self.info = dict(info or {})
-        self._listener: Callable[[str], None] | None = None
-        self._notices: list[str] = list(log.notices)  # kept until someone listens
-        self._notice_lock = threading.Lock()
+        self._notices = Notices(log.notices)  # what the user must be told (any thread)
         self.spooled = 0  # exchanges saved to the spool instead of the log (the user was told)
         self.lost = 0  # exchanges saved nowhere (their replies were not shown; respond raised)
         self._channels: dict[str, str] = {}  # conversations started here: id -> channel
@@ -117,14 +116,14 @@ class AssistantService:
         if self.spool is not None:
             replayed = self.spool.replay(log)
             if replayed.message():
-                self._notice(replayed.message())
+                self._notices.tell(replayed.message())
         self.writer = LogWriter(log, busy_wait=log_wait, on_failure=self._write_failed)
         self._watcher: LogWatcher | None = None  # made by the first wait_for_change
         self._watcher_lock = threading.Lock()
         self._closed = False
         # The engine in use, swapped for a newly promoted version once it is loaded
         # (`follow_models`); said on screen through the notices.
-        self.models = ModelFollower(engine, notice=self._notice)
+        self.models = ModelFollower(engine, notice=self._notices.tell)
 
     @property
     def engine(self):
@@ -150,26 +149,11 @@ class AssistantService:
     # -- notices --------------------------------------------------------------------------------
     def listen(self, callback: Callable[[str], None]) -> None:
         """Send what the user must be told to `callback` (any thread), starting with the backlog."""
-        with self._notice_lock:
-            self._listener = callback
-            backlog, self._notices = self._notices, []
-        for text in backlog:
-            callback(text)
-
-    def _notice(self, text: str) -> None:
-        with self._notice_lock:
-            listener = self._listener
-            if listener is None:
-                self._notices.append(text)
-                return
-        try:
-            listener(text)
-        except Exception:  # noqa: BLE001 - a display that is gone must not fail a turn
-            pass
+        self._notices.listen(callback)
 
     def _write_failed(self, failure: FailedWrite) -> None:
         what = _WHAT.get(failure.method, failure.method)
-        self._notice(f"Could not save {what}: {failure.error}")
+        self._notices.tell(f"Could not save {what}: {failure.error}")
 
     # -- conversations --------------------------------------------------------------------------
     def new_conversation(self, channel: str = "chat") -> str:
@@ -211,7 +195,7 @@ class AssistantService:
         # across the cut was replaced whole.
         message, cut_chars = cut_redacted(self.log.redact(text), MAX_MESSAGE_CHARS)
         if cut_chars:
-            self._notice(
+            self._notices.tell(
                 f"The message was cut to {MAX_MESSAGE_CHARS:,} characters: the last "
                 f"{cut_chars:,} were not read (the log records the cut)."
             )
@@ -255,7 +239,7 @@ class AssistantService:
     def _busy_notice(self, wait: _Wait) -> None:
         if not wait.announced:  # once a turn
             wait.announced = True
-            self._notice(
+            self._notices.tell(
                 f"The conversation log {self.log.name} is busy (another program is writing to "
                 f"it): waiting up to {self.log_wait:g} s to save this exchange."
             )
@@ -296,7 +280,7 @@ class AssistantService:
                 f"{reason} {exc}"
             ) from exc
         self.spooled += 1
-        self._notice(
+        self._notices.tell(
             f"The conversation log {self.log.name} could not be written: {reason} This exchange "
             f"was saved to {self.spool.path} instead; it is written to the log the next time "
             "the assistant starts."

@@ -28,7 +28,6 @@ never triggers one; `escape` leaves the box. Customer text is shown as data (`pl
 from __future__ import annotations
 
 import functools
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -65,6 +64,7 @@ from assistant.errors import LogError, ModelError
 from assistant.follower import FOLLOW_EVERY_S, ModelFollower, load_in_background
 from assistant.log import ConversationLog
 from assistant.log.store import check_agent
+from assistant.notices import Notices
 from assistant.priority import LABELS as PRIORITY_LABELS
 from assistant.priority import PriorityRules
 from assistant.tickets import (
@@ -184,10 +184,8 @@ class TicketDesk:
     ) -> None:
         self.api = tickets
         self.agent = check_agent(agent)
-        self._listener: Callable[[str], None] | None = None
-        self._notices: list[str] = []  # kept until someone listens
-        self._notice_lock = threading.Lock()  # the follower's thread tells, the UI listens
-        self.models = ModelFollower(engine, notice=self._notice)
+        self._notices = Notices()  # the follower's thread tells, the UI listens
+        self.models = ModelFollower(engine, notice=self._notices.tell)
         # The intent model's labels read from its manifest at once (not from the loading
         # engine), until the engine is loaded: what a correction may be. None without models.
         self._labels_at_open = None if model_labels is None else list(model_labels)
@@ -220,22 +218,7 @@ class TicketDesk:
     def listen(self, callback: Callable[[str], None]) -> None:
         """Send what the agent must be told about the models (another version in use, one
         that failed to load) to `callback` (any thread), starting with the backlog."""
-        with self._notice_lock:
-            self._listener = callback
-            backlog, self._notices = self._notices, []
-        for text in backlog:
-            callback(text)
-
-    def _notice(self, text: str) -> None:
-        with self._notice_lock:
-            listener = self._listener
-            if listener is None:
-                self._notices.append(text)
-                return
-        try:
-            listener(text)
-        except Exception:  # noqa: BLE001 - a console that is gone must not stop the follower
-            pass
+        self._notices.listen(callback)
 
     # -- reads ---------------------------------------------------------------------------------
 
