@@ -7,9 +7,7 @@ import json
 import click
 
 from assistant.cli import cli, echo, eval_group, timed
-
-_MODELS_HELP = "Directory with intent/ and ranker/ (default: the user data directory's models/)."
-_KB_HELP = "Knowledge-base index directory (default: the user data directory's kb/, if any)."
+from assistant.cli.options import kb_option, models_option
 
 
 def _paths(models, kb_dir):
@@ -33,8 +31,8 @@ def _paths(models, kb_dir):
 
 
 @eval_group.command("dialogues")
-@click.option("--models", type=click.Path(file_okay=False), default=None, help=_MODELS_HELP)
-@click.option("--kb", "kb_dir", type=click.Path(file_okay=False), default=None, help=_KB_HELP)
+@models_option()
+@kb_option()
 @click.option(
     "--data",
     required=True,
@@ -119,8 +117,8 @@ def format_dialogue_metrics(m: dict) -> str:
 
 
 @cli.command("calibrate")
-@click.option("--models", type=click.Path(file_okay=False), default=None, help=_MODELS_HELP)
-@click.option("--kb", "kb_dir", type=click.Path(file_okay=False), default=None, help=_KB_HELP)
+@models_option()
+@kb_option()
 @click.option(
     "--data",
     required=True,

@@ -25,28 +25,25 @@ KB_HELP = "Knowledge-base index directory (default: the user data directory's kb
 DB_HELP = "Conversation log, SQLite (default: the user data directory's conversations.db)."
 
 
-def models_option(dest: str = "models", help: str = MODELS_HELP, must_exist: bool = False):
-    """`--models DIR`: a models directory (a versioned one uses its current version)."""
+def _directory_option(flag: str, dest: str, help: str, must_exist: bool):
     return click.option(
-        "--models",
+        flag,
         dest,
         metavar="DIR",
         type=click.Path(exists=must_exist, file_okay=False, path_type=Path if must_exist else None),
         default=None,
         help=help,
     )
+
+
+def models_option(dest: str = "models", help: str = MODELS_HELP, must_exist: bool = False):
+    """`--models DIR`: a models directory (a versioned one uses its current version)."""
+    return _directory_option("--models", dest, help, must_exist)
 
 
 def kb_option(dest: str = "kb_dir", help: str = KB_HELP, must_exist: bool = False):
     """`--kb DIR`: a knowledge-base index directory."""
-    return click.option(
-        "--kb",
-        dest,
-        metavar="DIR",
-        type=click.Path(exists=must_exist, file_okay=False, path_type=Path if must_exist else None),
-        default=None,
-        help=help,
-    )
+    return _directory_option("--kb", dest, help, must_exist)
 
 
 def db_option(dest: str = "db", help: str = DB_HELP, as_path: bool = False):
