@@ -88,9 +88,11 @@ class ThreadGovernor:
         """Cores not used by other processes since the last measurement (None: too soon)."""
         if not self.enabled or self._last is None:
             return None
-        now = self._sample()
         t0, busy0, total0, own0 = self._last
-        if now[0] - t0 < min_interval or now[2] <= total0:
+        if time.monotonic() - t0 < min_interval:  # between training steps: no file reads
+            return None
+        now = self._sample()
+        if now[2] <= total0:
             return None
         self._last = now
         others = max(0, (now[1] - busy0) - (now[3] - own0))
