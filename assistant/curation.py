@@ -188,17 +188,39 @@ ACTION_PATTERNS: tuple[tuple[re.Pattern, str], ...] = tuple(
         ),
         (
             # an attribute of a listing (a place, event, ride, booking) looked up elsewhere:
-            # "It's a Pop song.", "No, they don't.", "The museum is kid friendly."
-            r"^(?:(?:yes|no|sure|unfortunately|fortunately|sadly|okay|ok|great)[,!.]?\s+)?"
-            r"(?:it(?:'s| is) (?:a|an|not|rated|located|situated|open|closed|free|\d)\b|"
-            r"it (?:has|does|doesn't|does not|was|will|costs|starts)\b|"
-            r"they(?:'re| are| have| do| don't| do not| serve| offer)|their |"
-            r"there (?:is|are|was|will be) (?:a|an|no|\d)|the (?:\w+ )?(?:restaurant|museum|salon|"
-            r"hotel|apartment|house|property|event|movie|song|attraction|flight|bus|train|car|"
+            # "It's a Pop song.", "No, they don't.", "The museum is kid friendly.", at the
+            # start of any sentence, after any run of openers ("No, unfortunately, ...")
+            r"(?:^|(?<=[.!?])\s+)(?:(?:yes|no|sure|unfortunately|fortunately|sadly|okay|ok|"
+            r"great|sorry|i'm sorry|i am sorry|apologies|well|actually|alright|good news|"
+            r"bad news|but|and|so|also)[,!.:]?\s+)*"
+            r"(?:it(?:'s| is| isn't| is not)(?: not)? (?:a|an|not|rated|located|situated|open|"
+            r"closed|free|furnished|pet|kid|child|family|wheelchair|accessible|under|refundable|"
+            r"non-refundable|available|unavailable|sold|fully|\d)\b|"
+            r"it (?:has|does|doesn't|does not|was|will|costs|starts|offers|serves|allows)\b"
+            r"(?! with\b)|"
+            r"they(?:'re| are| have| do| don't| do not| does| serve| offer| allow| accept)|"
+            r"their |there(?:'s| is| are|'re| was| will be| isn't| aren't| is not| are not) "
+            r"(?:a|an|no(?! need)|not|any|\d)|(?:the|this|that) (?:\w+ )?(?:restaurant|museum|"
+            r"salon|hotel|apartment|house|property|event|movie|song|attraction|flight|bus|train|car|"
             r"ride|doctor|dentist|stylist|show|venue|place|park|room|cab|trip|concert|game|"
-            r"match|film|album|artist|appointment)s? (?:is|are|has|have|does|doesn't|offers|"
-            r"serves|costs|starts|will|was))",
+            r"match|film|album|artist|appointment)s? (?:is|are|has|have|does|doesn't|does not|"
+            r"don't|do not|offers|serves|costs|starts|will|was|allows))",
             "states a fact about a listing",
+        ),
+        (
+            r"\b(?:pets|dogs|cats|alcohol|liquor|smoking|children|kids|outside food) "
+            r"(?:are|is)(?: not)? (?:allowed|permitted|served|welcome)\b",
+            "states a fact about a listing",
+        ),
+        (
+            rf"\b(?:I|we) (?:was|were) (?:able|unable) to (?:{_DO})\b|\b(?:I|we) managed to\b",
+            "claims an action",
+        ),
+        (
+            r"\b(?:starting|started|beginning|about) to play\b|\b(?:is|are|'s|'re) all "
+            r"(?:booked|reserved|done|sorted|paid)\b|\b(?:is|are|was|were) (?:now )?"
+            r"(?:successful|secured|complete|completed)\b",
+            "states an order's or booking's status",
         ),
         (
             rf"\b(?:was|were)(?: just| already| also| only| successfully)? (?:{_THING_DONE})\b",
@@ -252,14 +274,35 @@ def action_claims(text: str) -> list[str]:
     >>> action_claims("Let me know if that helps! Once we receive it, we'll refund you.")
     []
     """
-    text = text.translate(_QUOTES)
+    out, seen = [], set()
+    for start, end, why, pattern in _claim_matches(text):
+        if pattern not in seen:  # the first match of each rule
+            seen.add(pattern)
+            out.append(f'{why}: "{text.translate(_QUOTES)[start:end].strip()}"')
+    return out
+
+
+def action_claim_spans(text: str) -> list[tuple[int, int, str]]:
+    """Every claimed action in `text` as (start, end, reason), in the order of the rules.
+
+    >>> action_claim_spans("Done. We have refunded it.")[1]
+    (6, 22, 'claims an action: "We have refunded"')
+    """
+    return [
+        (start, end, f'{why}: "{text.translate(_QUOTES)[start:end].strip()}"')
+        for start, end, why, _ in _claim_matches(text)
+    ]
+
+
+def _claim_matches(text: str) -> list[tuple[int, int, str, int]]:
+    """(start, end, why, rule index) of every match of `ACTION_PATTERNS` that counts."""
+    text = text.translate(_QUOTES)  # one character for one: the positions hold
     out = []
-    for pattern, why in ACTION_PATTERNS:
+    for n, (pattern, why) in enumerate(ACTION_PATTERNS):
         for m in pattern.finditer(text):
             if why == "promises an action" and _CONDITION.search(text[: m.start()]):
                 continue
-            out.append(f'{why}: "{m.group(0).strip()}"')
-            break
+            out.append((m.start(), m.end(), why, n))
     return out
 
 
@@ -350,6 +393,7 @@ __all__ = [
     "ACTION_PATTERNS",
     "KINDS",
     "Curation",
+    "action_claim_spans",
     "action_claims",
     "chat_unfit",
     "classify",

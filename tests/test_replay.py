@@ -13,7 +13,7 @@ import zlib
 import numpy as np
 
 from kb.passage import Passage
-from training.replay import ReplyJudge, TurnResult, judge_results, kb_passages
+from training.replay import ReplyJudge, TurnResult, judge_results, kb_passages, split_claims
 
 
 class BagOfWords:
@@ -103,3 +103,25 @@ def test_judge_results_mark_kb_answers_on_the_exchange_s_article_right():
     judge_results(results, judge_with_kb())
     assert [r.matched for r in results] == [True, False, False, None]
     assert [r.on_topic for r in results] == [True, False, None, None]
+
+
+def test_claims_in_the_bots_own_words_and_in_quoted_articles_are_told_apart():
+    article = (
+        "Once an order has shipped you cannot cancel it. Refund issued: we have sent the "
+        "money; your bank is processing it."
+    )
+    kb = (
+        "Here is what our help centre says (**Returns**):\n\n- **Refund issued** \u2014 "
+        "We have sent the money; your bank is processing it."
+    )
+    assert split_claims(kb, [article]) == ([], ['claims an action: "We have sent"'])
+    # the same words, not in the cited passage: the bot's own claim
+    assert split_claims(kb, ["Returns take 30 days."]) == (
+        ['claims an action: "We have sent"'],
+        [],
+    )
+    # a claim added around a quote is still the bot's
+    mixed = kb + " I've refunded your order."
+    own, quoted = split_claims(mixed, [article])
+    assert own == ['claims an action: "I\'ve refunded"'] and quoted
+    assert split_claims("Which order is it?", [article]) == ([], [])

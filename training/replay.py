@@ -11,6 +11,9 @@ What is measured (`dialogue_metrics`; shares of customer turns unless said other
                   handoff, muted) and `answered`, the share the bot answered itself (ranker + kb)
     precision     answers that match the true next agent reply / answers that have one
     claims        sent answers claiming an action the bot cannot have done / answers sent
+                  (in the bot's own words: a KB answer's clause quoted word for word from
+                  the article it cites is the company's published text, counted apart as
+                  `kb_quoted_claims`, see `split_claims`)
     ungrounded    sent answers stating a specific (number, address, e-mail, date, name) that
                   neither this customer wrote nor the KB passages retrieved for the turn hold
     unfit         sent answers that do not read as chat (a letter's salutation or sign-off,
@@ -233,7 +236,8 @@ class TurnResult:
     article: str = ""  # KB answers: the article of the passage quoted
     on_topic: bool | None = None  # KB answers: it quotes the article the exchange is about
     matched: bool | None = None
-    claims: list[str] = field(default_factory=list)
+    claims: list[str] = field(default_factory=list)  # in the bot's own words
+    quoted_claims: list[str] = field(default_factory=list)  # KB answers: in the article's words
     ungrounded: list[str] = field(default_factory=list)
     unfit: str | None = None
 
@@ -250,7 +254,7 @@ def replay(
     `assistant.grounding.Grounds`) grounds the specifics an answer may state, beside what its
     customer wrote.
     """
-    from assistant.curation import action_claims, chat_unfit
+    from assistant.curation import chat_unfit
     from assistant.grounding import Grounds, ungrounded
 
     results: list[TurnResult] = []
@@ -284,7 +288,8 @@ def replay(
                 res.smalltalk = smalltalk_match(
                     t.intent, r.reply, r.candidates, service.engine.config.smalltalk_intents
                 )
-                res.claims = action_claims(r.reply)
+                quoted = [c.text for c in r.citations] if r.source == "kb" else []
+                res.claims, res.quoted_claims = split_claims(r.reply, quoted)
                 grounds = Grounds.of([*customer_so_far, *(c.text for c in r.citations)])
                 grounds.base = kb
                 res.ungrounded = ungrounded(r.reply, grounds)
@@ -293,6 +298,36 @@ def replay(
         if progress is not None:
             progress(n, len(dialogues))
     return results
+
+
+_CLAUSE_END = re.compile(r"[.!?;:\n|*\u2014\u2022]")
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def split_claims(reply: str, quoted: list[str]) -> tuple[list[str], list[str]]:
+    """The action claims of `reply` (`assistant.curation.action_claim_spans`) in two lists:
+    those in the bot's own words, and those in a clause it quotes word for word from one of
+    the `quoted` texts (a KB answer's cited passages: "Once an order has shipped you cannot
+    cancel it" is the company's published policy, not an action the bot claims to have done).
+
+    >>> split_claims("We have refunded it.", [])
+    (['claims an action: "We have refunded"'], [])
+    >>> split_claims("Says (**Returns**): - **Refunded** \u2014 We have sent the money.",
+    ...              ["Refunded: we have sent the money; it takes 5 days."])
+    ([], ['claims an action: "We have sent"'])
+    """
+    from assistant.curation import action_claim_spans
+
+    sources = [" ".join(_WORDS.findall(q.lower())) for q in quoted]
+    own, in_quote = [], []
+    for start, end, why in action_claim_spans(reply):
+        a = max((m.end() for m in _CLAUSE_END.finditer(reply, 0, start)), default=0)
+        b = _CLAUSE_END.search(reply, end)
+        clause = " ".join(_WORDS.findall(reply[a : b.start() if b else len(reply)].lower()))
+        target = in_quote if clause and any(clause in src for src in sources) else own
+        if why not in target:
+            target.append(why)
+    return own, in_quote
 
 
 def judge_results(results: list[TurnResult], judge: ReplyJudge) -> None:
@@ -355,6 +390,7 @@ def dialogue_metrics(results: list[TurnResult], loop_after: int = 3) -> dict:
         "judged_answers": len(judged),
         "answers": len(answers),
         "claims": _share(sum(bool(r.claims) for r in answers), len(answers)),
+        "kb_quoted_claims": _share(sum(bool(r.quoted_claims) for r in answers), len(answers)),
         "ungrounded": _share(sum(bool(r.ungrounded) for r in answers), len(answers)),
         "unfit": _share(sum(r.unfit is not None for r in answers), len(answers)),
         "clarify": _share(sources.get("clarify", 0), n),

@@ -61,8 +61,9 @@ def eval_dialogues_cmd(models, kb_dir, data, no_calibration, turns_out, as_json)
     Prints coverage per source, answer precision, action-claim, ungrounded-specifics and
     chat-unfit rates among the answers, clarify, handoff and loop rates (docs/evaluation.md
     defines each, and the match). With --json: {"dialogues", "turns", "coverage",
-    "answered", "precision", "precision_by_source", "claims", "ungrounded", "unfit",
-    "clarify", "fallback", "handoff", "loop", "thresholds", "calibrated", ...}.
+    "answered", "precision", "precision_by_source", "claims", "kb_quoted_claims",
+    "ungrounded", "unfit", "clarify", "fallback", "handoff", "loop", "thresholds",
+    "calibrated", ...}.
 
     Example:
 
@@ -106,7 +107,8 @@ def format_dialogue_metrics(m: dict) -> str:
             f"answered        {_pct(m['answered'])} ({m['answers']} answers)",
             f"precision       {_pct(m['precision'])} of {m['judged_answers']} judged answers "
             f"(ranker {_pct(by['ranker'])}, kb {_pct(by['kb'])})",
-            f"action claims   {_pct(m['claims'])} of answers",
+            f"action claims   {_pct(m['claims'])} of answers (and {_pct(m['kb_quoted_claims'])} "
+            "in sentences quoted from the KB's articles)",
             f"ungrounded      {_pct(m['ungrounded'])} of answers",
             f"chat-unfit      {_pct(m['unfit'])} of answers",
             f"clarify         {_pct(m['clarify'])} of turns; fallback {_pct(m['fallback'])}",
