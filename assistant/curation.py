@@ -197,10 +197,10 @@ ACTION_PATTERNS: tuple[tuple[re.Pattern, str], ...] = tuple(
             r"closed|free|furnished|pet|kid|child|family|wheelchair|accessible|under|refundable|"
             r"non-refundable|available|unavailable|sold|fully|\d)\b|"
             r"it (?:has|does|doesn't|does not|was|will|costs|starts|offers|serves|allows)\b"
-            r"(?! with\b)|"
+            r"(?! with\b| immediately\b| right away\b)|"
             r"they(?:'re| are| have| do| don't| do not| does| serve| offer| allow| accept)|"
             r"their |there(?:'s| is| are|'re| was| will be| isn't| aren't| is not| are not) "
-            r"(?:a|an|no(?! need)|not|any|\d)|(?:the|this|that) (?:\w+ )?(?:restaurant|museum|"
+            r"(?:a|an|no(?! need)|not|any|\d)|(?:(?:the|this|that) )?(?:\w+ )?(?:restaurant|museum|"
             r"salon|hotel|apartment|house|property|event|movie|song|attraction|flight|bus|train|car|"
             r"ride|doctor|dentist|stylist|show|venue|place|park|room|cab|trip|concert|game|"
             r"match|film|album|artist|appointment)s? (?:is|are|has|have|does|doesn't|does not|"
@@ -208,18 +208,36 @@ ACTION_PATTERNS: tuple[tuple[re.Pattern, str], ...] = tuple(
             "states a fact about a listing",
         ),
         (
+            # what a listed place serves or allows, its price range; a bare "Sorry, no live
+            # music." after an opener
+            r"\b(?:do|does)(?: not|n't)? (?:serve|allow|accept|offer|have live)\b|"
+            r"\bthey (?:serve|allow|accept|offer)\b|\bprice range (?:is|was)\b|"
+            r"(?:^|(?<=[.!?])\s+)(?:sorry|unfortunately|sadly|no|nope)[,!.]?\s+no "
+            r"(?!problem|worries|need|rush|trouble)\w+",
+            "states a fact about a listing",
+        ),
+        (
+            # a short "It is pop music." answers a lookup (not "It is on your account page.")
+            r"(?:^|(?<=[.!?])\s+)(?:(?:yes|no|sure|okay|ok)[,!.]?\s+)?it(?:'s| is) (?![^.!?\n]*"
+            r"\byou)(?:[\w-]+ ){0,2}[\w-]+[.!]?\s*$|\b(?:entry|admission|parking|wi-?fi|"
+            r"breakfast|delivery) is (?:not )?(?:free|included)\b",
+            "states a fact about a listing",
+        ),
+        (r"^\W*(?:now )?playing\b", "states an order's or booking's status"),
+        (
             r"\b(?:pets|dogs|cats|alcohol|liquor|smoking|children|kids|outside food) "
             r"(?:are|is)(?: not)? (?:allowed|permitted|served|welcome)\b",
             "states a fact about a listing",
         ),
         (
-            rf"\b(?:I|we) (?:was|were) (?:able|unable) to (?:{_DO})\b|\b(?:I|we) managed to\b",
+            rf"\b(?:I|we) (?:was|were) (?:able|unable) to (?:{_DO})\b|"
+            r"\b(?:I|we)(?:'ve| have)? managed to\b",
             "claims an action",
         ),
         (
             r"\b(?:starting|started|beginning|about) to play\b|\b(?:is|are|'s|'re) all "
             r"(?:booked|reserved|done|sorted|paid)\b|\b(?:is|are|was|were) (?:now )?"
-            r"(?:successful|secured|complete|completed)\b",
+            r"(?:successful|secured|complete|completed|done(?! by))\b",
             "states an order's or booking's status",
         ),
         (

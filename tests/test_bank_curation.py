@@ -63,6 +63,14 @@ def test_for_chat_strips_letter_salutation_and_signoff_only():
         "I'm sorry, there's no live music.",
         "I'm sorry, but pets are not allowed.",
         "Sorry, but there aren't any other movies matching your criteria.",
+        "Sorry, no live music.",
+        "I've managed to place your reservation.",
+        "your transfer is done",
+        "The price range is expensive and they do serve alcohol.",
+        "Amber restaurant does not serve liquor.",
+        "It is pop music.",
+        "Playing the movie.",
+        "No, entry is not free.",
         "Unfortunately, it does not have live music.",
     ],
 )
@@ -87,6 +95,10 @@ def test_action_claims_are_agent_only(text):
         "Which restaurant and what time?",
         "Alright, enjoy your day!",
         "Would you like me to reserve the car for you?",
+        "Okay, no problem! What city are you in?",
+        "No problem, have a great day!",
+        "It's on the back of the device, next to the power port.",
+        "It is in your confirmation email.",
     ],
 )
 def test_questions_and_general_information_are_safe(text):
