@@ -142,6 +142,7 @@ _THING_DONE = (
     r"activated|deactivated|unlocked|verified|confirmed|placed|shipped|dispatched|delivered|"
     r"replaced|approved|completed|made|purchased|paid|reset|renewed|paused|resumed|deleted|"
     r"closed|reopened|received|returned|declined|authori[sz]ed|released|assigned|set up|"
+    r"bought|sold|"
     r"marked (?:as )?delivered|successful(?:ly)?(?: \w+)?"
 )
 # (pattern, what it claims); all are tried, every match is reported.
@@ -223,7 +224,29 @@ ACTION_PATTERNS: tuple[tuple[re.Pattern, str], ...] = tuple(
             r"breakfast|delivery) is (?:not )?(?:free|included)\b",
             "states a fact about a listing",
         ),
-        (r"^\W*(?:now )?playing\b", "states an order's or booking's status"),
+        (
+            r"^\W*(?:now |started |starts )?play(?:ing|s)\b|\b(?:is|are|was|were|has been|have "
+            r"been) successfully\b",
+            "states an order's or booking's status",
+        ),
+        (
+            r"\bthe prices? (?:is|are|was|were)\b|\bis an? (?:\w+ )?(?:landmark|attraction|"
+            r"museum|park|restaurant|hotel|venue|theater|theatre|gallery|zoo|garden)\b",
+            "states a fact about a listing",
+        ),
+        (
+            # a bare name or title, no verb, no number, no question: "O'hare international
+            # airport", "Pop." answer a lookup (sign-offs and thanks have their own words)
+            r"\A(?![^?]*\?)(?![\s\S]*\d)(?![\s\S]*\b(?:i|i'm|i'd|i'll|you|you're|we|we're|we'll|us|"
+            r"it|it's|this|that|is|are|was|were|be|been|have|has|had|do|does|did|can|could|"
+            r"will|would|should|shall|may|might|must|please|thanks|thank|welcome|bye|goodbye|"
+            r"hello|hi|hey|day|night|evening|morning|enjoy|ok|okay|sure|great|good|nice|"
+            r"alright|yes|no|sorry|cheers|pleasure|anytime|care|luck|fun|let|need|want|"
+            r"like|help|see|go|get|take|try|tell|check|click|tap|open|select|visit|call|"
+            r"contact|send|reply|wait|note|which|what|where|when|who|why|or)\b)"
+            r"\W*[\w'’:&.,-]+(?:\s+[\w'’:&.,-]+){0,7}\W*\Z",
+            "answers a lookup",
+        ),
         (
             r"\b(?:pets|dogs|cats|alcohol|liquor|smoking|children|kids|outside food) "
             r"(?:are|is)(?: not)? (?:allowed|permitted|served|welcome)\b",

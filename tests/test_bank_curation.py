@@ -71,6 +71,14 @@ def test_for_chat_strips_letter_salutation_and_signoff_only():
         "It is pop music.",
         "Playing the movie.",
         "No, entry is not free.",
+        "O'hare international airport",
+        "Pop.",
+        "how to train your dragon: The hidden world",
+        "Your tickets have been bought.",
+        "Your reservation is successfully made.",
+        "Started playing the movie.",
+        "Great, reservation complete. The prices are inexpensive.",
+        "Alcatraz is a historical landmark.",
         "Unfortunately, it does not have live music.",
     ],
 )
@@ -99,6 +107,10 @@ def test_action_claims_are_agent_only(text):
         "No problem, have a great day!",
         "It's on the back of the device, next to the power port.",
         "It is in your confirmation email.",
+        "Goodbye!",
+        "Where will you be leaving from",
+        "Sure, in which city.",
+        "Have a splendid day.",
     ],
 )
 def test_questions_and_general_information_are_safe(text):
