@@ -501,11 +501,12 @@ def open_service(
 
     def load():
         from assistant.engine import DialogueEngine
-        from kb.encoder import set_inference_threads
+        from kb.encoder import limit_native_pools, set_inference_threads
 
         set_inference_threads(threads)
 
         engine = DialogueEngine.load(models, kb, config)
+        limit_native_pools(threads)  # again: the KB brought faiss's OpenMP and BLAS
         release_free_memory()
         return engine
 

@@ -160,8 +160,29 @@ def set_inference_threads(threads: int | None) -> None:
     """
     global _INFERENCE_THREADS
     _INFERENCE_THREADS = threads
-    if threads is not None and "torch" in sys.modules:
+    if threads is None:
+        return
+    if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
+    limit_native_pools(threads)
+
+
+def limit_native_pools(threads: int) -> None:
+    """Cap the thread pools of numpy's BLAS and of OpenMP (faiss) in this process at
+    `threads`.
+
+    Between two encodes a turn does small numpy products (the bank's scores, pooling) and a
+    faiss search. With their default pools (every core), each such call wakes threads that
+    then spin, waiting for more work, for milliseconds after it returns, on the very cores the
+    next encode needs: on the 2-core VM a turn's two encodes took 16-18 ms instead of 10
+    (docs/benchmarks.md, "Lean runtime"). One thread for products this small costs nothing.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a scikit-learn dependency, always there
+        return
+    threadpool_limits(limits=max(1, int(threads)), user_api="blas")
+    threadpool_limits(limits=max(1, int(threads)), user_api="openmp")
 
 
 def inference_threads() -> int | None:

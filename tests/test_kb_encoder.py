@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
 import sys
 
 import numpy as np
@@ -108,3 +111,28 @@ def test_chunked_attention_embeds_as_the_default_attention(tiny_st_model):
     np.testing.assert_allclose(
         chunked.encode(texts, batch_size=8), default.encode(texts, batch_size=8), atol=1e-5
     )
+
+
+def test_inference_threads_cap_numpy_blas_and_openmp_pools():
+    """The service's one inference thread caps numpy's BLAS and OpenMP (faiss) too: their
+    default pools spin on the cores the next encode needs (see `limit_native_pools`)."""
+    code = (
+        "import json, numpy, faiss\n"
+        "from threadpoolctl import threadpool_info\n"
+        "before = {i['user_api'] for i in threadpool_info() if i['num_threads'] > 1}\n"
+        "from kb.encoder import set_inference_threads\n"
+        "set_inference_threads(1)\n"
+        "after = [(i['user_api'], i['num_threads']) for i in threadpool_info()]\n"
+        "print(json.dumps({'before': sorted(before), 'after': after}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2"},
+    )
+    result = json.loads(out.stdout)
+    assert "blas" in result["before"]  # two threads before: the cap has something to do
+    assert result["after"] and all(n == 1 for _, n in result["after"])
+    assert {api for api, _ in result["after"]} >= {"blas", "openmp"}

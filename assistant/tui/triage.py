@@ -335,8 +335,11 @@ def open_desk(
 
     def load() -> Any:
         from assistant.engine import DialogueEngine
+        from kb.encoder import inference_threads, limit_native_pools
 
-        return DialogueEngine.load(models_dir, kb_dir)  # the current version, when versioned
+        engine = DialogueEngine.load(models_dir, kb_dir)  # the current version, when versioned
+        limit_native_pools(inference_threads() or 1)  # see `limit_native_pools`
+        return engine
 
     desk = TicketDesk(tickets, agent, load_in_background(load), info, model_labels=labels)
     desk.follow_models(models_dir, load, follow_interval)
