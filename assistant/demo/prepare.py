@@ -22,6 +22,9 @@ from pathlib import Path
 
 DEMO_DATA = files("assistant") / "demo_data"
 DEMO_TARGET = 0.7  # answer precision the demo's policy is calibrated for
+# tokens of conversation the ranker reads. The context encode is most of a turn; 32 tokens
+# made turns ~10% faster but answered 3 points fewer held-out demo turns (docs/benchmarks.md)
+DEMO_CONTEXT_TOKENS = 48
 
 
 def demo_paths(home: Path) -> dict[str, Path]:
@@ -63,7 +66,13 @@ def prepare_demo(
     if force or not (p["ranker"] / "manifest.json").is_file():
         log(f"[2/{steps}] training the demo response ranker -> {p['ranker']}")
         train_ranker(
-            RankerTrainConfig(data=dialogues, out=str(p["ranker"]), max_pairs=2400, batch_size=32),
+            RankerTrainConfig(
+                data=dialogues,
+                out=str(p["ranker"]),
+                max_pairs=2400,
+                batch_size=32,
+                max_context_length=DEMO_CONTEXT_TOKENS,
+            ),
             log=log,
         )
     else:
