@@ -356,8 +356,10 @@ class DialogueEngine:
         k_bar = cfg.kb_threshold_oos if oos_class else cfg.kb_threshold
         if cites and top_p >= k_bar:
             text, quoted = kb_answer(cites, ev.message)  # the passage that answers
-            cited = cites[: cfg.n_citations]  # in search order, the quoted passage among them
-            base["citations"] = cited if quoted in cited else [*cited[:-1], quoted]
+            # the quoted passage first (what a single "source" line names), then the others in
+            # search order
+            others = [c for c in cites if c is not quoted]
+            base["citations"] = [quoted, *others][: max(1, cfg.n_citations)]
             return Decision(
                 text,
                 "kb",

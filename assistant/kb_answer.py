@@ -54,6 +54,14 @@ _SIGNPOST = re.compile(
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _STEP = re.compile(r"^\s*\d{1,3}[.)]\s+", re.MULTILINE)
+# a section that prepares for a task ("Before a factory reset", "What you need"): it answers
+# "what do I do before ...", not "how do I ...", so its heading words are not the question's
+_PREPARATION = re.compile(
+    r"^\s*(?:before\b|prerequisites?\b|requirements?\b|what you(?:'ll| will)? need\b|"
+    r"preparation\b|preparing\b|prepare\b)",
+    re.IGNORECASE,
+)
+_BEFORE = re.compile(r"\b(?:before|prepare|preparing|need|needed|require[sd]?)\b", re.IGNORECASE)
 _HOW = re.compile(r"\b(?:how|where|steps?|set ?up|what do i do|can i)\b", re.IGNORECASE)
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 _CODE_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
@@ -122,11 +130,15 @@ def choose_passage(passages: list[Passage], question: str = "") -> Passage:
         best = answers[0] if answers else best
     words = set(tokenize(question))
     asks_how = bool(_HOW.search(question))
+    asks_before = bool(_BEFORE.search(question))
 
     def preference(passage: Passage) -> float:
         score = passage.score
         heading = set(tokenize(passage.section))
-        score += SECTION_BONUS * min(2, len(words & heading))
+        if asks_how and not asks_before and _PREPARATION.search(passage.section or ""):
+            score -= SIGNPOST_PENALTY  # a "Before a factory reset" section, asked how to reset
+        else:
+            score += SECTION_BONUS * min(2, len(words & heading))
         if is_signpost(passage):
             score -= SIGNPOST_PENALTY
         if asks_how and len(_STEP.findall(passage.text)) >= 2:

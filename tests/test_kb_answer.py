@@ -79,6 +79,29 @@ ANSWER = Passage(
 )
 
 
+def test_a_section_that_prepares_for_the_task_gives_way_to_the_task():
+    before = Passage(
+        "reset",
+        "Factory reset",
+        "Before a factory reset",
+        "r.md",
+        0.64,
+        "1. Remove the device from the app.\n2. Download your clips.\n3. Note your settings.",
+    )
+    how = Passage(
+        "reset",
+        "Factory reset",
+        "Reset button by device",
+        "r.md",
+        0.63,
+        "Hold the reset button for 10 seconds until the light blinks.",
+    )
+    question = "how do I reset my camera to factory settings?"
+    assert choose_passage([before, how], question) is how
+    # asked what to do before, the preparation is the answer
+    assert choose_passage([before, how], "what should I do before a factory reset?") is before
+
+
 def test_a_post_that_only_asks_gives_way_to_the_answer_of_its_thread():
     assert asks(POST) and not asks(ANSWER)
     assert choose_passage([POST, OTHER, ANSWER], "can i fly with my ebike") is ANSWER
@@ -223,6 +246,6 @@ def test_engine_quotes_the_steps_and_cites_them_first():
     assert decision.source == "kb"
     assert "**Change the shipping address › Update the address yourself**" in decision.reply
     assert "2. Tap Edit delivery address." in decision.reply
-    assert decision.citations == [INTRO, OTHER, STEPS]  # search order, the quoted one cited
+    assert decision.citations == [STEPS, INTRO, OTHER]  # the quoted one first, then by search
     few = DialogueEngine(_Intent(), _Ranker(), _bank(), _KB(), EngineConfig(n_citations=2))
-    assert few.decide([], "how do I change my delivery address?").citations == [INTRO, STEPS]
+    assert few.decide([], "how do I change my delivery address?").citations == [STEPS, INTRO]
