@@ -151,8 +151,9 @@ _INFERENCE_THREADS: int | None = None  # see `set_inference_threads`
 
 
 def set_inference_threads(threads: int | None) -> None:
-    """The intra-op thread count of inference encoders loaded from now on, and of torch now
-    if it is loaded (None: each library's default, every core).
+    """The intra-op thread count of inference encoders loaded from now on, of torch now if
+    it is loaded, and of numpy's BLAS and OpenMP (`limit_native_pools`); None: each
+    library's default, every core.
 
     One message is a tiny batch: a second thread saves little and, as soon as another
     thread (the log writer, the UI) wants the CPU, makes every encode several times slower;
@@ -160,29 +161,35 @@ def set_inference_threads(threads: int | None) -> None:
     """
     global _INFERENCE_THREADS
     _INFERENCE_THREADS = threads
-    if threads is None:
-        return
-    if "torch" in sys.modules:
+    if threads is not None and "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
     limit_native_pools(threads)
 
 
-def limit_native_pools(threads: int) -> None:
+_POOL_LIMITS: list = []  # threadpoolctl limiters in force, newest last (see `limit_native_pools`)
+
+
+def limit_native_pools(threads: int | None) -> None:
     """Cap the thread pools of numpy's BLAS and of OpenMP (faiss) in this process at
-    `threads`.
+    `threads`; None gives them back the sizes they had before the first cap.
 
     Between two encodes a turn does small numpy products (the bank's scores, pooling) and a
     faiss search. With their default pools (every core), each such call wakes threads that
     then spin, waiting for more work, for milliseconds after it returns, on the very cores the
     next encode needs: on the 2-core VM a turn's two encodes took 16-18 ms instead of 10
     (docs/benchmarks.md, "Lean runtime"). One thread for products this small costs nothing.
+    Only libraries loaded when it is called are capped: call it again after loading faiss.
     """
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - a scikit-learn dependency, always there
         return
-    threadpool_limits(limits=max(1, int(threads)), user_api="blas")
-    threadpool_limits(limits=max(1, int(threads)), user_api="openmp")
+    if threads is None:
+        while _POOL_LIMITS:
+            _POOL_LIMITS.pop().restore_original_limits()
+        return
+    for api in ("blas", "openmp"):
+        _POOL_LIMITS.append(threadpool_limits(limits=max(1, int(threads)), user_api=api))
 
 
 def inference_threads() -> int | None:

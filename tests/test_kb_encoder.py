@@ -123,7 +123,9 @@ def test_inference_threads_cap_numpy_blas_and_openmp_pools():
         "from kb.encoder import set_inference_threads\n"
         "set_inference_threads(1)\n"
         "after = [(i['user_api'], i['num_threads']) for i in threadpool_info()]\n"
-        "print(json.dumps({'before': sorted(before), 'after': after}))\n"
+        "set_inference_threads(None)\n"
+        "back = {i['user_api'] for i in threadpool_info() if i['num_threads'] > 1}\n"
+        "print(json.dumps({'before': sorted(before), 'after': after, 'back': sorted(back)}))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -136,3 +138,4 @@ def test_inference_threads_cap_numpy_blas_and_openmp_pools():
     assert "blas" in result["before"]  # two threads before: the cap has something to do
     assert result["after"] and all(n == 1 for _, n in result["after"])
     assert {api for api, _ in result["after"]} >= {"blas", "openmp"}
+    assert result["back"] == result["before"]  # None gives the pools their sizes back
