@@ -316,10 +316,10 @@ def action_claims(text: str) -> list[str]:
     []
     """
     out, seen = [], set()
-    for start, end, why, pattern in _claim_matches(text):
-        if pattern not in seen:  # the first match of each rule
-            seen.add(pattern)
-            out.append(f'{why}: "{text.translate(_QUOTES)[start:end].strip()}"')
+    for _, _, reason, rule in _claim_matches(text):
+        if rule not in seen:  # the first match of each rule
+            seen.add(rule)
+            out.append(reason)
     return out
 
 
@@ -329,21 +329,18 @@ def action_claim_spans(text: str) -> list[tuple[int, int, str]]:
     >>> action_claim_spans("Done. We have refunded it.")[1]
     (6, 22, 'claims an action: "We have refunded"')
     """
-    return [
-        (start, end, f'{why}: "{text.translate(_QUOTES)[start:end].strip()}"')
-        for start, end, why, _ in _claim_matches(text)
-    ]
+    return [(start, end, reason) for start, end, reason, _ in _claim_matches(text)]
 
 
 def _claim_matches(text: str) -> list[tuple[int, int, str, int]]:
-    """(start, end, why, rule index) of every match of `ACTION_PATTERNS` that counts."""
+    """(start, end, reason, rule index) of every match of `ACTION_PATTERNS` that counts."""
     text = text.translate(_QUOTES)  # one character for one: the positions hold
     out = []
     for n, (pattern, why) in enumerate(ACTION_PATTERNS):
         for m in pattern.finditer(text):
             if why == "promises an action" and _CONDITION.search(text[: m.start()]):
                 continue
-            out.append((m.start(), m.end(), why, n))
+            out.append((m.start(), m.end(), f'{why}: "{m.group(0).strip()}"', n))
     return out
 
 

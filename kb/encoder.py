@@ -166,7 +166,7 @@ def set_inference_threads(threads: int | None) -> None:
     limit_native_pools(threads)
 
 
-_POOL_LIMITS: list = []  # threadpoolctl limiters in force, newest last (see `limit_native_pools`)
+_POOL_LIMITS: list = []  # the threadpoolctl limiters of the cap in force (`limit_native_pools`)
 
 
 def limit_native_pools(threads: int | None) -> None:
@@ -184,9 +184,9 @@ def limit_native_pools(threads: int | None) -> None:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - a scikit-learn dependency, always there
         return
+    while _POOL_LIMITS:  # the last call's cap alone holds (a reload calls it again)
+        _POOL_LIMITS.pop().restore_original_limits()
     if threads is None:
-        while _POOL_LIMITS:
-            _POOL_LIMITS.pop().restore_original_limits()
         return
     for api in ("blas", "openmp"):
         _POOL_LIMITS.append(threadpool_limits(limits=max(1, int(threads)), user_api=api))
