@@ -139,3 +139,37 @@ def test_inference_threads_cap_numpy_blas_and_openmp_pools():
     assert result["after"] and all(n == 1 for _, n in result["after"])
     assert {api for api, _ in result["after"]} >= {"blas", "openmp"}
     assert result["back"] == result["before"]  # None gives the pools their sizes back
+
+
+def test_batch_encoder_is_torch_unless_onnx_is_forced(tiny_st_model, monkeypatch):
+    """Many texts at once (the replay's judge) go to torch, the faster backend on batches, and
+    need no ONNX export; ASSISTANT_BACKEND=onnx still forces ONNX Runtime."""
+    from kb.onnx_backend import OnnxEncoder, ensure_export
+
+    monkeypatch.delenv(kb_encoder.BACKEND_ENV, raising=False)
+    before = torch.get_num_threads()
+    try:
+        enc = kb_encoder.load_batch_encoder(tiny_st_model, threads=1)
+        assert isinstance(enc, Encoder) and enc.backend == "torch"
+        assert enc.attention == "chunked" and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    ensure_export(tiny_st_model)
+    monkeypatch.setenv(kb_encoder.BACKEND_ENV, "onnx")
+    forced = kb_encoder.load_batch_encoder(tiny_st_model)
+    assert isinstance(forced, OnnxEncoder)
+    texts = _texts(12, seed=3)  # torch computes in bf16 where the CPU has it: close, not equal
+    assert float((forced.encode(texts) * enc.encode(texts)).sum(1).min()) >= 0.999
+
+
+def test_batch_inference_makes_auto_the_batch_backend(monkeypatch):
+    monkeypatch.delenv(kb_encoder.BACKEND_ENV, raising=False)
+    monkeypatch.delenv(kb_encoder.PRECISION_ENV, raising=False)
+    assert kb_encoder.resolve_backend() == "onnx"  # one message at a time: ONNX Runtime
+    with kb_encoder.batch_inference():
+        assert kb_encoder.resolve_backend() == "torch"
+        assert kb_encoder.resolve_backend("onnx") == "onnx"  # an explicit choice stands
+        monkeypatch.setenv(kb_encoder.BACKEND_ENV, "onnx")
+        assert kb_encoder.resolve_backend() == "onnx"  # and so does the environment's
+    monkeypatch.delenv(kb_encoder.BACKEND_ENV)
+    assert kb_encoder.resolve_backend() == "onnx"

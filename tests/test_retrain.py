@@ -268,3 +268,15 @@ def test_log_labels_and_what_never_becomes_an_agent_reply(tmp_path):
     assert replies == ["It shipped.", "Sorry about that.", "Hi, Ana here."]
     assert data.counts["bot_messages"] == 4 and data.counts["agent_replies"] == 1
     assert c1 and c2
+
+
+def test_a_retrained_ranker_validates_its_base_model_even_when_the_demo_skipped_it(tmp_path):
+    """The demo trains its ranker with baseline=False (a faster first run); a retraining
+    inherits the rest of its recipe but keeps the full selection."""
+    from kb.manifest import write_manifest
+    from training.retrain import RetrainConfig, _ranker_config
+
+    write_manifest(tmp_path, "ranker", config={"baseline": False, "max_pairs": 2400})
+    cfg = _ranker_config(tmp_path, RetrainConfig(models=str(tmp_path)), tmp_path / "d.jsonl",
+                         tmp_path / "out")  # fmt: skip
+    assert cfg.baseline is True and cfg.max_pairs == 2400

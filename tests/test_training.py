@@ -114,6 +114,33 @@ def test_ranker_without_lexical_towers(tmp_path, dialogues, tiny_st_model):
     assert ResponseBank.load(out).embeddings.shape[1] == 32
 
 
+def test_ranker_without_the_baseline_pass_keeps_its_epoch(tmp_path, dialogues, tiny_st_model):
+    """baseline=False (the demo's recipe) skips validating the base model: the epoch is kept
+    and the metrics say the base was not validated."""
+    import json
+
+    from training.ranker import RankerTrainConfig, train_ranker
+
+    said: list[str] = []
+    out = tmp_path / "nobase"
+    train_ranker(
+        RankerTrainConfig(
+            data=str(dialogues),
+            out=str(out),
+            epochs=1,
+            lexical=False,
+            base_model=str(tiny_st_model),
+            batch_size=8,
+            val_samples=20,
+            baseline=False,
+        ),
+        log=said.append,
+    )
+    assert "base model: not validated (baseline=False)" in said
+    metrics = json.loads((out / "manifest.json").read_text())["metrics"]
+    assert metrics["base_validation"] == {} and metrics["best_epoch"] == 1
+
+
 def test_wrong_kind_and_missing_dir(intent_dir, ranker_dir, tmp_path):
     with pytest.raises(ModelError, match="is a 'ranker' model, expected 'intent'"):
         IntentClassifier.load(ranker_dir)

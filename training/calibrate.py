@@ -8,7 +8,8 @@ numbered steps:
                with the true conversation before it as history (teacher forcing: each turn is
                judged on its own, whatever the bot said before)
   3. evidence  the intent model, the ranker with its bank and the KB on every turn, once
-               (`DialogueEngine.evidence_many`, batched)
+               (`DialogueEngine.evidence_many`, batched, on the backend for batches:
+               `kb.encoder.batch_inference`)
   4. judge     does each candidate reply, and the best KB passage, match the true agent reply
                (`training.replay.ReplyJudge`: same template, or all-MiniLM cosine >= 0.60; a
                passage also when its article is the one the exchange is about)
@@ -225,7 +226,11 @@ def calibrate(
         before = encoders.inference_threads()
         encoders.set_inference_threads(free_threads())  # a busy core elsewhere slows every op
         try:
-            engine = DialogueEngine.load(cfg.models, cfg.kb, calibration=False)
+            # One pass over thousands of turns: the backend for batches (torch where installed,
+            # in bf16 where the CPU has it), 20% faster than ONNX Runtime here, same thresholds
+            # (docs/benchmarks.md, "Demo first run"); ASSISTANT_BACKEND still forces one.
+            with encoders.batch_inference():
+                engine = DialogueEngine.load(cfg.models, cfg.kb, calibration=False)
         finally:
             encoders.set_inference_threads(before)
     defaults = engine.config

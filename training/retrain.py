@@ -465,7 +465,10 @@ def _ranker_config(cur_dir: Path, cfg: RetrainConfig, data: Path, out: Path):
     from training.ranker import RankerTrainConfig
 
     old = read_manifest(cur_dir, "ranker").get("config", {})
+    # `baseline` is not inherited: the demo skips validating its base model to start faster,
+    # a retraining keeps the full selection
     keep = {f.name for f in fields(RankerTrainConfig)} - {"data", "out", "val", "base_model"}
+    keep -= {"baseline"}
     kwargs = {k: v for k, v in old.items() if k in keep}
     if cfg.ranker_epochs is not None:
         kwargs["epochs"] = cfg.ranker_epochs
