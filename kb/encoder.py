@@ -164,10 +164,11 @@ def _batch_choice() -> str:
 
 @contextmanager
 def batch_inference():
-    """Inference encoders loaded inside the block, with backend "auto" and no
-    ASSISTANT_BACKEND set, run on the backend for batches (`_batch_choice`): for jobs that
-    encode thousands of texts at once, such as a calibration's pass over its validation
-    turns and its judge. Precision stays "auto" (bf16 where the CPU has it natively)."""
+    """Inference encoders loaded inside the block (`load_encoder`), with backend "auto" and
+    no ASSISTANT_BACKEND set, run on the backend for batches (`_batch_choice`), a torch one
+    with chunked attention: for jobs that encode thousands of texts at once, such as a
+    calibration's pass over its validation turns and its judge. Precision stays "auto"
+    (bf16 where the CPU has it natively)."""
     global _FOR_BATCHES
     _FOR_BATCHES += 1
     try:
@@ -239,7 +240,8 @@ def load_encoder(
 
     With the onnx backend a directory without a current export gets one first, in a child
     process (`kb.onnx_backend.ensure_export`, a note on stderr says so). When that fails and
-    the backend was not forced, the torch encoder answers and stderr says why.
+    the backend was not forced, the torch encoder answers and stderr says why. Inside
+    `batch_inference()` a torch encoder uses `chunked_attention` (faster on batches).
     """
     path = resolve_model_path(model_path)
     _check_readable(path)  # either backend would call an unreadable file missing
@@ -255,22 +257,10 @@ def load_encoder(
             if forced:
                 raise
             print(f"warning: {exc} Using torch for {path}.", file=sys.stderr, flush=True)
-    return Encoder.load(path, precision=precision, max_length=max_length)
-
-
-def load_batch_encoder(
-    model_path: str | os.PathLike | None = None, threads: int | None = None
-) -> TextEncoder:
-    """The inference encoder for many texts at once (`batch_inference`): torch (`Encoder`,
-    precision "auto", chunked attention) where installed, else ONNX Runtime; ASSISTANT_BACKEND
-    still forces one. `threads`: the intra-op threads (torch's, process-wide, from now on).
-    """
-    with batch_inference():
-        chosen = resolve_backend()
-    if chosen == "onnx":
-        return load_encoder(model_path, backend="onnx", threads=threads)
-    encoder = Encoder.load(model_path, precision="auto", chunked_attention=True)
-    if threads is not None:
+    encoder = Encoder.load(
+        path, precision=precision, max_length=max_length, chunked_attention=bool(_FOR_BATCHES)
+    )
+    if threads is not None:  # torch's pool is the process's: `threads` holds from now on
         sys.modules["torch"].set_num_threads(threads)
     return encoder
 
@@ -794,7 +784,6 @@ __all__ = [
     "Encoder",
     "TextEncoder",
     "load_encoder",
-    "load_batch_encoder",
     "batch_inference",
     "resolve_precision",
     "cpu_has_bf16",

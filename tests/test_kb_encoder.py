@@ -149,14 +149,16 @@ def test_batch_encoder_is_torch_unless_onnx_is_forced(tiny_st_model, monkeypatch
     monkeypatch.delenv(kb_encoder.BACKEND_ENV, raising=False)
     before = torch.get_num_threads()
     try:
-        enc = kb_encoder.load_batch_encoder(tiny_st_model, threads=1)
+        with kb_encoder.batch_inference():
+            enc = kb_encoder.load_encoder(tiny_st_model, threads=1)
         assert isinstance(enc, Encoder) and enc.backend == "torch"
         assert enc.attention == "chunked" and torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
     ensure_export(tiny_st_model)
     monkeypatch.setenv(kb_encoder.BACKEND_ENV, "onnx")
-    forced = kb_encoder.load_batch_encoder(tiny_st_model)
+    with kb_encoder.batch_inference():
+        forced = kb_encoder.load_encoder(tiny_st_model)
     assert isinstance(forced, OnnxEncoder)
     texts = _texts(12, seed=3)  # torch computes in bf16 where the CPU has it: close, not equal
     assert float((forced.encode(texts) * enc.encode(texts)).sum(1).min()) >= 0.999

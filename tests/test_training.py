@@ -92,22 +92,18 @@ def test_ranker_artifacts_and_bank(ranker_dir):
     assert np.allclose(r.dense_part(ctx), dense, atol=1e-5)
 
 
-def test_ranker_without_lexical_towers(tmp_path, dialogues, tiny_st_model):
+def _small_dense_ranker(out, dialogues, tiny_st_model, log=lambda m: None, **overrides):
+    """A ranker without lexical towers trained on the tiny model into `out`."""
     from training.ranker import RankerTrainConfig, train_ranker
 
+    settings = dict(lexical=False, base_model=str(tiny_st_model), batch_size=8, val_samples=20)
+    train_ranker(RankerTrainConfig(data=str(dialogues), out=str(out), **settings, **overrides),
+                 log=log)  # fmt: skip
+
+
+def test_ranker_without_lexical_towers(tmp_path, dialogues, tiny_st_model):
     out = tmp_path / "dense"
-    train_ranker(
-        RankerTrainConfig(
-            data=str(dialogues),
-            out=str(out),
-            epochs=0,
-            lexical=False,
-            base_model=str(tiny_st_model),
-            batch_size=8,
-            val_samples=20,
-        ),
-        log=lambda m: None,
-    )
+    _small_dense_ranker(out, dialogues, tiny_st_model, epochs=0)
     r = ResponseRanker.load(out)
     assert r.lexical is None and r.lexical_weight == 0.0
     assert not (out / "lexical.json").exists()
@@ -117,25 +113,9 @@ def test_ranker_without_lexical_towers(tmp_path, dialogues, tiny_st_model):
 def test_ranker_without_the_baseline_pass_keeps_its_epoch(tmp_path, dialogues, tiny_st_model):
     """baseline=False (the demo's recipe) skips validating the base model: the epoch is kept
     and the metrics say the base was not validated."""
-    import json
-
-    from training.ranker import RankerTrainConfig, train_ranker
-
     said: list[str] = []
     out = tmp_path / "nobase"
-    train_ranker(
-        RankerTrainConfig(
-            data=str(dialogues),
-            out=str(out),
-            epochs=1,
-            lexical=False,
-            base_model=str(tiny_st_model),
-            batch_size=8,
-            val_samples=20,
-            baseline=False,
-        ),
-        log=said.append,
-    )
+    _small_dense_ranker(out, dialogues, tiny_st_model, said.append, epochs=1, baseline=False)
     assert "base model: not validated (baseline=False)" in said
     metrics = json.loads((out / "manifest.json").read_text())["metrics"]
     assert metrics["base_validation"] == {} and metrics["best_epoch"] == 1

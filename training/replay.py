@@ -68,13 +68,14 @@ class ReplyJudge:
 
     def __init__(self, encoder=None, threshold: float = MATCH_THRESHOLD, kb=None) -> None:
         if encoder is None:
-            from kb.encoder import load_batch_encoder
+            from kb.encoder import batch_inference, load_encoder
             from training.threads import free_threads
 
             # the bundled all-MiniLM-L6-v2, on the cores other processes leave free; torch
             # where installed: the judge embeds thousands of texts in batches, where torch is
             # the faster backend (4-6x in bf16), and it needs no ONNX export on a first run
-            encoder = load_batch_encoder(None, threads=free_threads())
+            with batch_inference():
+                encoder = load_encoder(None, threads=free_threads())
         self.encoder = encoder
         self.threshold = threshold
         # The KB's articles as the judge reads them (`use_kb`): texts and their article ids.
