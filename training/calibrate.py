@@ -3,10 +3,10 @@
 `assistant calibrate --models DIR --data VALIDATION.jsonl [--kb DIR] [--target 0.9]`, in
 numbered steps:
 
-  1. models    load the engine with the config defaults (no calibration)
-  2. data      every customer turn of the validation dialogues that an agent answered next,
+  1. data      every customer turn of the validation dialogues that an agent answered next,
                with the true conversation before it as history (teacher forcing: each turn is
                judged on its own, whatever the bot said before)
+  2. models    load the engine with the config defaults (no calibration)
   3. evidence  the intent model, the ranker with its bank and the KB on every turn, once
                (`DialogueEngine.evidence_many`, batched, on the backend for batches:
                `kb.encoder.batch_inference`)
@@ -218,7 +218,16 @@ def calibrate(
     from kb.manifest import library_versions
 
     t0 = time.time()
-    # 1. models
+    # 1. data (read first: a bad file is reported before seconds of model loading)
+    dialogues = load_dialogues(cfg.data)
+    turns = validation_turns(dialogues)
+    if not turns:
+        raise ConfigError(
+            f"{cfg.data}: no customer turn followed by an agent reply: calibration needs "
+            "validation dialogues in the training format."
+        )
+    log(f"[1/4] {len(turns)} validation turns from {len(dialogues)} dialogues ({cfg.data})")
+    # 2. models
     if engine is None:
         import kb.encoder as encoders
         from training.threads import free_threads
@@ -237,15 +246,6 @@ def calibrate(
     judge = judge or ReplyJudge(threshold=cfg.match_threshold)
     if engine.kb is not None and not judge.has_kb:  # KB answers are judged by their article
         judge.use_kb(kb_passages(engine.kb))
-    # 2. data
-    dialogues = load_dialogues(cfg.data)
-    turns = validation_turns(dialogues)
-    if not turns:
-        raise ConfigError(
-            f"{cfg.data}: no customer turn followed by an agent reply: calibration needs "
-            "validation dialogues in the training format."
-        )
-    log(f"[1/4] {len(turns)} validation turns from {len(dialogues)} dialogues ({cfg.data})")
     # 3. evidence
     evidence = engine.evidence_many([(t.history, t.message) for t in turns])
     log(f"[2/4] models ran on every turn ({time.time() - t0:.0f}s)")
