@@ -15,10 +15,11 @@ version and required fields, and says how to fix a mismatch (retrain, rebuild or
 Damaged files: a manifest may list `checksums`, {relative path: {"size", "sha256"}} of the
 files the artifact needs at load time, recorded when it was written (`file_checksums`).
 `verify_files` checks them before a loader parses anything: a missing, unreadable, truncated
-or overwritten file is named with what to do, instead of a parser's traceback. Every file is
-hashed at every load: about 0.1 s of CPU for a MiniLM-sized model (92 MB; loading it costs
-about as much again, importing torch and transformers ~3.5 s), and a flipped bit in a weight
-file keeps its size and header, so only its hash finds it.
+or overwritten file is named with what to do, instead of a parser's traceback. A flipped bit
+in a weight file keeps its size and header, so only its hash finds it: every file is hashed at
+its first load (about 0.1 s of CPU for a MiniLM-sized model, 92 MB), and again whenever its
+stat (size, times, inode) has changed since a hash that matched (`VerifiedFiles`; any write
+moves a file's ctime). ASSISTANT_VERIFY=always hashes every file at every load.
 Manifests without `checksums` (written before they existed) still load, unchecked.
 
 Paths inside a manifest are relative to the artifact directory (or symbolic, such as the
@@ -37,6 +38,7 @@ import json
 import os
 import platform
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -248,37 +250,131 @@ def verify_files(directory: str | os.PathLike, manifest: dict, kind: str, names=
     """
     spec = KINDS[kind]
     directory = Path(directory)
-    fix = spec.fix.format(dir=directory)
     recorded = manifest.get(CHECKSUMS) or {}
     wanted = sorted(recorded) if names is None else [n for n in names if n in recorded]
-    for name in wanted:
-        entry = recorded[name]
+    verify_checksums(
+        directory,
+        {name: recorded[name] for name in wanted},
+        error=spec.error,
+        fix=spec.fix.format(dir=directory),
+        what=spec.name,
+        listed_in=directory / MANIFEST_FILE,
+    )
+    return wanted
+
+
+VERIFY_ENV = "ASSISTANT_VERIFY"  # "always": hash every file at every load (no stat cache)
+QUIET_NS = 2_000_000_000  # a file changed this recently before its hash is hashed again next load
+
+
+def verify_checksums(
+    directory: Path,
+    recorded: dict,
+    *,
+    error: type[AssistantError],
+    fix: str,
+    what: str,
+    listed_in: Path,
+) -> None:
+    """Check `recorded` ({relative path: {"size", "sha256"}}) against the files in
+    `directory`; raise `error` naming the first damaged file, what it belongs to (`what`)
+    and `fix`.
+
+    A file is hashed unless it was hashed before with a matching sha256 and still has the
+    same size, modification time, status-change time (ctime) and inode (`VerifiedFiles`):
+    writing to a file, replacing or restoring it moves its ctime, which no tool can set
+    back. That saves ~0.1 s of CPU per MiniLM-sized model at every start after the first.
+    Set ASSISTANT_VERIFY=always to hash every file at every load.
+    """
+    seen = VerifiedFiles.open(directory)
+    for name, entry in recorded.items():
         path = directory / name
         try:
-            size = path.stat().st_size
+            stat = path.stat()
             if not isinstance(entry, dict) or "size" not in entry or "sha256" not in entry:
-                raise spec.error(
-                    f"{directory / MANIFEST_FILE}: the checksum entry of {name!r} is "
-                    f"malformed ({entry!r}): {fix}."
+                raise error(
+                    f"{listed_in}: the checksum entry of {name!r} is malformed ({entry!r}): {fix}."
                 )
+            size = stat.st_size
             if size != entry["size"]:
                 how = "empty" if size == 0 else ("truncated" if size < entry["size"] else "grown")
-                raise spec.error(
+                raise error(
                     f"{path} is damaged ({how}: {size} bytes, {entry['size']} when the "
-                    f"{spec.name} was written): {fix}."
+                    f"{what} was written): {fix}."
                 )
+            if seen.known(name, stat, entry["sha256"]):
+                continue
+            started = time.time_ns()
             if sha256_file(path) != entry["sha256"]:
-                raise spec.error(
+                raise error(
                     f"{path} is damaged (its sha256 differs from the one recorded when the "
-                    f"{spec.name} was written: corrupted or overwritten): {fix}."
+                    f"{what} was written: corrupted or overwritten): {fix}."
                 )
+            seen.remember(name, stat, entry["sha256"], started)
         except FileNotFoundError:
-            raise spec.error(f"{path} is missing from the {spec.name}: {fix}.") from None
+            raise error(f"{path} is missing from the {what}: {fix}.") from None
         except PermissionError:
-            raise spec.error(unreadable_message(path, directory)) from None
+            raise error(unreadable_message(path, directory)) from None
         except IsADirectoryError:
-            raise spec.error(f"{path} is a directory, not a file: {fix}.") from None
-    return wanted
+            raise error(f"{path} is a directory, not a file: {fix}.") from None
+    seen.save()
+
+
+class VerifiedFiles:
+    """The files of one directory whose sha256 matched their record, each with the stat it
+    had when it was hashed: a small JSON file in the user cache
+    (`~/.cache/offline-assistant/verified/`), keyed by the directory's path.
+
+    A stat is remembered only for a file that had not changed for `QUIET_NS` before it was
+    hashed: file times come from a coarse clock, and a write within the same tick as the hash
+    could otherwise keep every time the same. Nothing is remembered when the cache cannot be
+    written; a damaged cache file is ignored (the files are hashed again).
+    """
+
+    def __init__(self, file: Path | None, stamps: dict) -> None:
+        self.file = file
+        self.stamps = stamps
+        self.changed = False
+
+    @classmethod
+    def open(cls, directory: Path) -> VerifiedFiles:
+        if os.environ.get(VERIFY_ENV, "").strip().lower() == "always":
+            return cls(None, {})
+        from platformdirs import user_cache_dir
+
+        key = hashlib.sha256(str(Path(directory).resolve()).encode()).hexdigest()[:24]
+        file = Path(user_cache_dir("offline-assistant", appauthor=False)) / "verified"
+        file = file / f"{key}.json"
+        try:
+            stamps = json.loads(file.read_text()) if file.is_file() else {}
+        except (OSError, ValueError):
+            stamps = {}  # unreadable or damaged: hashed again, then written anew
+        return cls(file, stamps if isinstance(stamps, dict) else {})
+
+    @staticmethod
+    def _stamp(stat: os.stat_result, sha256: str) -> list:
+        return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev, sha256]
+
+    def known(self, name: str, stat: os.stat_result, sha256: str) -> bool:
+        return self.file is not None and self.stamps.get(name) == self._stamp(stat, sha256)
+
+    def remember(self, name: str, stat: os.stat_result, sha256: str, hashed_at_ns: int) -> None:
+        if self.file is None:
+            return
+        if hashed_at_ns - max(stat.st_mtime_ns, stat.st_ctime_ns) < QUIET_NS:
+            self.stamps.pop(name, None)  # too fresh to vouch for: hash it again next time
+        else:
+            self.stamps[name] = self._stamp(stat, sha256)
+        self.changed = True
+
+    def save(self) -> None:
+        if self.file is None or not self.changed:
+            return
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.file, self.stamps)
+        except OSError:
+            pass  # a cache: the next load hashes again
 
 
 __all__ = [
@@ -291,6 +387,8 @@ __all__ = [
     "read_manifest",
     "sha256_file",
     "unreadable_message",
+    "VerifiedFiles",
+    "verify_checksums",
     "verify_files",
     "write_json_atomic",
     "write_manifest",

@@ -35,9 +35,11 @@ import numpy as np
 
 from kb.encoder import _read_layout
 from kb.errors import ModelError
+from kb.manifest import file_checksums, write_json_atomic
 
 ONNX_DIR = "onnx"  # sentence-transformers' folder for ONNX exports
-ONNX_FILE = "model.onnx"
+ONNX_FILE = "model.onnx"  # the graph, its weights outside it (ONNX external data):
+ONNX_DATA = "model.onnx.data"  # read without parsing: a session opens in 0.08 s, not 0.17 s
 EXPORT_INFO = "export.json"
 EXPORT_FORMAT = 1
 OPSET = 17  # LayerNormalization as one operator
@@ -103,6 +105,9 @@ def _status(folder: Path, body: Path) -> str:
         return "stale"
     if info.get("format_version") != EXPORT_FORMAT or "source" not in info:
         return "stale"
+    files = info.get("files") or {}  # exports before external data list none
+    if not isinstance(files, dict) or any(not (folder / name).is_file() for name in files):
+        return "stale"
     source = info["source"]
     if source.get("stat") == _source_identity(body, content=False)["stat"]:
         return "current"
@@ -167,15 +172,15 @@ def export_onnx(
     if in_place is None:
         in_place = _ours(path)
     out_dir = _writable_export_dir(path) if in_place else _cache_export_dir(path)
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".model-", suffix=".onnx")
-    os.close(fd)
+    work = Path(tempfile.mkdtemp(dir=out_dir, prefix=".export-"))  # ours: removed below
     try:
+        inline = work / "inline.onnx"
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the tracer's notes on Python branches on shapes
             torch.onnx.export(
                 _hidden_states(model, names),
                 tuple(torch.from_numpy(example[n]) for n in names),
-                tmp,
+                str(inline),
                 dynamo=False,  # the TorchScript exporter: no onnxscript dependency
                 input_names=names,
                 output_names=["last_hidden_state"],
@@ -185,25 +190,75 @@ def export_onnx(
                 opset_version=OPSET,
                 do_constant_folding=True,
             )
+        _externalise(inline, work / ONNX_FILE)
+        inline.unlink()
         if check:
-            _check_export(Path(tmp), tokenizer, model, names, path)
+            _check_export(work / ONNX_FILE, tokenizer, model, names, path)
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a model file is not
-        os.replace(tmp, out_dir / ONNX_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        for name in (ONNX_DATA, ONNX_FILE):  # the weights first: the graph names them
+            os.chmod(work / name, 0o666 & ~umask)  # mkdtemp's folder is private, a model not
+            os.replace(work / name, out_dir / name)
+    finally:
+        for leftover in work.iterdir():
+            leftover.unlink()
+        work.rmdir()
     info = {
         "format_version": EXPORT_FORMAT,
         "source": _source_identity(body, content=True),
         "inputs": names,
+        # size and sha256 of the graph and its weights, checked when they are loaded
+        "files": file_checksums(out_dir, [ONNX_FILE, ONNX_DATA]),
         "opset": OPSET,
         "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "torch": torch.__version__,
     }
     (out_dir / EXPORT_INFO).write_text(json.dumps(info, indent=2) + "\n")
     return out_dir / ONNX_FILE
+
+
+def _externalise(graph: Path, out: Path) -> None:
+    """Write the graph in `graph` to `out` with its weights in `ONNX_DATA` beside it (ONNX
+    external data). ONNX Runtime then reads the weights as they are instead of parsing 90 MB
+    of protobuf: a MiniLM session opens in 0.08 s instead of 0.17 s, and the chat's two models
+    are ready ~0.3 s sooner while the UI starts beside them (docs/benchmarks.md)."""
+    import onnx
+
+    model = onnx.load(str(graph))
+    onnx.save_model(
+        model,
+        str(out),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=ONNX_DATA,
+        size_threshold=1024,
+    )
+
+
+def _split_weights(folder: Path) -> None:
+    """An export made before the weights sat beside the graph (no "files" in its
+    `export.json`): move them out now (`_externalise`, ~1 s once, no torch needed), so that it
+    loads as fast as a new one. Left as it is (it still loads) when the folder is read-only."""
+    info_file = folder / EXPORT_INFO
+    info = _read_json(info_file)
+    if info.get("files") or not os.access(folder, os.W_OK):
+        return
+    work = Path(tempfile.mkdtemp(dir=folder, prefix=".export-"))  # ours: removed below
+    try:
+        _externalise(folder / ONNX_FILE, work / ONNX_FILE)
+        umask = os.umask(0)
+        os.umask(umask)
+        for name in (ONNX_DATA, ONNX_FILE):
+            os.chmod(work / name, 0o666 & ~umask)
+            os.replace(work / name, folder / name)
+        info["files"] = file_checksums(folder, [ONNX_FILE, ONNX_DATA])
+        write_json_atomic(info_file, info)
+    except Exception:  # noqa: BLE001 - onnx's parser raises its own errors; nothing is lost
+        pass  # still the old single file, which loads
+    finally:
+        for leftover in work.iterdir():
+            leftover.unlink()
+        work.rmdir()
 
 
 def _ours(path: Path) -> bool:
@@ -317,6 +372,7 @@ def ensure_export(model_dir: str | os.PathLike, log=None) -> Path:
     path = Path(model_dir)
     found = find_export(path)
     if found is not None:
+        _split_weights(found.parent)
         return found
     say = log or (lambda message: print(message, file=sys.stderr, flush=True))
     say(
@@ -448,6 +504,23 @@ def pool(
     return out
 
 
+def _verify_export(folder: Path, model_dir: Path) -> None:
+    """Check the export's files against the sizes and sha256 recorded when it was made
+    (`kb.manifest.verify_checksums`, cached by stat); a damaged one is a ModelError naming it
+    and the command that exports it again."""
+    from kb.manifest import verify_checksums
+
+    files = _read_json(folder / EXPORT_INFO).get("files") or {}
+    verify_checksums(
+        folder,
+        files,
+        error=ModelError,
+        fix=f"export it again with `python -m kb.onnx_backend export {model_dir}`",
+        what="ONNX export",
+        listed_in=folder / EXPORT_INFO,
+    )
+
+
 def _session(graph: Path, threads: int):
     """An ONNX Runtime CPU session with all graph optimisations and `threads` intra-op
     threads; operators run one after the other (a chain of layers gains nothing from
@@ -526,6 +599,7 @@ class OnnxEncoder:
                 f"model {path}: no current ONNX export ({export_status(path)}). Run `python -m "
                 f"kb.onnx_backend export {path}`, or use ASSISTANT_BACKEND=torch."
             )
+        _verify_export(graph.parent, path)
         limit = max_length or configured_max_length(layout)
         tokenizer = _tokenizer(layout["transformer"], limit)
         return cls(path, _session(graph, threads), tokenizer, layout, limit)

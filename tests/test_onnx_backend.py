@@ -49,6 +49,54 @@ def test_export_writes_the_sentence_transformers_onnx_folder(exported):
     assert find_export(exported) == exported / ONNX_DIR / "model.onnx"
 
 
+def test_the_weights_sit_beside_the_graph_with_their_checksums(exported):
+    """External data: the graph is small, the weights are read as they are at load."""
+    folder = exported / ONNX_DIR
+    info = json.loads((folder / "export.json").read_text())
+    assert sorted(info["files"]) == ["model.onnx", "model.onnx.data"]
+    for name, entry in info["files"].items():
+        assert (folder / name).stat().st_size == entry["size"]
+    assert info["files"]["model.onnx.data"]["size"] > 20 * info["files"]["model.onnx"]["size"]
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]  # no leftovers
+
+
+def test_a_damaged_or_missing_weights_file_of_the_export_is_named(exported, tmp_path, monkeypatch):
+    monkeypatch.delenv("ASSISTANT_VERIFY", raising=False)
+    path = tmp_path / "model"
+    shutil.copytree(exported, path)
+    data = path / ONNX_DIR / "model.onnx.data"
+    OnnxEncoder.load(path, export=False)  # verified once
+    raw = bytearray(data.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF  # same size: only the checksum can tell
+    data.write_bytes(bytes(raw))
+    with pytest.raises(ModelError, match=r"model\.onnx\.data is damaged.*kb\.onnx_backend export"):
+        OnnxEncoder.load(path, export=False)
+    data.unlink()
+    assert export_status(path) == "stale"  # made again on first use
+
+
+def test_an_export_made_before_split_weights_is_split_on_first_use(exported, tmp_path):
+    import onnx
+
+    path = tmp_path / "model"
+    shutil.copytree(exported, path)
+    folder = path / ONNX_DIR
+    onnx.save_model(onnx.load(str(folder / "model.onnx")), str(folder / "model.onnx"))
+    (folder / "model.onnx.data").unlink()  # one file, as exports were written before
+    info = json.loads((folder / "export.json").read_text())
+    del info["files"]
+    (folder / "export.json").write_text(json.dumps(info))
+    before = OnnxEncoder.load(path, export=False).encode(TEXTS[:3])  # still loads as it is
+    assert ensure_export(path) == folder / "model.onnx"
+    assert sorted(json.loads((folder / "export.json").read_text())["files"]) == [
+        "model.onnx",
+        "model.onnx.data",
+    ]
+    assert (folder / "model.onnx").stat().st_size < (folder / "model.onnx.data").stat().st_size
+    after = OnnxEncoder.load(path, export=False).encode(TEXTS[:3])
+    assert np.array_equal(before, after)
+
+
 def test_embeddings_match_the_torch_encoder(exported):
     from kb.encoder import Encoder
 
