@@ -13,7 +13,7 @@ import pytest
 from conftest import WORDS
 
 from assistant.bank import ResponseBank
-from assistant.errors import DataError, ModelError
+from assistant.errors import ConfigError, DataError, ModelError
 from assistant.intent import IntentClassifier
 from assistant.ranker import ResponseRanker
 from kb.manifest import FORMAT_VERSION
@@ -119,6 +119,31 @@ def test_ranker_without_the_baseline_pass_keeps_its_epoch(tmp_path, dialogues, t
     assert "base model: not validated (baseline=False)" in said
     metrics = json.loads((out / "manifest.json").read_text())["metrics"]
     assert metrics["base_validation"] == {} and metrics["best_epoch"] == 1
+
+
+def test_frozen_lower_layers_keep_their_weights(tmp_path, dialogues, tiny_st_model):
+    """freeze_layers=1 (the demo freezes the lowest layers): the embedding block and the
+    lowest layer are saved as they were, the layer above them was trained."""
+    from safetensors.numpy import load_file
+
+    out = tmp_path / "frozen"
+    _small_dense_ranker(out, dialogues, tiny_st_model, epochs=1, baseline=False, freeze_layers=1)
+    before, after = (
+        load_file(str(tiny_st_model / "model.safetensors")),
+        load_file(str(out / "model.safetensors")),
+    )
+
+    def same(prefix: str) -> bool:
+        names = [n for n in before if prefix in n]
+        assert names, prefix
+        return all(np.array_equal(before[n], after[n]) for n in names)
+
+    assert same("embeddings.") and same("layer.0.")
+    assert not same("layer.1.")
+    assert json.loads((out / "manifest.json").read_text())["config"]["freeze_layers"] == 1
+    with pytest.raises(ConfigError, match="below the model's 2 layers"):
+        _small_dense_ranker(tmp_path / "all", dialogues, tiny_st_model, epochs=1, freeze_layers=2)
+    assert not (tmp_path / "all").exists() or not any((tmp_path / "all").iterdir())
 
 
 def test_wrong_kind_and_missing_dir(intent_dir, ranker_dir, tmp_path):

@@ -59,6 +59,7 @@ class IntentTrainConfig:
     oos_weight: float = 3.0  # loss weight of the out-of-scope class (rare, but errors there matter)
     max_accuracy_drop: float = 0.003  # in-scope accuracy the oos threshold may cost on validation
     freeze_embeddings: bool = True  # keep the word-embedding matrix fixed (faster, less overfit)
+    freeze_layers: int = 0  # lowest transformer layers kept fixed (a shorter backward pass)
     lora_rank: int = 0  # > 0: train LoRA adapters of this rank instead of the body (needs peft)
     lora_targets: str = "query-value"  # layers with adapters: "query-value" or "all-linear"
     lora_alpha: float | None = None  # adapter scale numerator (update = alpha/rank B A); None: 2r
@@ -76,6 +77,8 @@ class IntentTrainConfig:
             raise ConfigError(f"val_fraction must be in (0, 0.5), got {self.val_fraction}")
         if self.oos_mode not in OOS_MODES:
             raise ConfigError(f"oos_mode must be one of {OOS_MODES}, got {self.oos_mode!r}")
+        if self.freeze_layers < 0:
+            raise ConfigError(f"freeze_layers must be >= 0, got {self.freeze_layers}")
         if self.max_length < 8:
             raise ConfigError(f"max_length must be >= 8, got {self.max_length}")
         if self.lora_rank < 0:
@@ -304,7 +307,7 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
                 f"encoder parameters of {total:,} ({trainable / total:.2%})"
             )
         else:
-            run.freeze(encoder, cfg.freeze_embeddings)
+            run.freeze(encoder, cfg.freeze_embeddings, cfg.freeze_layers)
         net = IntentNet.build(encoder, len(labels))
         with torch.no_grad():
             net.head.weight.copy_(torch.tensor(w0, dtype=torch.float32))

@@ -60,6 +60,7 @@ class RankerTrainConfig:
     # that pass (~20 s of a demo first run): an epoch is then kept whatever its score.
     baseline: bool = True
     freeze_embeddings: bool = True  # keep the word-embedding matrix fixed
+    freeze_layers: int = 0  # lowest transformer layers kept fixed (a shorter backward pass)
     length_chunks: int = 4  # each side of a batch is encoded in this many length-sorted chunks
     lexical: bool = True  # also train lexical towers and fuse their score (assistant.lexical)
     lexical_epochs: int = 3  # passes of the lexical towers over all training pairs
@@ -68,6 +69,8 @@ class RankerTrainConfig:
     bf16: bool | None = None  # bfloat16 autocast; None: on when the CPU supports it natively
 
     def __post_init__(self) -> None:
+        if self.freeze_layers < 0:
+            raise ConfigError(f"freeze_layers must be >= 0, got {self.freeze_layers}")
         if self.context_turns < 1:
             raise ConfigError(f"context_turns must be >= 1, got {self.context_turns}")
         if self.batch_size < 2:
@@ -225,7 +228,7 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
             run.say("base model: not validated (baseline=False)")
 
         # 4-5. train, keep the best of the base model and the epochs ------------------------------
-        run.freeze(encoder, cfg.freeze_embeddings)
+        run.freeze(encoder, cfg.freeze_embeddings, cfg.freeze_layers)
         chosen = run.fit(task, baseline=base)
         if chosen.validated and cfg.epochs and not chosen.epoch:
             run.say("no epoch beat the base model on validation; keeping the base encoder")

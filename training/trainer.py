@@ -43,6 +43,22 @@ from training.output import check_out_dir, write_artifact
 MIN_IMPROVEMENT = 1e-6
 
 
+def _layers(model) -> list:
+    """The transformer layers of a Hugging Face encoder, lowest first (BERT-like models keep
+    them in `encoder.layer`)."""
+    import torch
+
+    for name, module in model.named_modules():
+        if isinstance(module, torch.nn.ModuleList) and name.rsplit(".", 1)[-1] in (
+            "layer",
+            "layers",
+        ):
+            return list(module)
+    raise ConfigError(
+        f"freeze_layers: no list of transformer layers in {type(model).__name__}; use 0"
+    )
+
+
 def seed_everything(seed: int) -> None:
     """Seed every random generator training draws from (Python, NumPy, torch)."""
     import torch
@@ -198,11 +214,23 @@ class Trainer:
         return Encoder.load(self.base_model, max_length=max_length)
 
     @staticmethod
-    def freeze(encoder, embeddings: bool) -> None:
-        """Freeze the word-embedding matrix (when `embeddings`) and the unused pooler."""
-        if embeddings:
-            encoder.model.embeddings.word_embeddings.weight.requires_grad_(False)
-        dist.freeze_unused(encoder.model)
+    def freeze(encoder, embeddings: bool, layers: int = 0) -> None:
+        """Freeze the word-embedding matrix (when `embeddings`), the lowest `layers`
+        transformer layers (with the whole embedding block, their input) and the unused
+        pooler. Nothing below the lowest trained layer needs a gradient, so a step's backward
+        pass stops there."""
+        model = encoder.model
+        if embeddings or layers:
+            model.embeddings.word_embeddings.weight.requires_grad_(False)
+        if layers:
+            blocks = _layers(model)
+            if layers >= len(blocks):
+                raise ConfigError(
+                    f"freeze_layers must be below the model's {len(blocks)} layers, got {layers}"
+                )
+            for module in (model.embeddings, *blocks[:layers]):
+                module.requires_grad_(False)
+        dist.freeze_unused(model)
 
     @staticmethod
     def decay_groups(module, lr: float, weight_decay: float) -> list[dict]:

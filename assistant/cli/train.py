@@ -18,6 +18,14 @@ _base_model = click.option(
     default=None,
     help="Local model directory to start from (default: the bundled all-MiniLM-L6-v2).",
 )
+_freeze_layers = click.option(
+    "--freeze-layers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Keep the lowest N transformer layers as they are (the backward pass stops above "
+    "them: faster steps; the demo freezes 3 of MiniLM's 6 for intents, 1 for the ranker).",
+)
 _seed = click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 
 
@@ -72,6 +80,7 @@ _seed = click.option("--seed", type=int, default=0, show_default=True, help="Ran
     show_default=True,
     help="Layers that get adapters: the attention's query/value, or every linear layer.",
 )
+@_freeze_layers
 @timed
 def train_intent_cmd(
     data,
@@ -87,6 +96,7 @@ def train_intent_cmd(
     batch_size,
     lora_rank,
     lora_targets,
+    freeze_layers,
 ) -> None:
     """Fine-tune the intent classifier.
 
@@ -118,6 +128,7 @@ def train_intent_cmd(
         batch_size=batch_size,
         lora_rank=lora_rank,
         lora_targets=lora_targets,
+        freeze_layers=freeze_layers,
     )
     train_intent(cfg, log=echo)  # may quote labels and rows of the data
 
@@ -157,9 +168,10 @@ def train_intent_cmd(
     show_default=True,
     help="Pairs per step (in-batch negatives).",
 )
+@_freeze_layers
 @timed
 def train_ranker_cmd(
-    data, out, val, context_turns, seed, base_model, epochs, max_pairs, batch_size
+    data, out, val, context_turns, seed, base_model, epochs, max_pairs, batch_size, freeze_layers
 ) -> None:
     """Fine-tune the response ranker and build the response bank.
 
@@ -183,6 +195,7 @@ def train_ranker_cmd(
         epochs=epochs,
         max_pairs=max_pairs or None,
         batch_size=batch_size,
+        freeze_layers=freeze_layers,
     )
     train_ranker(cfg, log=echo)
 
