@@ -41,6 +41,9 @@ ONNX_DIR = "onnx"  # sentence-transformers' folder for ONNX exports
 ONNX_FILE = "model.onnx"  # the graph, its weights outside it (ONNX external data):
 ONNX_DATA = "model.onnx.data"  # read without parsing: a session opens in 0.08 s, not 0.17 s
 EXPORT_INFO = "export.json"
+# what an export consists of, relative to its model directory (its files are made and replaced
+# here, whatever the model's manifest lists: an older export gains `ONNX_DATA` on first use)
+EXPORT_FILES = tuple(f"{ONNX_DIR}/{name}" for name in (ONNX_FILE, ONNX_DATA, EXPORT_INFO))
 EXPORT_FORMAT = 1
 OPSET = 17  # LayerNormalization as one operator
 # What the check after an export accepts, on the hidden states of the non-padding tokens

@@ -113,6 +113,24 @@ def test_our_model_with_a_users_file_inside_is_refused(tmp_path):
     assert (out / "notes.txt").read_text() == "mine"
 
 
+def test_an_export_split_after_training_is_ours_but_other_files_there_are_not(tmp_path):
+    """An export made before its weights sat beside the graph gains `onnx/model.onnx.data` on
+    first use, after the manifest listed the model's files: retraining still replaces it."""
+    with write_artifact(tmp_path / "m", "intent") as a:
+        (a.path / "onnx").mkdir()
+        (a.path / "onnx" / "model.onnx").write_text("graph and weights")
+        a.manifest = _write(a.path, files=["model.safetensors", "onnx/model.onnx"])
+    out = tmp_path / "m"
+    (out / "onnx" / "model.onnx.data").write_text("weights")  # the split, on first use
+    check_out_dir(out, "intent")
+    _artifact(out, weights="v2")
+    assert not (out / "onnx").exists()
+    (out / "onnx").mkdir()
+    (out / "onnx" / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match=r"did not write \(onnx/notes.txt\)"):
+        check_out_dir(out, "intent")
+
+
 def test_replacing_our_model_touches_nothing_else(tmp_path):
     out = _artifact(tmp_path / "m", weights="v1")
     (tmp_path / "m.old").mkdir()

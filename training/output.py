@@ -34,6 +34,7 @@ from pathlib import Path
 
 from assistant.errors import ConfigError
 from kb.manifest import CHECKSUMS, file_checksums, write_manifest
+from kb.onnx_backend import EXPORT_FILES
 
 # Files our trainers wrote before manifests listed them (encoder, head, bank, lexical towers,
 # reports), for replacing artifacts of that age.
@@ -97,6 +98,8 @@ def _read_kind_and_files(out: Path) -> tuple[str | None, list[str] | None]:
 
 
 def _is_ours(name: str, listed: list[str] | None) -> bool:
+    if name in EXPORT_FILES:  # the ONNX export, split or remade after the manifest was written
+        return True
     if listed is not None:
         return name == "manifest.json" or name in listed
     return name in _LEGACY_FILES or name.startswith(_LEGACY_DIRS)
