@@ -144,6 +144,8 @@ def test_frozen_lower_layers_keep_their_weights(tmp_path, dialogues, tiny_st_mod
     with pytest.raises(ConfigError, match="below the model's 2 layers"):
         _small_dense_ranker(tmp_path / "all", dialogues, tiny_st_model, epochs=1, freeze_layers=2)
     assert not (tmp_path / "all").exists() or not any((tmp_path / "all").iterdir())
+    with pytest.raises(ConfigError, match="freeze_layers and lora_rank"):
+        IntentTrainConfig(data="x.csv", out=str(tmp_path / "i"), freeze_layers=1, lora_rank=8)
 
 
 def test_wrong_kind_and_missing_dir(intent_dir, ranker_dir, tmp_path):

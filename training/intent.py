@@ -79,6 +79,11 @@ class IntentTrainConfig:
             raise ConfigError(f"oos_mode must be one of {OOS_MODES}, got {self.oos_mode!r}")
         if self.freeze_layers < 0:
             raise ConfigError(f"freeze_layers must be >= 0, got {self.freeze_layers}")
+        if self.freeze_layers and self.lora_rank:
+            raise ConfigError(
+                "freeze_layers and lora_rank do not go together: with LoRA the whole body "
+                "stays fixed already; give one of them"
+            )
         if self.max_length < 8:
             raise ConfigError(f"max_length must be >= 8, got {self.max_length}")
         if self.lora_rank < 0:
