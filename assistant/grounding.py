@@ -203,6 +203,9 @@ def _capitalised(word: str) -> bool:
     return not (letters and all(c.isupper() for c in letters) and len(letters) <= 4)
 
 
+MEMO_LIMIT = 100_000  # look-ups a base remembers before it starts over
+
+
 @dataclass
 class Grounds:
     """What a reply may state: the token runs of the customer's messages and the KB passages,
@@ -215,6 +218,9 @@ class Grounds:
     text: str = _SEP  # " key key | key key | " ...
     contacts: set[str] = field(default_factory=set)  # e-mail addresses, phone digits
     base: Grounds | None = None  # more grounds consulted too (a whole KB's, built once)
+    # answers of `holds` when these grounds are another's `base`: a KB's are asked the same
+    # few thousand look-ups turn after turn (the bank's specifics); emptied by `add`
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def of(cls, texts: Iterable[str]) -> Grounds:
@@ -225,6 +231,7 @@ class Grounds:
 
     def add(self, texts: Iterable[str]) -> Grounds:
         """Add the runs and contacts of `texts`; returns self."""
+        self._memo.clear()
         parts = [self.text]
         for text in texts:
             parts.append(" ".join(tokens(text)) + _SEP)
@@ -241,7 +248,17 @@ class Grounds:
 
     def holds(self, s: Specific) -> bool:
         """Whether `s` occurs in the grounds (or in `base`)."""
-        return self._holds(s) or (self.base is not None and self.base.holds(s))
+        return self._holds(s) or (self.base is not None and self.base._remembered(s))
+
+    def _remembered(self, s: Specific) -> bool:
+        """`holds(s)`, remembered (these grounds are a base: they do not change between turns)."""
+        key = (s.kind, s.keys)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= MEMO_LIMIT:
+                self._memo.clear()
+            found = self._memo[key] = self.holds(s)
+        return found
 
     def _holds(self, s: Specific) -> bool:
         if s.kind == "phone":  # with or without the country code

@@ -217,10 +217,14 @@ def missing_slots(template: str, slots: dict[str, str]) -> list[str]:
     return [k for k in slot_names(template) if k not in OPTIONAL_SLOTS and not slots.get(k)]
 
 
+_NAME_SLOT = re.compile(r",?[ \t]*\{name\}")
+_LEADING = re.compile(r"^\s*[,:]\s*")
+
+
 def _drop_name(text: str) -> str:
     """`text` without its `{name}`: "Thanks, {name}!" -> "Thanks!", "{name}, it" -> "It"."""
-    out = re.sub(r",?[ \t]*\{name\}", "", text)
-    out = re.sub(r"^\s*[,:]\s*", "", out)
+    out = _NAME_SLOT.sub("", text) if "{" in text else text
+    out = _LEADING.sub("", out)
     return out[:1].upper() + out[1:] if out[:1].islower() and text.startswith("{name}") else out
 
 
@@ -234,10 +238,10 @@ def fill_strict(template: str, slots: dict[str, str]) -> str | None:
     >>> fill_strict("Ticket {ticket_number} has everything.", {}) is None
     True
     """
-    if missing_slots(template, slots):
+    if "{" in template and missing_slots(template, slots):
         return None
     out = template if slots.get("name") else _drop_name(template)
-    return _SLOT.sub(lambda m: slots[m.group(1)], out)
+    return _SLOT.sub(lambda m: slots[m.group(1)], out) if "{" in out else out
 
 
 def fill_for_agent(template: str, slots: dict[str, str]) -> str:
