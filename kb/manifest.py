@@ -263,6 +263,16 @@ def verify_files(directory: str | os.PathLike, manifest: dict, kind: str, names=
     return wanted
 
 
+def user_cache_path(folder: str, directory: str | os.PathLike) -> Path:
+    """`~/.cache/offline-assistant/FOLDER/KEY`, KEY naming `directory` by its resolved path
+    (what this project keeps about a directory it may not write to: its ONNX export, its
+    verified files)."""
+    from platformdirs import user_cache_dir
+
+    key = hashlib.sha256(str(Path(directory).resolve()).encode()).hexdigest()[:24]
+    return Path(user_cache_dir("offline-assistant", appauthor=False)) / folder / key
+
+
 VERIFY_ENV = "ASSISTANT_VERIFY"  # "always": hash every file at every load (no stat cache)
 QUIET_NS = 2_000_000_000  # a file changed this recently before its hash is hashed again next load
 
@@ -340,11 +350,7 @@ class VerifiedFiles:
     def open(cls, directory: Path) -> VerifiedFiles:
         if os.environ.get(VERIFY_ENV, "").strip().lower() == "always":
             return cls(None, {})
-        from platformdirs import user_cache_dir
-
-        key = hashlib.sha256(str(Path(directory).resolve()).encode()).hexdigest()[:24]
-        file = Path(user_cache_dir("offline-assistant", appauthor=False)) / "verified"
-        file = file / f"{key}.json"
+        file = user_cache_path("verified", directory).with_suffix(".json")
         try:
             stamps = json.loads(file.read_text()) if file.is_file() else {}
         except (OSError, ValueError):
@@ -387,6 +393,7 @@ __all__ = [
     "read_manifest",
     "sha256_file",
     "unreadable_message",
+    "user_cache_path",
     "VerifiedFiles",
     "verify_checksums",
     "verify_files",

@@ -29,13 +29,15 @@ import tempfile
 import threading
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from kb.encoder import _read_layout
 from kb.errors import ModelError
-from kb.manifest import file_checksums, write_json_atomic
+from kb.manifest import file_checksums, user_cache_path, write_json_atomic
 
 ONNX_DIR = "onnx"  # sentence-transformers' folder for ONNX exports
 ONNX_FILE = "model.onnx"  # the graph, its weights outside it (ONNX external data):
@@ -89,12 +91,7 @@ def _source_identity(body: Path, content: bool) -> dict:
 def _cache_dir(model_dir: Path) -> Path:
     """The user-cache folder for the export of a directory this process cannot write to
     (keyed by the directory's path; `_status` checks that the weights still match)."""
-    import hashlib
-
-    from platformdirs import user_cache_dir
-
-    key = hashlib.sha256(str(model_dir.resolve()).encode()).hexdigest()[:24]
-    return Path(user_cache_dir("offline-assistant", appauthor=False)) / ONNX_DIR / key
+    return user_cache_path(ONNX_DIR, model_dir)
 
 
 def _status(folder: Path, body: Path) -> str:
@@ -175,8 +172,7 @@ def export_onnx(
     if in_place is None:
         in_place = _ours(path)
     out_dir = _writable_export_dir(path) if in_place else _cache_export_dir(path)
-    work = Path(tempfile.mkdtemp(dir=out_dir, prefix=".export-"))  # ours: removed below
-    try:
+    with _workspace(out_dir) as work:
         inline = work / "inline.onnx"
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the tracer's notes on Python branches on shapes
@@ -197,15 +193,7 @@ def export_onnx(
         inline.unlink()
         if check:
             _check_export(work / ONNX_FILE, tokenizer, model, names, path)
-        umask = os.umask(0)
-        os.umask(umask)
-        for name in (ONNX_DATA, ONNX_FILE):  # the weights first: the graph names them
-            os.chmod(work / name, 0o666 & ~umask)  # mkdtemp's folder is private, a model not
-            os.replace(work / name, out_dir / name)
-    finally:
-        for leftover in work.iterdir():
-            leftover.unlink()
-        work.rmdir()
+        _place(work, out_dir)
     info = {
         "format_version": EXPORT_FORMAT,
         "source": _source_identity(body, content=True),
@@ -246,22 +234,37 @@ def _split_weights(folder: Path) -> None:
     info = _read_json(info_file)
     if info.get("files") or not os.access(folder, os.W_OK):
         return
-    work = Path(tempfile.mkdtemp(dir=folder, prefix=".export-"))  # ours: removed below
     try:
-        _externalise(folder / ONNX_FILE, work / ONNX_FILE)
-        umask = os.umask(0)
-        os.umask(umask)
-        for name in (ONNX_DATA, ONNX_FILE):
-            os.chmod(work / name, 0o666 & ~umask)
-            os.replace(work / name, folder / name)
+        with _workspace(folder) as work:
+            _externalise(folder / ONNX_FILE, work / ONNX_FILE)
+            _place(work, folder)
         info["files"] = file_checksums(folder, [ONNX_FILE, ONNX_DATA])
         write_json_atomic(info_file, info)
     except Exception:  # noqa: BLE001 - onnx's parser raises its own errors; nothing is lost
         pass  # still the old single file, which loads
+
+
+@contextmanager
+def _workspace(folder: Path) -> Iterator[Path]:
+    """A new private folder inside `folder` to write an export into, removed with whatever
+    is left in it (it is ours: nobody else knows its name)."""
+    work = Path(tempfile.mkdtemp(dir=folder, prefix=".export-"))
+    try:
+        yield work
     finally:
         for leftover in work.iterdir():
             leftover.unlink()
         work.rmdir()
+
+
+def _place(work: Path, folder: Path) -> None:
+    """Move the graph and its weights from `work` into `folder`, the weights first (the graph
+    names them), each readable as a model file is (`mkdtemp`'s folder is private)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in (ONNX_DATA, ONNX_FILE):
+        os.chmod(work / name, 0o666 & ~umask)
+        os.replace(work / name, folder / name)
 
 
 def _ours(path: Path) -> bool:
