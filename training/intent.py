@@ -271,6 +271,8 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
         # 1. data -------------------------------------------------------------------------------
         train_ex, val_ex = _split(cfg, run.say)
         encoder = run.load_encoder(cfg.base_model, max_length=cfg.max_length)
+        if not cfg.lora_rank:  # what stays fixed, set now: a bad freeze_layers fails at once
+            run.freeze(encoder, cfg.freeze_embeddings, cfg.freeze_layers)
         labels = sorted({e.label for e in train_ex})
         va_gold = [e.label for e in val_ex]
 
@@ -311,8 +313,6 @@ def train_intent(cfg: IntentTrainConfig, log: Callable[[str], None] = print) -> 
                 f"LoRA: rank {cfg.lora_rank} on {cfg.lora_targets}: {trainable:,} trainable "
                 f"encoder parameters of {total:,} ({trainable / total:.2%})"
             )
-        else:
-            run.freeze(encoder, cfg.freeze_embeddings, cfg.freeze_layers)
         net = IntentNet.build(encoder, len(labels))
         with torch.no_grad():
             net.head.weight.copy_(torch.tensor(w0, dtype=torch.float32))

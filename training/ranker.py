@@ -217,6 +217,8 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
                 "dialogues' replies can stand beside; give a --val file to select the model"
             )
         encoder = run.load_encoder(cfg.base_model)
+        # what stays fixed, set now: a bad freeze_layers fails before any work
+        run.freeze(encoder, cfg.freeze_embeddings, cfg.freeze_layers)
 
         # 3. baseline ---------------------------------------------------------------------------
         task = _RankerTask(run, cfg, encoder, pairs, val_tasks, rng)
@@ -228,7 +230,6 @@ def train_ranker(cfg: RankerTrainConfig, log: Callable[[str], None] = print) -> 
             run.say("base model: not validated (baseline=False)")
 
         # 4-5. train, keep the best of the base model and the epochs ------------------------------
-        run.freeze(encoder, cfg.freeze_embeddings, cfg.freeze_layers)
         chosen = run.fit(task, baseline=base)
         if chosen.validated and cfg.epochs and not chosen.epoch:
             run.say("no epoch beat the base model on validation; keeping the base encoder")
