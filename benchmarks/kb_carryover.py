@@ -113,8 +113,9 @@ def load_collection(name: str, docs_dir: Path, questions_path: Path) -> Collecti
 class CachedEncoder:
     """Embeds each distinct text once (configurations share many passages)."""
 
-    def __init__(self, encoder) -> None:
+    def __init__(self, encoder, max_length: int | None = None) -> None:
         self.encoder = encoder
+        self.max_length = max_length  # passage token limit; None = the encoder's own
         self.cache: dict[str, np.ndarray] = {}
         self.seconds = 0.0
         self.encoded = 0
@@ -123,7 +124,7 @@ class CachedEncoder:
         new = list(dict.fromkeys(t for t in texts if t not in self.cache))
         if new:
             t0 = time.perf_counter()
-            vectors = self.encoder.encode(new, batch_size=32)
+            vectors = self.encoder.encode(new, batch_size=32, max_length=self.max_length)
             self.seconds += time.perf_counter() - t0
             self.encoded += len(new)
             self.cache.update(zip(new, vectors, strict=True))
@@ -373,6 +374,19 @@ def main() -> None:
         help="also run the real build path with these BuildConfig fields changed "
         "(repeatable), e.g. max_words=150,keyword_weight=0.25,keyword_floor=0.4",
     )
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="sentence-transformers directory of the encoder (default: the bundled MiniLM), "
+        "e.g. a demo home's models/ranker",
+    )
+    parser.add_argument(
+        "--passage-max-length",
+        type=int,
+        default=None,
+        help="token limit of passages (and the baseline's paragraphs); questions keep the "
+        "encoder's own limit, as in the chat (default: the encoder's own for both)",
+    )
     parser.add_argument("--out", type=Path, help="write the JSON result here")
     args = parser.parse_args()
 
@@ -389,8 +403,8 @@ def main() -> None:
     weights = [float(w) for w in args.weights.split(",")]
     floors = [float(f) for f in args.floors.split(",")]
 
-    encoder = load_encoder(None, precision=args.precision, backend=args.backend)
-    encode = CachedEncoder(encoder)
+    encoder = load_encoder(args.model, precision=args.precision, backend=args.backend)
+    encode = CachedEncoder(encoder, args.passage_max_length)
     results: dict = {}
     started = time.perf_counter()
     for name, (docs_dir, questions) in kbs.items():
@@ -433,7 +447,13 @@ def main() -> None:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "machine": machine(),
-        "encoder": {"precision": encoder.precision, "class": type(encoder).__name__},
+        "encoder": {
+            "model": args.model or "bundled all-MiniLM-L6-v2",
+            "precision": encoder.precision,
+            "class": type(encoder).__name__,
+            "max_length": encoder.max_length,
+            "passage_max_length": args.passage_max_length or encoder.max_length,
+        },
         "encoded_texts": encode.encoded,
         "encode_seconds": round(encode.seconds, 1),
         "seconds": round(time.perf_counter() - started, 1),

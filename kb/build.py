@@ -33,7 +33,7 @@ from kb.chunking import EMBED_TEMPLATES, Chunk, chunk_document
 from kb.config import BuildConfig
 from kb.documents import Skipped, SourceFile, parse_file, scan_folder
 from kb.embedder import Embedder
-from kb.encoder import resolve_precision
+from kb.encoder import passage_limit, resolve_precision
 from kb.errors import KBError, KBInputError
 from kb.index import build_faiss_index, choose_index_type, recall_at_10, write_faiss_index
 from kb.manifest import (
@@ -71,6 +71,7 @@ class BuildReport:
     embedded: int = 0  # passages embedded by this build
     embed_seconds: float = 0.0  # time spent embedding
     workers: int | None = None  # embedding processes (None when nothing was embedded)
+    max_seq_length: int | None = None  # tokens of a passage the encoder reads
     seconds: float = 0.0  # total build time
     full_rebuild_reason: str | None = None  # why a previous index was not reused
 
@@ -147,12 +148,17 @@ def _load_previous(out_dir: Path, settings: dict) -> tuple[_Previous | None, str
             "chunking": manifest.get("chunking"),
             "embed_template": manifest.get("embedding", {}).get("template"),
             "precision": manifest.get("embedding", {}).get("precision"),
+            # absent before the option existed: those builds used the model's own limit
+            "max_seq_length": manifest.get("embedding", {}).get(
+                "max_seq_length", manifest.get("model", {}).get("max_seq_length")
+            ),
         }
         for key, label in (
             ("model_fingerprint", "the model changed"),
             ("chunking", "the chunking settings changed"),
             ("embed_template", "the embedding template changed"),
             ("precision", "the encoding precision changed"),
+            ("max_seq_length", "the passage token limit changed"),
         ):
             if old[key] != settings[key]:
                 return None, f"{label} ({old[key]} -> {settings[key]})"
@@ -228,6 +234,7 @@ def build_index(
         embedder = Embedder(model_path, settings["precision"])
     with embedder or nullcontext():
         report = BuildReport(out_dir, 0, 0, 0, "flat", None, full_rebuild_reason=before.reason)
+        report.max_seq_length = settings["max_seq_length"]
         files = _collect_passages(sources, before, config, skipped, report)
         chunks = [chunk for file in files for chunk, _ in file.passages]
         if not chunks:
@@ -268,6 +275,7 @@ def _settings(config: BuildConfig) -> tuple[Path, dict]:
         "chunking": config.chunking(),
         "embed_template": EMBED_TEMPLATES[config.embed_template],
         "precision": precision,
+        "max_seq_length": passage_limit(model_path, config.max_seq_length),
     }
 
 
@@ -464,7 +472,9 @@ def _embed(
     """Embed `texts` with one single-threaded process per core; timings go to the report."""
     report.workers = config.workers or available_cores()
     t0 = time.perf_counter()
-    vectors = embedder.embed(texts, config.batch_size, report.workers, config.show_progress)
+    vectors = embedder.embed(
+        texts, config.batch_size, report.workers, config.show_progress, report.max_seq_length
+    )
     report.embed_seconds = time.perf_counter() - t0
     report.embedded = len(texts)
     return vectors
@@ -565,6 +575,8 @@ def _manifest(
             "template": settings["embed_template"],
             "template_name": config.embed_template,
             "precision": settings["precision"],
+            # tokens of a passage the encoder read (model.max_seq_length: of a query)
+            "max_seq_length": settings["max_seq_length"],
             "normalized": True,
             "batch_size": config.batch_size,
             "passages_embedded": report.embedded,

@@ -16,6 +16,10 @@ DEFAULT_KEYWORD_WEIGHT = 0.25
 # BM25 is divided by max(best passage's score, this x the query's ideal score); 0 = by the
 # best passage's score alone (see kb.knowledge_base.hybrid_ranking)
 DEFAULT_KEYWORD_FLOOR = 0.4
+# tokens a passage is embedded from at least, unless BuildConfig.max_seq_length says otherwise:
+# the bundled MiniLM's own limit. A ranker fine-tuned at 48 tokens reads its passages better
+# at 256 on all four knowledge bases measured (docs/benchmarks.md, issue 10)
+PASSAGE_TOKENS = 256
 
 
 @dataclass
@@ -44,6 +48,11 @@ class BuildConfig:
     # taken as "a full match" (manifest "search"); 0 = the best passage is always one;
     # `kb build --questions` replaces it with the floor it tuned
     keyword_floor: float = DEFAULT_KEYWORD_FLOOR
+    # tokens of a passage the encoder reads; None = the model's own limit (its
+    # max_seq_length, which also bounds queries) raised to PASSAGE_TOKENS, so that a model
+    # fine-tuned with a short limit for fast queries (the ranker: 48 tokens) still reads a
+    # whole passage (kb.encoder.passage_limit); at most the model's position embeddings
+    max_seq_length: int | None = None
     index_type: str = "auto"  # "flat" (exact), "hnsw" (approximate) or "auto" (by hnsw_threshold)
     hnsw_threshold: int = 20_000  # with index_type="auto", HNSW from this many passages on
     hnsw_m: int = 32  # HNSW graph degree: more = better recall, bigger index
@@ -76,6 +85,15 @@ class BuildConfig:
             )
         _check_keyword_weight(self.keyword_weight)
         _check_keyword_floor(self.keyword_floor)
+        if self.max_seq_length is not None and (
+            isinstance(self.max_seq_length, bool)
+            or not isinstance(self.max_seq_length, int)
+            or self.max_seq_length < 8
+        ):
+            raise KBInputError(
+                f"max_seq_length must be a whole number of tokens, at least 8, or None (the "
+                f"model's own limit), got {self.max_seq_length!r}"
+            )
         if self.index_type not in INDEX_TYPES:
             raise KBInputError(
                 f"index_type must be one of {', '.join(INDEX_TYPES)}, got {self.index_type!r}"
@@ -170,6 +188,7 @@ __all__ = [
     "DEFAULT_KEYWORD_FLOOR",
     "DEFAULT_KEYWORD_WEIGHT",
     "EMBED_TEMPLATE_NAMES",
+    "PASSAGE_TOKENS",
     "INDEX_TYPES",
     "PRECISIONS",
 ]

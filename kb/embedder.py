@@ -36,10 +36,12 @@ def _embed(
     batch_size: int,
     workers: int,
     show_progress: bool,
+    max_length: int | None,
     encoder: Encoder,
 ) -> np.ndarray:
     """Embed `texts` in `workers` forked single-threaded processes (few texts: here, with
-    `workers` torch threads), with a tqdm bar on stderr when asked."""
+    `workers` torch threads), truncated to `max_length` tokens (None: the encoder's limit),
+    with a tqdm bar on stderr when asked."""
     import torch
 
     previous_threads = torch.get_num_threads()
@@ -50,7 +52,9 @@ def _embed(
 
         bar = tqdm(total=len(texts), unit="passage", desc="embedding", file=sys.stderr)
     try:
-        return encoder.encode(texts, batch_size=batch_size, progress=bar, processes=workers)
+        return encoder.encode(
+            texts, batch_size=batch_size, max_length=max_length, progress=bar, processes=workers
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -126,13 +130,19 @@ class Embedder:
         return self._info
 
     def embed(
-        self, texts: list[str], batch_size: int, workers: int, show_progress: bool
+        self,
+        texts: list[str],
+        batch_size: int,
+        workers: int,
+        show_progress: bool,
+        max_length: int | None = None,
     ) -> np.ndarray:
         """Unit-length float32 embeddings of `texts` (see `_embed`)."""
+        job = (texts, batch_size, workers, show_progress, max_length)
         if self._in_process:  # embed from the calling thread (workers are forked from it)
-            return _embed(texts, batch_size, workers, show_progress, self._loaded.result())
+            return _embed(*job, encoder=self._loaded.result())
         self.info()
-        self._conn.send((texts, batch_size, workers, show_progress))
+        self._conn.send(job)
         return self._receive()
 
     def close(self) -> None:

@@ -602,6 +602,39 @@ def _read_layout(path: Path) -> dict:
     return layout
 
 
+def passage_limit(model_path: str | os.PathLike | None, requested: int | None = None) -> int:
+    """Tokens of a passage the encoder of `model_path` reads in a build (read from its files,
+    without loading it): `requested`, else the model's own limit raised to
+    `kb.config.PASSAGE_TOKENS`, never more than its position embeddings. Raises
+    KBInputError when `requested` is more than the model can read.
+
+    >>> passage_limit(None)
+    256
+    """
+    from kb.config import PASSAGE_TOKENS
+    from kb.errors import KBInputError
+
+    path = resolve_model_path(model_path)
+    layout = _read_layout(path)
+    config_file = layout["transformer"] / "config.json"
+    try:
+        config = json.loads(config_file.read_text()) if config_file.is_file() else {}
+        positions = int(config.get("max_position_embeddings") or 0)
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        raise ModelError(f"{config_file}: unreadable model configuration ({exc}).") from None
+    if requested is not None:
+        if positions and requested > positions:
+            raise KBInputError(
+                f"max_seq_length {requested} is more tokens than the model {path} can read "
+                f"({positions}): use at most {positions}, or leave it unset"
+            )
+        return int(requested)
+    from kb.onnx_backend import configured_max_length
+
+    limit = max(configured_max_length(layout), PASSAGE_TOKENS)
+    return min(limit, positions) if positions else limit
+
+
 def _pooling_modes(config_file: Path) -> tuple[str, ...]:
     """The pooling modes of a Pooling module's config (legacy booleans or `pooling_mode`)."""
     config = json.loads(config_file.read_text()) if config_file.is_file() else {}

@@ -242,3 +242,89 @@ def test_a_new_embedding_template_or_packing_re_embeds_everything(kb_docs, tiny_
     )
     assert "chunking settings changed" in blocks.full_rebuild_reason
     assert blocks.count >= first.count
+
+
+def _with_token_limit(model: Path, tmp_path: Path, limit: int) -> Path:
+    """A copy of `model` whose sentence-transformers config says `limit` tokens (as a ranker
+    fine-tuned with a short context limit does)."""
+    import shutil
+
+    copy = tmp_path / f"model-{limit}"
+    shutil.copytree(model, copy)
+    config_file = copy / "sentence_bert_config.json"
+    config = json.loads(config_file.read_text())
+    config["max_seq_length"] = limit
+    config_file.write_text(json.dumps(config))
+    return copy
+
+
+def test_passage_limit_raises_a_short_model_limit_to_what_the_model_can_read(
+    tiny_st_model, tmp_path
+):
+    from kb.encoder import passage_limit
+
+    short = _with_token_limit(tiny_st_model, tmp_path, 16)
+    assert passage_limit(None) == 256  # the bundled MiniLM's own limit
+    assert passage_limit(short) == 128  # 256 wanted; the tiny model has 128 positions
+    assert passage_limit(short, 24) == 24
+    with pytest.raises(KBInputError, match="max_seq_length 200 is more tokens than"):
+        passage_limit(short, 200)
+
+
+def test_passages_are_embedded_at_the_passage_limit_not_the_query_limit(
+    kb_docs, tiny_st_model, tmp_path, monkeypatch
+):
+    import numpy as np
+
+    from kb.encoder import Encoder
+
+    short = _with_token_limit(tiny_st_model, tmp_path, 16)
+    embedded = []
+    write_passages = kb.build._write_passages
+
+    def recording(*args):
+        embedded.extend(write_passages(*args))
+        return embedded
+
+    monkeypatch.setattr(kb.build, "_write_passages", recording)
+    out = tmp_path / "index"
+    report = build_index(kb_docs, out, build_config(short))
+    assert report.max_seq_length == 128
+    manifest = _manifest(out)
+    assert manifest["embedding"]["max_seq_length"] == 128
+    assert manifest["model"]["max_seq_length"] == 16  # queries keep the model's own limit
+    stored = np.load(out / manifest["artifacts"]["embeddings"])
+    encoder = Encoder.load(short, precision="fp32")
+    assert encoder.max_length == 16
+    long_rows = [
+        i
+        for i, text in enumerate(embedded)
+        if len(encoder.tokenize([text], 128)["input_ids"][0]) > 16
+    ]
+    assert long_rows  # passages longer than the query limit exist
+    texts = [embedded[i] for i in long_rows]
+    assert np.allclose(stored[long_rows], encoder.encode(texts, max_length=128), atol=1e-5)
+    assert not np.allclose(stored[long_rows], encoder.encode(texts), atol=1e-3)
+
+
+def test_a_new_passage_limit_re_embeds_everything(kb_docs, tiny_st_model, tmp_path):
+    out = tmp_path / "index"
+    first = build_index(kb_docs, out, build_config(tiny_st_model))
+    same = build_index(kb_docs, out, build_config(tiny_st_model, max_seq_length=128))
+    assert same.embedded == 0  # 128 is what the default resolved to: nothing changes
+    shorter = build_index(kb_docs, out, build_config(tiny_st_model, max_seq_length=32))
+    assert "passage token limit changed (128 -> 32)" in shorter.full_rebuild_reason
+    assert shorter.embedded == first.count
+
+
+def test_an_index_from_before_the_passage_limit_is_reused_at_the_model_limit(
+    kb_docs, tiny_st_model, tmp_path
+):
+    out = tmp_path / "index"
+    first = build_index(kb_docs, out, build_config(tiny_st_model))
+    manifest = _manifest(out)
+    del manifest["embedding"]["max_seq_length"]  # as written before the option existed
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    again = build_index(kb_docs, out, build_config(tiny_st_model))
+    assert again.full_rebuild_reason is None and again.embedded == 0
+    assert first.count == again.count

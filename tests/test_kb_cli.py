@@ -104,6 +104,21 @@ def test_eval_kb_json(runner, tiny_index, tmp_path):
             "no readable documents",
         ),
         (["eval", "kb", "--index", "{index}", "--data", "{bad}"], "bad.jsonl:1: invalid JSON"),
+        (
+            [
+                "kb",
+                "build",
+                "--docs",
+                "{empty}",
+                "--out",
+                "{out}",
+                "--model",
+                "{model}",
+                "--max-seq-length",
+                "1000",
+            ],
+            "max_seq_length 1000 is more tokens than the model",
+        ),
     ],
 )
 def test_errors_are_one_line_without_traceback(

@@ -21,6 +21,9 @@ from kb import BuildConfig, KBInputError, SearchConfig
         ("keyword_weight", -0.5),
         ("keyword_floor", 1.5),
         ("keyword_floor", -0.1),
+        ("max_seq_length", 4),
+        ("max_seq_length", 64.0),
+        ("max_seq_length", True),
     ],
 )
 def test_build_config_rejects_bad_values(field, value):

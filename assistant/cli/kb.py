@@ -74,6 +74,13 @@ def kb_group() -> None:
     "of --max-words).",
 )
 @click.option(
+    "--max-seq-length",
+    type=click.IntRange(min=8),
+    default=None,
+    help="Tokens of a passage the model reads (default: the model's own limit, at least 256, "
+    "at most what the model can read).",
+)
+@click.option(
     "--questions",
     type=click.Path(dir_okay=False),
     default=None,
@@ -104,6 +111,7 @@ def build_cmd(
     hnsw_threshold,
     max_words,
     overlap_words,
+    max_seq_length,
     precision,
     workers,
     questions,
@@ -141,6 +149,7 @@ def build_cmd(
         hnsw_threshold=hnsw_threshold,
         precision=precision,
         workers=workers,
+        max_seq_length=max_seq_length,
         **sizes,
     )
     tuning = None

@@ -26,6 +26,8 @@ DEMO_TARGET = 0.7  # answer precision the demo's policy is calibrated for
 # made turns ~10% faster but answered 3 points fewer held-out demo turns (docs/benchmarks.md)
 DEMO_CONTEXT_TOKENS = 48
 DEMO_FROZEN_LAYERS = (3, 1)  # lowest transformer layers not trained: intent, ranker
+# how the demo's KB is chunked and searched with the ranker's encoder (kb.BuildConfig fields)
+DEMO_KB_SETTINGS = {"max_words": 100, "overlap_words": 20, "keyword_weight": 0.3}
 
 
 def demo_paths(home: Path) -> dict[str, Path]:
@@ -93,8 +95,15 @@ def prepare_demo(
 
         log(f"[3/{steps}] building the demo knowledge-base index -> {p['kb']}")
         # Embedded with the ranker's encoder: at run time one forward pass then serves both the
-        # reply ranking and the KB search (see assistant.engine).
-        build_index(str(DEMO_DATA / "kb"), str(p["kb"]), BuildConfig(model_path=str(p["ranker"])))
+        # reply ranking and the KB search (see assistant.engine). Its passages are read at 256
+        # tokens (kb.config.PASSAGE_TOKENS), 100 words each, keyword weight 0.3: chosen with
+        # this encoder on the three other knowledge bases of benchmarks/kb_carryover.py, the
+        # demo's held out (docs/benchmarks.md, issue 10).
+        build_index(
+            str(DEMO_DATA / "kb"),
+            str(p["kb"]),
+            BuildConfig(model_path=str(p["ranker"]), **DEMO_KB_SETTINGS),
+        )
     else:
         log(f"[3/{steps}] knowledge base already built ({p['kb']})")
     if force or not (p["calibration"] / "manifest.json").is_file():
