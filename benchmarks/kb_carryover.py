@@ -38,6 +38,8 @@ Prints a Markdown report (stdout) and writes JSON with `--out`.
 
     python benchmarks/kb_carryover.py --shipped
     python benchmarks/kb_carryover.py --sizes 40,60,100 --templates title --weights 0,0.1
+    python benchmarks/kb_carryover.py --model H/models/ranker --passage-max-length 256 \
+        --tune helpdesk,airline,ebike      # the demo ranker's encoder, passages at 256 tokens
 """
 
 from __future__ import annotations
