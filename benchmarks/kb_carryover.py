@@ -309,8 +309,10 @@ def parse_variant(spec: str) -> dict:
         default = getattr(BuildConfig(), key)
         if isinstance(default, bool):
             fields[key] = value.strip().lower() in ("1", "true", "yes", "pack")
-        else:
-            fields[key] = type(default)(value) if default is not None else value
+        elif default is not None:
+            fields[key] = type(default)(value)
+        else:  # an optional field: a number when it reads as one (max_seq_length), else text
+            fields[key] = int(value) if value.strip().isdigit() else value
     if "max_words" in fields and "overlap_words" not in fields:
         fields["overlap_words"] = fields["max_words"] // 5
     return fields
