@@ -97,8 +97,8 @@ def asks(passage: Passage) -> bool:
 
 
 def names_a_row(passage: Passage, question: str) -> bool:
-    """True when a table of `passage` has a row whose first cell the question names (the
-    rows `table_lines` would keep for it).
+    """True when a table of `passage` has a row whose first cell the question names whole
+    (an error code, a plan name: the rows `table_lines` keeps first).
 
     >>> p = Passage("a", "Codes", "", "a.md", 0.5, "| Code | Meaning |\\n|---|---|\\n| E3 | Hot |")
     >>> names_a_row(p, "display says e3"), names_a_row(p, "what does code mean")
@@ -184,10 +184,42 @@ def _cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.split("|")]
 
 
+NAME_WORDS = 3  # a first cell of at most this many words names its row (a device, a colour)
+
+
+def rows_named_by_a_word(rows: list[list[str]], question: str) -> list[list[str]]:
+    """The rows whose first cell is a short name (`NAME_WORDS` words at most) with a word
+    that the question has and that no other row's first cell has: "reset my thermostat"
+    names the "Nimbus Thermostat T2" row of a table of devices, not the "Nimbus Cam" row
+    ("Nimbus", in every row, names none). Empty when no row is named so, or when a longer
+    first cell (a situation, a sentence) makes the table one of cases rather than names.
+
+    >>> rows = [["Nimbus Thermostat T2", "Settings"], ["Nimbus Cam", "Hold 20 s"]]
+    >>> rows_named_by_a_word(rows, "how do I reset my thermostat?")
+    [['Nimbus Thermostat T2', 'Settings']]
+    >>> rows_named_by_a_word(rows, "how do I reset my nimbus device?")
+    []
+    """
+    cells = [tokenize(row[0].strip("*` ")) if row else [] for row in rows]
+    if len(rows) < 2 or any(len(row[0].split()) > NAME_WORDS for row in rows if row):
+        return []
+    owners: dict[str, int] = {}
+    for words in cells:
+        for word in set(words):
+            owners[word] = owners.get(word, 0) + 1
+    asked = set(tokenize(question))
+    return [
+        row
+        for row, words in zip(rows, cells, strict=True)
+        if any(owners[word] == 1 and word in asked for word in words)
+    ]
+
+
 def table_lines(lines: list[str], question: str = "") -> list[str]:
     """A Markdown table as one bullet a row: the first cell in bold, then "header: value"
     for the other cells. When the question names some rows by their first cell (an error
-    code, a plan name), only those rows are shown.
+    code, a plan name) or by a word only their first cell has (`rows_named_by_a_word`: a
+    device of a table of devices), only those rows are shown.
 
     >>> table_lines(["| Code | Meaning |", "|---|---|", "| E1 | No power |", "| E2 | Low |"],
     ...             "what is error e2")
@@ -200,6 +232,8 @@ def table_lines(lines: list[str], question: str = "") -> list[str]:
     rows = [row for row in rows if any(row)]
     asked = {w.lower() for w in _CODE_WORD.findall(question)}
     named = [row for row in rows if row and row[0].strip("*` ").lower() in asked]
+    if not named:
+        named = rows_named_by_a_word(rows, question)
     out = []
     for row in named or rows:
         first, rest = row[0], row[1:]

@@ -179,6 +179,38 @@ def test_rows_named_by_the_question_are_the_ones_shown():
     ]
 
 
+DEVICES = [
+    "| Device | How to factory reset |",
+    "|---|---|",
+    "| Nimbus Thermostat T2 | Open **Settings > Reset** |",
+    "| Nimbus Cam | Hold the setup button for 20 seconds |",
+    "| Nimbus Smart Plug | Hold the button for 15 seconds |",
+]
+
+
+def test_a_row_named_by_a_word_only_it_has_is_the_one_shown():
+    assert table_lines(DEVICES, "how do I factory reset my thermostat?") == [
+        "- **Nimbus Thermostat T2** — How to factory reset: Open **Settings > Reset**"
+    ]
+    both = table_lines(DEVICES, "resetting the smart plugs and the cam")
+    assert [line.split(" — ")[0] for line in both] == [
+        "- **Nimbus Cam**",
+        "- **Nimbus Smart Plug**",
+    ]
+    # a word every row has names none of them: the whole table
+    assert len(table_lines(DEVICES, "how do I reset a nimbus device?")) == 3
+
+
+def test_a_table_of_cases_is_not_narrowed_by_a_word():
+    cases = [
+        "| Situation | Refund |",
+        "|---|---|",
+        "| Yearly, cancelled within 30 days of payment | Full |",
+        "| Yearly, cancelled after 30 days | None |",
+    ]
+    assert len(table_lines(cases, "my yearly payment, what refund do I get?")) == 2
+
+
 def test_a_table_without_header_keeps_its_cells():
     assert table_lines(["| Gold | 10 trips |", "| Silver | 4 trips |"]) == [
         "- **Gold** — 10 trips",
