@@ -68,6 +68,10 @@ def test_variant_specs_become_build_config_fields(carryover):
         "keyword_floor": 0.4,
         "overlap_words": 30,
     }
+    assert carryover.parse_variant("model_path=runs/ranker,max_seq_length=48") == {
+        "model_path": "runs/ranker",
+        "max_seq_length": 48,
+    }
     with pytest.raises(SystemExit, match="'nope' is not a BuildConfig field"):
         carryover.parse_variant("nope=1")
 
