@@ -3,7 +3,8 @@
 The same models the bot uses, asked differently: the ranker scores the **whole** response bank
 against the conversation so far (agent-only entries included: an agent may send what the bot
 may not; entries a reviewer barred left out), placeholders are filled from what the customer
-said and from the ticket (unknown ones shown as "[order number]", for the agent to fill), and
+said and from the ticket (unknown ones shown as "[order number]", for the agent to fill; an
+order or ticket number of the conversation the reply was mined from becomes such a slot), and
 the knowledge base is searched for the customer's latest message. Nothing is sent: the agent
 picks and edits.
 
@@ -22,7 +23,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from assistant.placeholders import extract_slots, fill_for_agent
+from assistant.placeholders import contact_values, extract_slots, fill_for_agent, own_numbers_only
 from assistant.reply import Citation
 
 N_SUGGESTIONS = 5  # suggested replies shown to an agent
@@ -98,6 +99,9 @@ def assist(
     ranker = engine.ranker
     ctx_emb = ranker.encode_contexts([ranker.context_text(turns)])[0]
     filled = {**(slots or {}), **extract_slots(customer)}
+    # the order and ticket numbers this conversation holds: any other one in a mined reply is
+    # another customer's, shown as a slot to fill instead
+    known = [v for text in customer for v in contact_values(text)] + list(filled.values())
     suggestions: list[Suggestion] = []
     seen: set[str] = set()
     # More than shown: banks hold many variants of one reply, and they fill to the same text.
@@ -106,7 +110,7 @@ def assist(
         if getattr(entry, "status", "") == "barred":
             continue  # a reviewer barred it: never sent, never suggested
         # Unknown slots stay visible ("[order number]"): the agent fills them in.
-        text = fill_for_agent(entry.text, filled)
+        text = fill_for_agent(own_numbers_only(entry.text, known), filled)
         if _same_reply(text) in seen:
             continue
         seen.add(_same_reply(text))

@@ -244,6 +244,27 @@ def fill_strict(template: str, slots: dict[str, str]) -> str | None:
     return _SLOT.sub(lambda m: slots[m.group(1)], out) if "{" in out else out
 
 
+def own_numbers_only(text: str, known: Collection[str]) -> str:
+    """`text` with each order and ticket number that is not one of `known` (the values this
+    conversation holds) turned back into its placeholder. Such a number always belongs to one
+    customer: in a reply mined from another conversation ("I've forwarded this as ticket
+    T-20167") it would hand the agent someone else's ticket.
+
+    >>> own_numbers_only("Forwarded as ticket T-20167 for order NH-10001.", ["NH-10001"])
+    'Forwarded as ticket {ticket_number} for order NH-10001.'
+    """
+
+    def foreign(pattern: re.Pattern) -> list[tuple[int, int]]:
+        return [
+            m.span()
+            for m in pattern.finditer(text)
+            if not any(same_value(m.group(0), value) for value in known)
+        ]
+
+    text = replace_spans(text, foreign(_TICKET), "{ticket_number}")
+    return replace_spans(text, foreign(_ORDER), "{order_number}")
+
+
 def fill_for_agent(template: str, slots: dict[str, str]) -> str:
     """`template` filled where `slots` know a value, the others shown as "[order number]" for
     the person who edits and sends it (a suggestion for a human agent).

@@ -643,3 +643,21 @@ def test_barred_entries_are_not_suggested_and_unknown_slots_stay_visible():
         "I have refunded [order number].",
         "Anything else?",
     ]
+
+
+def test_a_mined_reply_never_shows_another_customers_ticket_or_order_number():
+    engine = _Engine()
+    engine.bank.entries[0].text = "Forwarded as ticket T-20167 about order NH-55555."
+    history = [("customer", "my order NH-48213 never came")]
+    found = assist(engine, history, slots={"ticket_number": "T-83331"}, k=1)
+    assert found.suggestions[0].text == "Forwarded as ticket T-83331 about order NH-48213."
+    # without a ticket of its own the number is a slot for the agent to fill
+    found = assist(engine, [("customer", "hello")], k=1)
+    assert (
+        found.suggestions[0].text
+        == "Forwarded as ticket [ticket number] about order [order number]."
+    )
+    # a number this conversation holds stays as written
+    engine.bank.entries[0].text = "Forwarded as ticket T-83331."
+    found = assist(engine, history, slots={"ticket_number": "T-83331"}, k=1)
+    assert found.suggestions[0].text == "Forwarded as ticket T-83331."

@@ -56,3 +56,18 @@ def db_option(dest: str = "db", help: str = DB_HELP, as_path: bool = False):
         default=None,
         help=help,
     )
+
+
+def data_dir_models(models, kb_dir):
+    """`--models` and `--kb` as given; without `--models`, the user data directory's models/
+    (and its kb/ unless `--kb` is given) when there are any, as `ask` uses them. Returns
+    (models or None, kb_dir or None)."""
+    from assistant.paths import user_home
+
+    if not models:
+        home = user_home()
+        if (home / "models").is_dir() and any((home / "models").iterdir()):
+            models = home / "models"
+            if kb_dir is None and (home / "kb" / "manifest.json").is_file():
+                kb_dir = home / "kb"
+    return models or None, kb_dir

@@ -133,14 +133,9 @@ def _load_engine(models, kb_dir):
     as `ask` uses them (with its KB unless --kb is given); None when there are none (said on
     stderr)."""
     from assistant.assist import NO_MODELS
-    from assistant.paths import user_home
+    from assistant.cli.options import data_dir_models
 
-    if not models:
-        home = user_home()
-        if (home / "models").is_dir() and any((home / "models").iterdir()):
-            models = home / "models"
-            if kb_dir is None and (home / "kb" / "manifest.json").is_file():
-                kb_dir = home / "kb"
+    models, kb_dir = data_dir_models(models, kb_dir)
     if not models:
         echo(f"assistant: {NO_MODELS}", err=True)
         return None

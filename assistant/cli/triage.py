@@ -28,8 +28,9 @@ AGENT_ENV = "ASSISTANT_AGENT"  # the agent's name when --agent is not given
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
     help="Trained models for suggested replies and intent labels: the current version, "
-    "followed while the console is open (`assistant models promote` / `rollback`). Without it "
-    "the Assist pane says so and the labels come from the log.",
+    "followed while the console is open (`assistant models promote` / `rollback`). Default: "
+    "the user data directory's models/ (and kb/), as `ask` uses them; with none there the "
+    "Assist pane says so and the labels come from the log.",
 )
 @click.option(
     "--kb",
@@ -37,7 +38,8 @@ AGENT_ENV = "ASSISTANT_AGENT"  # the agent's name when --agent is not given
     metavar="DIR",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
-    help="Knowledge-base index: its passages are shown with suggestions (needs --models).",
+    help="Knowledge-base index: its passages are shown with suggestions (needs models). "
+    "Default: the user data directory's kb/ when its models are used.",
 )
 @click.option(
     "--agent",
@@ -60,6 +62,7 @@ def triage(
 
         assistant triage --agent ana --models ~/models --db ~/support/conversations.db
     """
+    from assistant.cli.options import data_dir_models
     from assistant.errors import ConfigError
     from assistant.paths import user_home
     from assistant.tui.triage import TriageApp, open_desk
@@ -68,6 +71,7 @@ def triage(
     if not name.strip():
         raise ConfigError(f"Who are you? Pass --agent NAME or set ${AGENT_ENV}.")
     db = db_path or user_home() / "conversations.db"
+    models_dir, kb_dir = data_dir_models(models_dir, kb_dir)
     desk = open_desk(db, agent=name, models_dir=models_dir, kb_dir=kb_dir)
     app = TriageApp(desk)
     try:
