@@ -10,11 +10,14 @@ and the policy's thresholds are calibrated on the validation dialogues
     <home>/models/intent    <home>/models/ranker    <home>/models/calibration
     <home>/kb               <home>/conversations.db
 
-Steps already done are skipped, so later runs only open the chat.
+Steps already done are skipped, so later runs only open the chat. A KB index built with
+other settings than this version's (an older version's demo) is rebuilt, and the policy
+calibrated again on it.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from importlib.resources import files
@@ -43,11 +46,28 @@ def demo_paths(home: Path) -> dict[str, Path]:
 
 def is_prepared(home: Path) -> bool:
     """Whether the models, the KB index and the calibration under `home` are complete (have a
-    manifest)."""
+    manifest), and the index was built with this version's demo settings."""
     p = demo_paths(home)
     return all(
         (p[k] / "manifest.json").is_file() for k in ("intent", "ranker", "kb", "calibration")
-    )
+    ) and kb_is_current(p)
+
+
+def kb_is_current(p: dict[str, Path]) -> bool:
+    """Whether the demo KB index in `p["kb"]` was built with `DEMO_KB_SETTINGS` and reads its
+    passages at the token limit a build would use now (`kb.encoder.passage_limit`). Reads
+    two JSON files; loads no model."""
+    try:
+        manifest = json.loads((p["kb"] / "manifest.json").read_text())
+        config = manifest.get("config") or {}
+        if any(config.get(key) != value for key, value in DEMO_KB_SETTINGS.items()):
+            return False
+        from kb.encoder import passage_limit
+
+        built = (manifest.get("embedding") or {}).get("max_seq_length")
+        return built == passage_limit(p["ranker"])
+    except Exception:  # noqa: BLE001 - unreadable or from another version: rebuild it
+        return False
 
 
 def prepare_demo(
@@ -90,10 +110,14 @@ def prepare_demo(
         )
     else:
         log(f"[2/{steps}] response ranker already trained ({p['ranker']})")
-    if force or not (p["kb"] / "manifest.json").is_file():
+    kb_built = False
+    if force or not (p["kb"] / "manifest.json").is_file() or not kb_is_current(p):
         from kb import BuildConfig, build_index
 
+        if (p["kb"] / "manifest.json").is_file() and not force:
+            log(f"[3/{steps}] the demo knowledge base was built with older settings: rebuilding")
         log(f"[3/{steps}] building the demo knowledge-base index -> {p['kb']}")
+        kb_built = True
         # Embedded with the ranker's encoder: at run time one forward pass then serves both the
         # reply ranking and the KB search (see assistant.engine). Its passages are read at 256
         # tokens (kb.config.PASSAGE_TOKENS), 100 words each, keyword weight 0.3: chosen with
@@ -106,7 +130,8 @@ def prepare_demo(
         )
     else:
         log(f"[3/{steps}] knowledge base already built ({p['kb']})")
-    if force or not (p["calibration"] / "manifest.json").is_file():
+    # thresholds are chosen on this KB's scores: a rebuilt KB is calibrated again
+    if force or kb_built or not (p["calibration"] / "manifest.json").is_file():
         from training.calibrate import CalibrateConfig, calibrate
 
         log(f"[4/{steps}] calibrating the policy on validation dialogues -> {p['calibration']}")
