@@ -32,7 +32,13 @@ def test_prepared_only_when_every_artifact_has_a_manifest(tmp_path: Path) -> Non
     # the ranker's config: what the passage token limit is read from
     (paths["ranker"] / "config.json").write_text(json.dumps({"max_position_embeddings": 512}))
     paths["kb"].mkdir()
+    demo_files = {
+        f.relative_to(DEMO_DATA / "kb").as_posix(): {}
+        for f in Path(str(DEMO_DATA / "kb")).rglob("*")
+        if f.is_file()
+    }
     kb_manifest = {
+        "files": demo_files,
         "config": DEMO_KB_SETTINGS,
         "embedding": {"max_seq_length": passage_limit(paths["ranker"])},
     }
@@ -41,7 +47,8 @@ def test_prepared_only_when_every_artifact_has_a_manifest(tmp_path: Path) -> Non
     paths["calibration"].mkdir()
     (paths["calibration"] / "manifest.json").write_text("{}")
     assert is_prepared(tmp_path)
-    (paths["kb"] / "manifest.json").write_text("{}")  # an index of another version's demo
+    old = {**kb_manifest, "config": {"max_words": 150}}  # another version's demo index
+    (paths["kb"] / "manifest.json").write_text(json.dumps(old))
     assert not is_prepared(tmp_path)
     assert paths["calibration"].parent == paths["intent"].parent  # kept with the models
 
@@ -59,9 +66,7 @@ def test_a_kb_built_with_other_settings_or_token_limit_is_not_current(tmp_path, 
 
     paths = demo_paths(tmp_path)
     paths["ranker"] = tiny_st_model  # the encoder the demo builds its KB with
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "returns.md").write_text("# Returns\n\nStart a return from Orders within 30 days.\n")
+    docs = Path(str(DEMO_DATA / "kb"))
     settings = {"show_progress": False, "precision": "fp32"}
     build_index(docs, paths["kb"], BuildConfig(model_path=str(tiny_st_model), **settings))
     assert not kb_is_current(paths)  # the defaults are not the demo's settings
@@ -71,3 +76,16 @@ def test_a_kb_built_with_other_settings_or_token_limit_is_not_current(tmp_path, 
     short = BuildConfig(model_path=str(tiny_st_model), max_seq_length=32, **demo)
     build_index(docs, paths["kb"], short)
     assert not kb_is_current(paths)  # passages read at 32 tokens, not at what a build reads now
+
+
+def test_an_index_of_other_articles_is_never_the_demos_to_rebuild(tmp_path, tiny_st_model):
+    from kb import BuildConfig, build_index
+
+    paths = demo_paths(tmp_path)
+    paths["ranker"] = tiny_st_model
+    docs = tmp_path / "company-docs"
+    docs.mkdir()
+    (docs / "returns.md").write_text("# Returns\n\nStart a return from Orders within 30 days.\n")
+    config = BuildConfig(model_path=str(tiny_st_model), show_progress=False, precision="fp32")
+    build_index(docs, paths["kb"], config)  # a company's own index, with other settings
+    assert kb_is_current(paths)  # left alone

@@ -33,6 +33,12 @@ DEMO_FROZEN_LAYERS = (3, 1)  # lowest transformer layers not trained: intent, ra
 DEMO_KB_SETTINGS = {"max_words": 100, "overlap_words": 20, "keyword_weight": 0.3}
 
 
+def _demo_articles() -> set[str]:
+    """The demo's article files, as a KB manifest names them (POSIX paths under kb/)."""
+    root = Path(str(DEMO_DATA / "kb"))
+    return {f.relative_to(root).as_posix() for f in root.rglob("*") if f.is_file()}
+
+
 def demo_paths(home: Path) -> dict[str, Path]:
     """Where the demo's models, KB index and conversation log live under `home`."""
     return {
@@ -54,11 +60,15 @@ def is_prepared(home: Path) -> bool:
 
 
 def kb_is_current(p: dict[str, Path]) -> bool:
-    """Whether the demo KB index in `p["kb"]` was built with `DEMO_KB_SETTINGS` and reads its
-    passages at the token limit a build would use now (`kb.encoder.passage_limit`). Reads
-    two JSON files; loads no model."""
+    """Whether the KB index in `p["kb"]` may stay as it is: it was built with
+    `DEMO_KB_SETTINGS` and reads its passages at the token limit a build would use now
+    (`kb.encoder.passage_limit`), or it is not the demo's at all (an index of other
+    articles, a company's own, is never rebuilt from the demo's). Reads JSON files and the
+    demo's folder listing; loads no model."""
     try:
         manifest = json.loads((p["kb"] / "manifest.json").read_text())
+        if set(manifest.get("files") or {}) != _demo_articles():
+            return True  # not the demo's index: not ours to rebuild
         config = manifest.get("config") or {}
         if any(config.get(key) != value for key, value in DEMO_KB_SETTINGS.items()):
             return False
