@@ -78,6 +78,33 @@ def main() -> None:
     print(json.dumps(results, indent=2))
 
 
+def _joint_head(data: Path, labels: list[str], head, embed, torch) -> dict:
+    """The intent head trained with the joint body, read as the product reads a classifier:
+    the out-of-scope threshold chosen on validation (`choose_threshold`), applied to test."""
+    import numpy as np
+
+    from training.data import load_intent_examples
+    from training.metrics import choose_threshold, intent_metrics
+
+    def probs(examples) -> np.ndarray:
+        out = []
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+            for i in range(0, len(examples), 256):
+                x = embed([e.text for e in examples[i : i + 256]], 64)
+                out.append(torch.softmax(head(x).float(), -1).numpy())
+        return np.concatenate(out)
+
+    val, test = load_intent_examples(data / "val.csv"), load_intent_examples(data / "test.csv")
+    threshold, _ = choose_threshold(probs(val), [e.label for e in val], labels, "oos", 0.003)
+    p = probs(test)
+    best = p.argmax(1)
+    pred = [
+        "oos" if labels[b] == "oos" or p[i, b] < threshold else labels[b]
+        for i, b in enumerate(best)
+    ]
+    return {"threshold": threshold, **intent_metrics([e.label for e in test], pred, "oos")}
+
+
 def joint(args) -> dict:
     """Train one body on both objectives, then measure each head's task (see the docstring)."""
     import math
@@ -156,6 +183,7 @@ def joint(args) -> dict:
                 f"{intent_loss.item():.3f}, {time.time() - t0:.0f}s"
             )
     model.eval()
+    result_head = _joint_head(args.data, labels, head, embed, torch)
     body_dir = args.out / "joint-body"
     enc.save(body_dir, max_length=256, onnx=False)
     train_s = round(time.time() - t0, 1)
@@ -172,6 +200,7 @@ def joint(args) -> dict:
         log=say,
     )
     result = {"train_s": train_s, "steps": steps, "intent_batch": intent_batch}
+    result["intent_joint_head"] = result_head
     result["intent_probe_on_joint_body"] = evaluate_intent(probe, args.data / "test.csv")
     # ranking: the joint body inside a copy of the SGD ranker (its lexical towers kept)
     ranker = args.out / "joint-ranker"
