@@ -200,9 +200,9 @@ def rows_named_by_a_word(rows: list[list[str]], question: str) -> list[list[str]
     >>> rows_named_by_a_word(rows, "how do I reset my nimbus device?")
     []
     """
-    cells = [tokenize(row[0].strip("*` ")) if row else [] for row in rows]
     if len(rows) < 2 or any(len(row[0].split()) > NAME_WORDS for row in rows if row):
         return []
+    cells = [tokenize(row[0].strip("*` ")) if row else [] for row in rows]
     owners: dict[str, int] = {}
     for words in cells:
         for word in set(words):
