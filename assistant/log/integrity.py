@@ -121,9 +121,10 @@ def set_aside(path: Path) -> Path:
     target = path.with_name(f"{path.name}.damaged-{stamp}")
     os.replace(path, target)
     for suffix in SIDE_FILES:
-        side = Path(f"{path}{suffix}")
-        if side.exists():
-            os.replace(side, Path(f"{target}{suffix}"))
+        try:
+            os.replace(Path(f"{path}{suffix}"), Path(f"{target}{suffix}"))
+        except FileNotFoundError:
+            continue  # no such side file
     return target
 
 

@@ -263,13 +263,18 @@ class ConversationLog:
         """Check the file for damage (raising _Damaged), then connect, configure and migrate."""
         inode = None
         if check and self.path is not None and self.path.is_file():
-            inode = self.path.stat().st_ino
-            if integrity.looks_like_sqlite(self.path):
-                problem = integrity.header_problem(self.path) or self._quick_check()
-                if problem:
-                    raise _Damaged(problem, inode)
-            else:
-                check = False  # not SQLite at all: SQLite's own error below names the file
+            try:
+                inode = self.path.stat().st_ino
+                if integrity.looks_like_sqlite(self.path):
+                    problem = integrity.header_problem(self.path) or self._quick_check()
+                    if problem:
+                        raise _Damaged(problem, inode)
+                else:
+                    check = False  # not SQLite at all: SQLite's own error below names the file
+            except FileNotFoundError:
+                # another process set a damaged file aside while this one read it: the file
+                # opened below is the fresh one (or none yet), nothing left to check
+                inode, check = None, False
         try:
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -346,6 +351,8 @@ class ConversationLog:
             current = self.path.stat().st_ino if self.path.exists() else None
             if current is not None and current == damaged.inode:
                 self.set_aside = integrity.set_aside(self.path)
+        except FileNotFoundError:
+            pass  # another process moved it between the stat and the rename
         except OSError as exc:
             raise LogError(
                 f"The conversation log {self.name} is damaged ({damaged.problem}) and could "
