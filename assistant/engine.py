@@ -31,6 +31,7 @@ again rather than told it is outside what the assistant does.
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -50,6 +51,29 @@ from assistant.signals import (
 )
 
 UNHELPFUL_SOURCES = ("clarify", "fallback", "oos")  # replies that count towards a handoff
+MAX_CONTEXT_THREADS = 4  # a 48-token encode gains little from more (measured up to 2 cores)
+
+
+def default_context_threads(backend: str) -> int | None:
+    """Intra-op threads for the ranker's encoder, which encodes the turn's context: the
+    turn's critical path, while the intent model's short message encodes beside it on one
+    thread (`DialogueEngine.evidence`). On ONNX Runtime the context gets every core this
+    process may use, at most `MAX_CONTEXT_THREADS`: its calling thread and a worker share the
+    matrix products, and the worker takes the second core once the intent encode is done. On
+    the 2-core VM that took the per-turn p95 from 27.2 to 23.6 ms (docs/benchmarks.md, "Lean
+    runtime"), and was no slower with the other core kept busy by another process. Torch has
+    one thread count per process: None leaves it as it is.
+
+    >>> default_context_threads("torch") is None
+    True
+    """
+    if backend != "onnx":
+        return None
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_CONTEXT_THREADS))
 
 
 @dataclass
@@ -105,6 +129,7 @@ class DialogueEngine:
         config: EngineConfig | None = None,
         *,
         calibration: bool = True,
+        context_threads: int | None = None,
     ) -> DialogueEngine:
         """Load `models_dir/intent`, `models_dir/ranker` and optionally a KB index.
 
@@ -112,6 +137,8 @@ class DialogueEngine:
         With `calibration` (the default), thresholds chosen by `assistant calibrate` for these
         models (`calibration/` beside `intent/` and `ranker/`) replace the config defaults
         (see `assistant.calibration`); `calibration=False` answers with `config` as given.
+        `context_threads`: the ranker encoder's intra-op threads (default:
+        `default_context_threads`); the intent model keeps the process's count.
         """
         from pathlib import Path
 
@@ -126,11 +153,14 @@ class DialogueEngine:
         # On the onnx backend the two models load side by side: checksums (hashlib) and ONNX
         # Runtime's session set-up release the GIL, so on two cores this takes the time of the
         # slower one. Not on torch: transformers' lazy imports are not safe from two threads.
-        workers = 1 if resolve_backend() == "onnx" else 0
+        backend = resolve_backend()
+        workers = 1 if backend == "onnx" else 0
+        if context_threads is None:
+            context_threads = default_context_threads(backend)
         with ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="load") as pool:
             if workers:
                 loading = pool.submit(IntentClassifier.load, models / "intent")
-            ranker = ResponseRanker.load(models / "ranker")
+            ranker = ResponseRanker.load(models / "ranker", threads=context_threads)
             bank = ResponseBank.load(models / "ranker")
             intent = loading.result() if workers else IntentClassifier.load(models / "intent")
         _check_bank_width(bank, ranker)

@@ -55,8 +55,11 @@ class ResponseRanker:
         self.max_reply_length: int = int(cfg.get("max_reply_length", 64))
 
     @classmethod
-    def load(cls, model_dir: str | Path, precision: str = "auto") -> ResponseRanker:
-        """Load a model directory; `precision` as in `kb.encoder.resolve_precision`."""
+    def load(
+        cls, model_dir: str | Path, precision: str = "auto", threads: int | None = None
+    ) -> ResponseRanker:
+        """Load a model directory; `precision` as in `kb.encoder.resolve_precision`, `threads`
+        the encoder's intra-op threads (`kb.encoder.load_encoder`; None: the process's)."""
         from kb.encoder import load_encoder
 
         path = Path(model_dir)
@@ -64,7 +67,7 @@ class ResponseRanker:
         # sizes and sha256 recorded at training (the response bank's too: it is small)
         verify_files(path, manifest, "ranker")
         try:
-            encoder = load_encoder(path, precision=precision)
+            encoder = load_encoder(path, precision=precision, threads=threads)
         except ModelError as exc:
             fix = KINDS["ranker"].fix.format(dir=path)
             raise ModelError(f"{exc} {fix[0].upper()}{fix[1:]}.") from None

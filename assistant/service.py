@@ -469,9 +469,10 @@ def open_service(
 ) -> AssistantService:
     """Load models, KB and log; defaults come from the user data directory (`assistant demo`).
 
-    `threads` is the encoders' intra-op thread count. One message is a tiny batch: a second
-    thread saves ~15% of an encode on an idle machine, but makes every encode several times
-    slower as soon as another thread (the log writer, the UI) wants the CPU.
+    `threads` is the intra-op thread count of the intent encoder and of numpy's and faiss's
+    pools: the intent model's short message encodes on one core beside the context encode.
+    The ranker's encoder, which encodes the turn's context (the turn's critical path), gets
+    every core instead (`assistant.engine.default_context_threads`).
 
     With `background`, the models load in a background thread: the service returns once the
     paths are checked and the log is open, and the first `respond` waits for the models. The

@@ -199,3 +199,33 @@ def test_a_model_saved_before_exports_existed_is_exported_on_first_use(
     assert "to ONNX once" in capfd.readouterr().err  # never silently slower
     assert isinstance(clf.encoder, OnnxEncoder) and export_status(old) == "current"
     assert clf.predict(["where is my order"])[0].label
+
+
+def _threads(encoder) -> int:
+    return encoder.session.get_session_options().intra_op_num_threads
+
+
+def test_the_context_encode_gets_the_cores_and_the_intent_model_one(models, monkeypatch):
+    from assistant.engine import DialogueEngine, default_context_threads
+    from kb.encoder import set_inference_threads
+
+    monkeypatch.setenv("ASSISTANT_BACKEND", "onnx")
+    set_inference_threads(1)  # what `open_service` sets
+    try:
+        engine = DialogueEngine.load(models)
+        pinned = DialogueEngine.load(models, context_threads=1)
+    finally:
+        set_inference_threads(None)
+    assert _threads(engine.ranker.encoder) == default_context_threads("onnx")
+    assert _threads(engine.intent.encoder) == 1
+    assert _threads(pinned.ranker.encoder) == 1
+
+
+def test_default_context_threads(monkeypatch):
+    from assistant import engine
+
+    monkeypatch.setattr(engine.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert engine.default_context_threads("onnx") == 2
+    monkeypatch.setattr(engine.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert engine.default_context_threads("onnx") == engine.MAX_CONTEXT_THREADS
+    assert engine.default_context_threads("torch") is None
