@@ -255,16 +255,11 @@ class DialogueEngine:
         """What the intent model, the ranker (with the bank) and the KB say about `message`."""
         intent = self._pool.submit(self.intent.predict, [message], 3)
         ctx_emb, passages = self._retrieve(history, message)
-        pred = intent.result()[0]
         customer = [t for r, t in history if r == "customer"] + [message]
-        return Evidence(
-            history,
-            message,
-            pred,
-            self._candidates(ctx_emb, extract_slots(customer), customer, passages),
-            passages,
-            self.intent.oos_label,
-        )
+        # the candidates need no intent: ranked while the intent model may still be running
+        candidates = self._candidates(ctx_emb, extract_slots(customer), customer, passages)
+        pred = intent.result()[0]
+        return Evidence(history, message, pred, candidates, passages, self.intent.oos_label)
 
     def evidence_many(
         self, items: list[tuple[list[tuple[str, str]], str]], batch_size: int = 64
