@@ -25,7 +25,18 @@ def redact_calls(monkeypatch):
         return real(text, config)
 
     monkeypatch.setattr(columns, "redact", counting)
-    return calls
+    columns._redact.cache_clear()  # texts earlier tests redacted are remembered
+    yield calls
+    columns._redact.cache_clear()
+
+
+def test_the_same_text_is_redacted_once_and_remembered(redact_calls):
+    config = RedactionConfig()
+    first, again = redact_once(f"I am {EMAIL}", config), redact_once(f"I am {EMAIL}", config)
+    assert first == again == "I am [EMAIL]" and again.kinds == ("email",)
+    assert redact_calls == [f"I am {EMAIL}"]
+    other = redact_once(f"I am {EMAIL}", RedactionConfig(emails=False))
+    assert other == f"I am {EMAIL}" and other.kinds == ()  # the config is part of the key
 
 
 def test_redact_once_marks_the_text_and_keeps_the_kinds():
