@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, is_dataclass
-from functools import lru_cache
 from typing import Any
 
 from assistant.limits import cut
@@ -52,13 +53,35 @@ def redact_once(text: str, config: RedactionConfig) -> Redacted:
     return Redacted(out, config, kinds)
 
 
-@lru_cache(maxsize=4096)
+_CLEAN: OrderedDict[tuple[str, RedactionConfig], str] = OrderedDict()  # see `_redact`
+_CLEAN_MAX = 2048  # texts remembered, the least recently used forgotten first
+_CLEAN_CHARS = 2000  # longer texts are not remembered (memory stays under ~4 MB)
+_CLEAN_LOCK = threading.Lock()
+
+
 def _redact(text: str, config: RedactionConfig) -> tuple[str, tuple[str, ...]]:
-    """`redact`, remembered: an exchange stores ~50 strings, most of them the same bank
-    replies, KB passages and intent names turn after turn (a turn's log write took ~0.9 ms,
-    most of it redacting them again)."""
+    """`redact`, remembering texts in which it found nothing: an exchange stores ~50 strings,
+    most of them the same bank replies, KB passages and intent names turn after turn (~80% of
+    them found here: preparing an exchange 1.0 -> 0.84 ms p50). A text with personal data in
+    it is never kept in memory this way."""
+    key = (text, config)
+    with _CLEAN_LOCK:
+        if key in _CLEAN:
+            _CLEAN.move_to_end(key)
+            return _CLEAN[key], ()
     out, kinds = redact(text, config)
+    if not kinds and len(text) <= _CLEAN_CHARS:
+        with _CLEAN_LOCK:
+            _CLEAN[key] = out
+            if len(_CLEAN) > _CLEAN_MAX:
+                _CLEAN.popitem(last=False)
     return out, tuple(kinds)
+
+
+def _forget() -> None:
+    """Forget the remembered texts (tests)."""
+    with _CLEAN_LOCK:
+        _CLEAN.clear()
 
 
 def cut_redacted(text: Redacted, limit: int) -> tuple[Redacted, int]:
