@@ -117,6 +117,8 @@ class DialogueEngine:
         self._kb_shares_ranker = kb is not None and _same_model(kb, ranker)
         # The intent model runs beside the ranker: two small forward passes on two cores.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intent")
+        # The whole KB's grounds, read in that thread from now on (~40 ms), not in a first turn
+        self._kb_grounds = self._pool.submit(kb_grounds, kb) if kb is not None else None
         self.calibration: dict | None = None  # the calibration applied to `config`, if any
         self.calibration_note = "no calibration: config defaults"  # what `load` did about it
         self.models_dir = None  # the directory `load` read the models from (None: built here)
@@ -171,8 +173,6 @@ class DialogueEngine:
             kb_dir = Path(kb_dir).expanduser()
             kb = KnowledgeBase.load(kb_dir, model_path=_kb_model(kb_dir, ranker))
         engine = cls(intent, ranker, bank, kb, config)
-        if kb is not None:  # read beside whatever comes next, not in the first turn (~40 ms)
-            engine._kb_grounds_read = engine._pool.submit(kb_grounds, kb)
         engine.model_version = resolved.version
         engine.models_dir = models  # where intent/ and ranker/ (and calibration/) were found
         if calibration:
@@ -244,13 +244,15 @@ class DialogueEngine:
         suggestions for a human (`Candidate.sendable` False). See `ResponseBank.candidates`."""
         grounds = Grounds.of(customer or [])
         if self.kb is not None:
-            if getattr(self, "_kb_grounds", None) is None:  # the whole KB, read once
-                reading = getattr(self, "_kb_grounds_read", None)  # started by `load`
-                self._kb_grounds = reading.result() if reading else kb_grounds(self.kb)
-            grounds.base = self._kb_grounds
-            if not self._kb_grounds:  # a KB that cannot be read whole: this turn's passages
+            grounds.base = self.whole_kb_grounds()
+            if not grounds.base:  # a KB that cannot be read whole: this turn's passages
                 grounds.add(f"{p.title}. {p.section}. {p.text}" for p in passages or [])
         return self.bank.candidates(ctx_emb, slots, grounds, self.config.n_candidates)
+
+    def whole_kb_grounds(self) -> Grounds | None:
+        """`assistant.grounding.kb_grounds` of the engine's KB (None without one): read once,
+        in the engine's worker thread since the engine was made; waits for it if need be."""
+        return self._kb_grounds.result() if self._kb_grounds is not None else None
 
     def evidence(self, history: list[tuple[str, str]], message: str) -> Evidence:
         """What the intent model, the ranker (with the bank) and the KB say about `message`."""

@@ -453,10 +453,7 @@ def evaluate_dialogues(
     with tempfile.TemporaryDirectory(prefix="eval-dialogues-") as tmp:
         service = AssistantService(engine, ConversationLog(Path(db) if db else Path(tmp) / "e.db"))
         try:
-            from assistant.grounding import kb_grounds
-
-            grounds = kb_grounds(engine.kb) if engine.kb is not None else None
-            results = replay(service, dialogues, grounds)
+            results = replay(service, dialogues, engine.whole_kb_grounds())
         finally:
             service.close()
     judge = judge or ReplyJudge()
